@@ -1,0 +1,160 @@
+import type { EnvSpec } from '../config/env'
+import type { KamalConfig, Role } from '../config/model'
+import { argumentize, containerIdFor, docker, line, makeDirectory, optionize, pipe, shell, xargs } from './base'
+
+const HEALTH_STATUS_FORMAT = `'{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}'`
+
+/** Commands for one role of the app on one host (Kamal::Commands::App). */
+export class AppCommands {
+  constructor(
+    readonly config: KamalConfig,
+    readonly role: Role,
+    readonly host: string,
+  ) {}
+
+  containerName(version = this.config.version): string {
+    return `${this.role.containerPrefix}-${version}`
+  }
+
+  get envDirectory(): string {
+    return `.kamal/apps/${this.config.serviceAndDestination}/env/roles`
+  }
+
+  get envFilePath(): string {
+    return `${this.envDirectory}/${this.role.name}.env`
+  }
+
+  ensureEnvDirectory(): string {
+    return makeDirectory(this.envDirectory)
+  }
+
+  containerIdForVersion(version: string, onlyRunning = false): string {
+    return containerIdFor(this.containerName(version), onlyRunning)
+  }
+
+  rename(from: string, to: string): string {
+    return docker('rename', from, to)
+  }
+
+  run({ env, hostname }: { env: EnvSpec; hostname?: string }): string {
+    const { config, role, host } = this
+    const name = this.containerName()
+    return line(
+      'docker run --detach --restart',
+      this.restartPolicy,
+      '--name',
+      name,
+      '--network kamal',
+      hostname && `--hostname ${hostname}`,
+      `--env KAMAL_CONTAINER_NAME="${name}"`,
+      `--env KAMAL_VERSION="${config.version}"`,
+      `--env KAMAL_HOST="${host}"`,
+      config.destination && `--env KAMAL_DESTINATION="${config.destination}"`,
+      ...argumentize('--env', env.clear),
+      '--env-file',
+      this.envFilePath,
+      ...this.loggingArgs(),
+      ...argumentize('--volume', config.volumes),
+      ...this.assetVolumeArgs(),
+      ...argumentize('--label', { service: config.service, role: role.name, destination: config.destination, ...role.labels }),
+      ...optionize(Object.entries(role.options).filter(([key]) => key !== 'restart')),
+      config.absoluteImage,
+      role.cmd,
+    )
+  }
+
+  get restartPolicy(): string {
+    const restart = this.role.options.restart
+    return restart === undefined || restart === null ? 'unless-stopped' : String(restart)
+  }
+
+  loggingArgs(): string[] {
+    const logging = this.role.logging
+    const driver = logging.driver
+    const options = (logging.options ?? {}) as Record<string, unknown>
+    if ((driver !== undefined && driver !== null && driver !== '') || Object.keys(options).length > 0) {
+      return [...optionize(driver ? { 'log-driver': driver } : {}), ...argumentize('--log-opt', options)]
+    }
+    return argumentize('--log-opt', { 'max-size': '10m' })
+  }
+
+  assetVolumeArgs(version = this.config.version): string[] {
+    if (!this.role.assetPath || !this.role.proxy) return []
+    const [containerPath, options] = splitOnce(this.role.assetPath, ':')
+    const hostPath = `$PWD/${this.assetVolumeDirectory(version)}`
+    return ['--volume', [hostPath, containerPath, options].filter(Boolean).join(':')]
+  }
+
+  assetVolumeDirectory(version: string): string {
+    return `.kamal/apps/${this.config.serviceAndDestination}/assets/volumes/${this.role.name}-${version}`
+  }
+
+  status(version: string): string {
+    return pipe(this.containerIdForVersion(version), xargs(docker('inspect', '--format', HEALTH_STATUS_FORMAT)))
+  }
+
+  stop(version?: string): string {
+    const source = version ? this.containerIdForVersion(version) : this.currentRunningContainerId()
+    return pipe(source, xargs(docker('stop', ...this.stopArgs())))
+  }
+
+  stopArgs(): string[] {
+    const timeout = this.role.stopTimeout ?? this.config.stopTimeout ?? (this.role.proxy ? undefined : this.config.drainTimeout)
+    return timeout === undefined ? [] : ['-t', String(timeout)]
+  }
+
+  logs(version: string, lines?: number): string {
+    return pipe(this.containerIdForVersion(version), xargs(line('docker logs --timestamps', lines !== undefined && `--tail ${lines}`, '2>&1')))
+  }
+
+  healthLog(version: string): string {
+    return pipe(this.containerIdForVersion(version), xargs(docker('inspect', '--format', `'{{json .State.Health}}'`)))
+  }
+
+  private filterArgs(statuses: string[] = []): string[] {
+    const { config, role } = this
+    return [
+      `--filter label=service=${config.service}`,
+      `--filter label=destination=${config.destination ?? ''}`,
+      `--filter label=role=${role.name}`,
+      ...statuses.map((status) => `--filter status=${status}`),
+    ]
+  }
+
+  private currentRunningContainer(format: string): string {
+    const active = this.filterArgs(['running', 'restarting'])
+    const fromLatestImage = line(
+      'docker ps --latest',
+      format,
+      ...active,
+      `--filter ancestor=$(docker image ls --filter reference=${this.config.latestImage} --format '{{.ID}}')`,
+    )
+    const newest = line('docker ps --latest', format, ...active)
+    return pipe(shell(`${fromLatestImage} ; ${newest}`), 'head -1')
+  }
+
+  currentRunningContainerId(): string {
+    return this.currentRunningContainer('--quiet')
+  }
+
+  currentRunningVersion(): string {
+    return pipe(this.currentRunningContainer(`--format '{{.Names}}'`), this.extractVersionFromName())
+  }
+
+  listVersions(): string {
+    return pipe(line('docker ps', ...this.filterArgs(), '--format', '"{{.Names}}"'), this.extractVersionFromName())
+  }
+
+  tagLatestImage(): string {
+    return docker('tag', this.config.absoluteImage, this.config.latestImage)
+  }
+
+  private extractVersionFromName(): string {
+    return `while read line; do echo \${line#${this.role.containerPrefix}-}; done`
+  }
+}
+
+function splitOnce(value: string, separator: string): [string, string | undefined] {
+  const index = value.indexOf(separator)
+  return index < 0 ? [value, undefined] : [value.slice(0, index), value.slice(index + 1)]
+}
