@@ -93,7 +93,7 @@ export const ACCESSORY_EXAMPLE: ExampleHash = {
 }
 
 /** An alias is a single command line. */
-export const ALIAS_EXAMPLE: ExampleValue = 'app exec -i --reuse "bin/rails console"'
+export const ALIAS_EXAMPLE: ExampleValue = 'app logs -r web'
 
 export const BOOT_EXAMPLE: ExampleHash = {
   limit: '25%',

@@ -87,7 +87,9 @@ function checkEntry(
     const hint =
       types.length === 2
         ? 'List the hosts (`- 192.168.0.1`) or map role names to their hosts and settings (`web: [192.168.0.1]`).'
-        : undefined
+        : key === 'proxy'
+          ? 'Use true or false, or a mapping of proxy settings (host, app_port, ssl, …).'
+          : undefined
     checkType(c, value, types, path, { hint })
   } else if (key === 'ssl') {
     checkType(c, value, ['boolean', 'hash'], path, {

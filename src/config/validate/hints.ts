@@ -17,9 +17,15 @@ export function describeValue(value: unknown): string {
   return 'this value'
 }
 
+/** Text that a YAML 1.1 reader would take for something else (a number, a boolean, null). */
+const LOOKS_LIKE_NON_STRING = /^(?:[-+]?[\d._]+(?:e[-+]?\d+)?|0x[\da-f_]+|y|n|yes|no|on|off|true|false|null|~)$/i
+
 function formatSample(sample: unknown): string {
   if (Array.isArray(sample)) return `[${sample.map(formatSample).join(', ')}]`
-  if (typeof sample === 'string' && (sample === '' || /[:#{}[\],&*!|>'"%@`]|^\s|\s$/.test(sample))) {
+  if (
+    typeof sample === 'string' &&
+    (sample === '' || LOOKS_LIKE_NON_STRING.test(sample) || /: |[#{}[\],&*!|>'"%@`]|^\s|\s$/.test(sample))
+  ) {
     return JSON.stringify(sample)
   }
   return String(sample)
@@ -51,25 +57,30 @@ export function typeHint(types: TypeName[], path: PathSegment[], value: unknown,
       return `Use true or false without quotes ${instead}${example}.`
     case 'hash':
       return `Write ${keyName(path)} as a mapping of indented \`name: value\` lines ${instead}.`
-    case 'array':
-      return `Write ${keyName(path)} as a list (one \`- item\` per line, or [a, b]) ${instead}${example}.`
+    case 'array': {
+      const listExample = sample === undefined ? '' : `, e.g. \`${sampleLine(path, [sample])}\``
+      return `Write ${keyName(path)} as a list (one \`- item\` per line, or [a, b]) ${instead}${listExample}.`
+    }
     default:
       return `Change the value to one of the accepted forms (${types.join(', ')}) ${instead}.`
   }
 }
 
+/** Edits (insert, delete, substitute, swap neighbours) between two words. */
 function editDistance(a: string, b: string): number {
-  const previous = Array.from({ length: b.length + 1 }, (_, index) => index)
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  )
   for (let i = 1; i <= a.length; i++) {
-    let diagonal = previous[0]
-    previous[0] = i
     for (let j = 1; j <= b.length; j++) {
-      const above = previous[j]
-      previous[j] = Math.min(previous[j] + 1, previous[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1))
-      diagonal = above
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1)
+      }
     }
   }
-  return previous[b.length]
+  return d[a.length][b.length]
 }
 
 /** The known key closest to a misspelt one, if it is close enough to be a likely typo. */
@@ -88,6 +99,9 @@ export function closestKey(unknown: string, known: string[]): string | undefined
 }
 
 export function unknownKeysHint(unknownKeys: string[], knownKeys: string[], allowsExtensions: boolean): string {
+  if (!allowsExtensions && unknownKeys.every((key) => key.startsWith('x-'))) {
+    return 'Keys starting with x- are only allowed at the top level of the file; move it there or remove it.'
+  }
   const suggestion = unknownKeys.length === 1 ? closestKey(unknownKeys[0], knownKeys) : undefined
   const them = unknownKeys.length === 1 ? 'it' : 'them'
   const fix = suggestion ? `Did you mean \`${suggestion}\`? Otherwise remove it` : `Remove ${them} or check the spelling`
