@@ -1,5 +1,11 @@
 import * as core from '@actions/core'
-import * as github from '@actions/github'
-import { Client } from 'ssh2'
-import YAML from 'yaml'
-core.info(`ok ${typeof github.getOctokit} ${typeof Client} ${typeof YAML.parse}`)
+import { run } from './main'
+import { post } from './post'
+
+// One bundle serves both entries of action.yml; the state flag tells them apart.
+if (core.getState('isPost') === 'true') {
+  void post()
+} else {
+  core.saveState('isPost', 'true')
+  void run()
+}

@@ -325,6 +325,37 @@ export interface SshSettings {
   keyData: string[]
 }
 
+/**
+ * An accessory placed by tag must find a host with that tag. Kamal would
+ * silently place it nowhere; we stop with an error instead. (Unknown roles are
+ * reported by the validator, as Kamal does.)
+ */
+export function ensureAccessoryPlacement(config: KamalConfig): void {
+  const hostTags = new Set(config.roles.flatMap((role) => [...role.tagsByHost.values()].flat()))
+  for (const accessory of config.accessories) {
+    const spec = accessory.raw
+    const byList = Array.isArray(spec.tags)
+    const tags = byList ? (spec.tags as unknown[]).map(String) : spec.tag !== undefined && spec.tag !== null ? [String(spec.tag)] : []
+    const unknownTag = tags.find((tag) => !hostTags.has(tag))
+    if (unknownTag === undefined) continue
+    const at = byList ? ['accessories', accessory.name, 'tags', tags.indexOf(unknownTag)] : ['accessories', accessory.name, 'tag']
+    throw new ConfigError(
+      `accessories/${accessory.name}: no host carries the tag ${unknownTag}, so the accessory would run nowhere. Tag a host under servers (- host: ${unknownTag}) or fix the tag name.`,
+      config.locate(at),
+    )
+  }
+}
+
+/** Kamal's first check after validation: `require_destination` needs a destination. */
+export function ensureDestinationIfRequired(config: KamalConfig): void {
+  if (config.raw.require_destination === true && !config.destination) {
+    throw new ConfigError(
+      `You must specify a destination: ${config.source.files[0]} sets require_destination, so set the action's 'destination' input (e.g. staging, production).`,
+      config.locate(['require_destination'], { key: true }),
+    )
+  }
+}
+
 /** Kamal's cross-field checks (Kamal::Configuration#ensure_*), each located at the setting to change. */
 export function checkCrossFieldRules(config: KamalConfig, projectDir: string): void {
   const raw = config.raw
@@ -332,9 +363,6 @@ export function checkCrossFieldRules(config: KamalConfig, projectDir: string): v
     throw new ConfigError(message, config.locate(at, { key }))
   }
 
-  if (raw.require_destination === true && !config.destination) {
-    fail(`You must specify a destination: ${config.source.files[0]} sets require_destination, so set the action's 'destination' input (e.g. staging, production).`, ['require_destination'], true)
-  }
   if (raw.servers !== undefined && raw.servers !== null) {
     const primary = config.primaryRole
     if (!primary) {
@@ -398,10 +426,10 @@ export function checkCrossFieldRules(config: KamalConfig, projectDir: string): v
   const hooksOutput = raw.hooks_output
   const levels = ['quiet', 'verbose']
   if (typeof hooksOutput === 'string' && !levels.includes(hooksOutput)) {
-    fail(`Invalid hooks_output '${hooksOutput}', must be one of: quiet, verbose`, ['hooks_output'])
+    fail(`Invalid hooks_output '${hooksOutput}', must be one of: quiet, verbose. Set hooks_output to quiet or verbose (or remove it).`, ['hooks_output'])
   } else if (isHash(hooksOutput)) {
     for (const [hook, level] of Object.entries(hooksOutput)) {
-      if (!levels.includes(String(level))) fail(`Invalid hooks_output '${level}' for hook '${hook}', must be one of: quiet, verbose`, ['hooks_output', hook])
+      if (!levels.includes(String(level))) fail(`Invalid hooks_output '${level}' for hook '${hook}', must be one of: quiet, verbose. Set it to quiet or verbose.`, ['hooks_output', hook])
     }
   }
 }
