@@ -12,7 +12,7 @@ const TOKEN = new RegExp(
     `|"((?:[^"\\\\]|\\\\[\\s\\S])*)"` + // double-quoted
     `|(\\\\[\\s\\S]?)` + // backslash escape
     `|([^${SPACE}]))` + // anything else: an unmatched quote
-    `([${SPACE}]|(?![\\s\\S]))?`, // word separator or end of text
+    `([${SPACE}])?`, // word separator
   'y',
 )
 
@@ -30,11 +30,12 @@ export function shellSplit(line: string): string[] {
     else if (singleQuoted !== undefined) field += singleQuoted
     else if (doubleQuoted !== undefined) field += doubleQuoted.replace(/\\([$`"\\\n])/g, '$1')
     else if (escaped !== undefined) field += escaped.replace(/\\([\s\S])/g, '$1')
-    if (separator !== undefined) {
+    const atEnd = TOKEN.lastIndex >= line.length
+    if (separator !== undefined || atEnd) {
       words.push(field)
       field = ''
     }
-    if (TOKEN.lastIndex >= line.length) break
+    if (atEnd) break
   }
   return words
 }
