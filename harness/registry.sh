@@ -36,9 +36,8 @@ CFG
   down)
     if [[ -f $PIDFILE ]]; then
       pid=$(cat "$PIDFILE")
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$pid" 2>/dev/null || true
+      kill -KILL "$pid" 2>/dev/null || true  # nothing to flush: storage is deleted below
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
     fi
     rm -rf "$R"
     echo "registry down"

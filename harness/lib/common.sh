@@ -35,15 +35,21 @@ host_pids() {
       [[ -d $cg ]] && find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null
     done
     if [[ -n $mntns || -n $netns ]]; then
-      for p in /proc/[0-9]*; do
-        [[ -n $mntns && "$(readlink "$p/ns/mnt" 2>/dev/null)" == "$mntns" ]] && echo "${p#/proc/}" && continue
-        [[ -n $netns && "$(readlink "$p/ns/net" 2>/dev/null)" == "$netns" ]] && echo "${p#/proc/}"
-      done
+      # one find over /proc/*/ns instead of a readlink per process; [ ] escaped for -lname
+      local pat=()
+      [[ -n $mntns ]] && pat+=(-lname "$(sed 's/[][]/\\&/g' <<<"$mntns")")
+      [[ -n $netns ]] && pat+=(${pat:+-o} -lname "$(sed 's/[][]/\\&/g' <<<"$netns")")
+      find /proc -mindepth 3 -maxdepth 3 -path '/proc/[0-9]*/ns/[mn][ne]t' \( "${pat[@]}" \) -printf '%h\n' 2>/dev/null |
+        cut -d/ -f3
     fi
-    for f in "$d"/*.pid; do [[ -f $f ]] && cat "$f"; done
+    for f in "$d"/*.pid; do [[ -f $f ]] && echo "$(<"$f")"; done  # pidfiles may lack a newline
     true
   } 2>/dev/null | { grep -E '^[0-9]+$' || true; } | sort -un | while read -r p; do
-    if [[ $p != "$$" && $p != 1 && -d /proc/$p ]]; then echo "$p"; fi
+    [[ $p != "$$" && $p != 1 ]] || continue
+    local stat
+    { stat=$(<"/proc/$p/stat"); } 2>/dev/null || continue
+    stat=${stat##*) }                 # after "(comm) "
+    [[ ${stat:0:1} == Z ]] || echo "$p"  # zombies are already dead
   done
 }
 
