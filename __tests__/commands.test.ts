@@ -130,7 +130,7 @@ describe('docker run for an app container (spec §2.3)', () => {
     [
       'host tag env',
       () => {
-        const c = configFromYaml(APP.replace(/servers:[\s\S]*?env:\n  secret: \[RAILS_MASTER_KEY\]/, 'servers:\n  - "1.1.1.1": tag1\nenv:\n  secret: [RAILS_MASTER_KEY]\n  tags:\n    tag1: { ENV1: value1 }'))
+        const c = configFromYaml(APP.replace(/servers:[\s\S]*?env:\n {2}secret: \[RAILS_MASTER_KEY\]/, 'servers:\n  - "1.1.1.1": tag1\nenv:\n  secret: [RAILS_MASTER_KEY]\n  tags:\n    tag1: { ENV1: value1 }'))
         return app(c).run({ env: envOf(c) })
       },
       'docker run --detach --restart unless-stopped --name app-web-999 --network kamal --env KAMAL_CONTAINER_NAME="app-web-999" --env KAMAL_VERSION="999" --env KAMAL_HOST="1.1.1.1" --env ENV1="value1" --env-file .kamal/apps/app/env/roles/web.env --log-opt max-size="10m" --label service="app" --label role="web" --label destination dhh/app:999',

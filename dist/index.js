@@ -1,4 +1,4 @@
-require('./sourcemap-register.js');/******/ (() => { // webpackBootstrap
+/******/ (() => { // webpackBootstrap
 /******/ 	var __webpack_modules__ = ({
 
 /***/ 4914:
@@ -37107,7 +37107,7 @@ function shellEscape(value) {
     const text = String(value);
     if (text === '')
         return "''";
-    return text.replace(/[^A-Za-z0-9_\-.,:+/@\n]/g, '\\$&').replace(/\n/g, "'\n'");
+    return text.replace(/[^A-Za-z0-9_\-.,:+/@\n]/gu, '\\$&').replace(/\n/g, "'\n'");
 }
 /** A line of a Kamal env file (spec §3.1): dumped ASCII without quotes, `"` and `#` unescaped. */
 function envFileValue(value) {
@@ -46127,4 +46127,3 @@ exports.visitAsync = visitAsync;
 /******/ 	
 /******/ })()
 ;
-//# sourceMappingURL=index.js.map

@@ -63,7 +63,7 @@ export function escapeShellValue(value: unknown): string {
 export function shellEscape(value: unknown): string {
   const text = String(value)
   if (text === '') return "''"
-  return text.replace(/[^A-Za-z0-9_\-.,:+/@\n]/g, '\\$&').replace(/\n/g, "'\n'")
+  return text.replace(/[^A-Za-z0-9_\-.,:+/@\n]/gu, '\\$&').replace(/\n/g, "'\n'")
 }
 
 /** A line of a Kamal env file (spec §3.1): dumped ASCII without quotes, `"` and `#` unescaped. */
