@@ -3,7 +3,7 @@
 # Usage: harness/install-deps.sh
 set -euo pipefail
 start=$(date +%s.%N)
-PKGS=(docker.io openssh-server busybox-static docker-registry iproute2 util-linux iptables procps curl)
+PKGS=(docker.io openssh-server openssh-client busybox-static docker-registry iproute2 util-linux iptables procps curl)
 missing=()
 for p in "${PKGS[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -27,8 +27,8 @@ else
   echo "install-deps: all present (${PKGS[*]})"
 fi
 # a distro docker.io may come with its own client in /usr/bin; keep whatever is there.
-for b in dockerd containerd runc sshd busybox docker-registry nsenter unshare ip iptables; do
+for b in dockerd containerd runc sshd ssh ssh-keygen busybox docker-registry nsenter unshare setsid ip iptables ldd; do
   command -v "$b" >/dev/null || [[ -x /usr/sbin/$b ]] || { echo "install-deps: missing binary $b" >&2; exit 1; }
 done
 end=$(date +%s.%N)
-printf 'install-deps: done in %.1fs\n' "$(echo "$end - $start" | bc 2>/dev/null || awk "BEGIN{print $end-$start}")"
+awk -v a="$start" -v b="$end" 'BEGIN{printf "install-deps: done in %.1fs\n", b-a}'

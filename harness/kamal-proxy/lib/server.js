@@ -66,6 +66,7 @@ class Target {
   // Wait for in-flight requests, up to timeout; then cancel the rest (they get 504).
   async drain(timeout) {
     this.draining = true;
+    for (const r of this.inflight) if (r.hijacked) r.cancel();
     const deadline = Date.now() + timeout;
     while (this.inflight.size > 0 && Date.now() < deadline) await sleep(20);
     for (const r of this.inflight) {
@@ -351,6 +352,40 @@ function proxy(req, res, svc, target, prefix, secure) {
   }
 }
 
+// Upgrade (WebSocket) requests: tunnel the raw connection. Like upstream's hijacked requests,
+// these are cancelled at once when their target starts draining.
+const net = require('net');
+function handleUpgrade(req, socket, head, secure) {
+  const { service: svc } = routeFor(services, req.headers.host || '', (req.url || '/').split('?')[0]);
+  const reject = (status) => { socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`); };
+  if (!svc) return reject(404);
+  if (svc.state === 'stopped') return reject(503);
+  const healthy = svc.targets.filter((t) => !t.draining);
+  if (healthy.length === 0) return reject(503);
+  const target = healthy[svc.rr++ % healthy.length];
+  const upstream = net.connect(target.port, target.hostname);
+  const entry = { req, res: null, cancel: () => { socket.destroy(); upstream.destroy(); } };
+  const clientIp = (req.socket.remoteAddress || '').replace(/^::ffff:/, '');
+  upstream.on('connect', () => {
+    target.inflight.add(entry);
+    // the drain loop waits for in-flight requests; hijacked ones are cut immediately
+    entry.hijacked = true;
+    const lines = [`${req.method} ${req.url} HTTP/1.1`];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      if (!/^x-forwarded-(for|host|proto)$/i.test(req.rawHeaders[i])) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    }
+    lines.push(`X-Forwarded-For: ${clientIp}`, `X-Forwarded-Host: ${req.headers.host || ''}`, `X-Forwarded-Proto: ${secure ? 'https' : 'http'}`);
+    upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+    if (head && head.length) upstream.write(head);
+    upstream.pipe(socket); socket.pipe(upstream);
+  });
+  const done = () => { target.inflight.delete(entry); socket.destroy(); upstream.destroy(); };
+  upstream.on('error', () => { if (!entry.hijacked) reject(502); done(); });
+  upstream.on('close', done);
+  socket.on('error', done);
+  socket.on('close', done);
+}
+
 // ---------------------------------------------------------------- TLS (custom certificates only)
 
 const certCache = new Map();
@@ -412,8 +447,10 @@ async function run(flags) {
 
   const httpServer = http.createServer((req, res) => handleRequest(req, res, false));
   httpServer.keepAliveTimeout = 65000;
+  httpServer.on('upgrade', (req, socket, head) => handleUpgrade(req, socket, head, false));
   await listen(httpServer, flags['http-port']);
   const httpsServer = https.createServer({ SNICallback: sniCallback }, (req, res) => handleRequest(req, res, true));
+  httpsServer.on('upgrade', (req, socket, head) => handleUpgrade(req, socket, head, true));
   await listen(httpsServer, flags['https-port']).catch((e) => log('ERROR', 'HTTPS listener failed', { error: e.message }));
   if (flags['metrics-port'] > 0) {
     await listen(http.createServer((req, res) => {
