@@ -1,3 +1,4 @@
+import * as core from '@actions/core'
 import { execFileSync } from 'node:child_process'
 import * as os from 'node:os'
 import { ConfigError, InputError } from './errors'
@@ -15,6 +16,8 @@ export interface PreparedRun {
   targets: Targets
   /** a display form of the registry user: the literal name, or the secret's name */
   registryUserLabel: string
+  registryUser: string
+  registryPassword?: string
   performer: string
   lockedBy: string
 }
@@ -48,12 +51,16 @@ export function prepareRun(inputs: ActionInputs, context: PrepareContext): Prepa
   const registry = (source.raw.registry ?? {}) as Record<string, unknown>
   const username = registry.username
   const registryUserLabel = Array.isArray(username) ? `$${String(username[0])}` : String(username ?? '')
+  const credential = (value: unknown) => (Array.isArray(value) ? secrets.get(String(value[0])) : value === undefined || value === null ? undefined : String(value))
+  if (registry.password !== undefined && !Array.isArray(registry.password)) core.setSecret(String(registry.password))
 
   return {
     config,
     secrets,
     targets: selectTargets(config, { roles: inputs.roles, hosts: inputs.hosts }),
     registryUserLabel,
+    registryUser: credential(username) ?? '',
+    registryPassword: credential(registry.password),
     performer: gitConfig(projectDir, 'user.email') || os.userInfo().username,
     lockedBy: gitConfig(projectDir, 'user.name') || 'Unknown',
   }

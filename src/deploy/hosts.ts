@@ -1,0 +1,78 @@
+import { SshConnection, type RemoteResult, type SshEndpoint, type SshOptions } from '../remote/ssh-connection'
+
+/** A remote command that exited non-zero (or could not run). */
+export class RemoteCommandError extends Error {
+  constructor(
+    readonly host: string,
+    readonly command: string,
+    readonly result: RemoteResult,
+    readonly step?: string,
+  ) {
+    const output = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-15).join('\n')
+    super(`${step ? `${step} on ${host}` : `Command on ${host}`} failed with exit status ${result.code}: ${command}${output ? `\n${output}` : ''}`)
+    this.name = 'RemoteCommandError'
+  }
+}
+
+/** Failures from several hosts at once, reported together as Kamal does ("Exceptions on N hosts"). */
+export class MultiHostError extends Error {
+  constructor(readonly failures: Array<{ host: string; error: Error }>) {
+    super(
+      failures.length === 1
+        ? failures[0].error.message
+        : `Exceptions on ${failures.length} hosts:\n${failures.map(({ host, error }) => `  ${host}: ${error.message}`).join('\n')}`,
+    )
+    this.name = 'MultiHostError'
+  }
+}
+
+/** Runs `work` for each item with at most `limit` in flight; waits for all, then throws the combined failures. */
+export async function forEachLimited<T>(items: T[], limit: number, label: (item: T) => string, work: (item: T) => Promise<void>): Promise<void> {
+  const failures: Array<{ host: string; error: Error }> = []
+  let next = 0
+  const lane = async () => {
+    while (next < items.length) {
+      const item = items[next++]
+      try {
+        await work(item)
+      } catch (error) {
+        failures.push({ host: label(item), error: error instanceof Error ? error : new Error(String(error)) })
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane))
+  if (failures.length > 0) throw new MultiHostError(failures)
+}
+
+export interface HostPoolOptions extends SshOptions {
+  user: string
+  port: number
+  /** Kamal's sshkit.max_concurrent_starts */
+  maxConcurrentStarts?: number
+}
+
+/** One SSH connection per host for the whole run, opened in parallel with a bound on concurrent handshakes. */
+export class HostPool {
+  private readonly connections = new Map<string, SshConnection>()
+
+  constructor(private readonly options: HostPoolOptions) {}
+
+  async connect(hosts: string[]): Promise<void> {
+    const missing = hosts.filter((host) => !this.connections.has(host))
+    await forEachLimited(missing, this.options.maxConcurrentStarts ?? 30, (host) => host, async (host) => {
+      const endpoint: SshEndpoint = { host, port: this.options.port, user: this.options.user }
+      this.connections.set(host, await SshConnection.open(endpoint, this.options))
+    })
+  }
+
+  get(host: string): SshConnection {
+    const connection = this.connections.get(host)
+    if (!connection) throw new Error(`no SSH connection to ${host}`)
+    return connection
+  }
+
+  closeAll(): void {
+    for (const connection of this.connections.values()) connection.close()
+    this.connections.clear()
+  }
+}
