@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Multi-host harness: N "hosts" (host1..hostN), each = net namespace on bridge kdh-br0
-# (10.213.0.0/24) + private mount/UTS namespace with its own dockerd and sshd.
+# (10.213.0.0/24) + private mount/UTS namespace with its own dockerd and sshd; plus "runner"
+# (10.213.0.10): the same recipe without sshd, the deployer-side engine that builds and pushes.
 # Usage: harness/hosts.sh up [N] | down | status
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -11,8 +12,8 @@ ssh_opts() { echo "-i $CLIENT_KEY -o UserKnownHostsFile=$KNOWN_HOSTS -o StrictHo
 
 existing_hosts() {
   local d
-  for d in "$RUN_DIR"/host*; do [[ -d $d ]] && basename "$d"; done
-  ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${NS_PREFIX}host[0-9]+$" | sed "s/^${NS_PREFIX}//" || true
+  for d in "$RUN_DIR"/host* "$RUN_DIR/$RUNNER"; do [[ -d $d ]] && basename "$d"; done
+  ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${NS_PREFIX}(host[0-9]+|$RUNNER)$" | sed "s/^${NS_PREFIX}//" || true
 }
 
 down_host() {
@@ -20,20 +21,25 @@ down_host() {
   d=$(host_dir "$name")
   kill_host_procs "$name"
   ip netns del "${NS_PREFIX}$name" 2>/dev/null || true
-  ip link del "kdh-v${name#host}" 2>/dev/null || true
+  ip link del "$(veth_name "$name")" 2>/dev/null || true
   remove_host_cgroups "$name"
   rm -rf "$d"
 }
 
 cmd_down() {
-  local t0 n=0 h
+  local t0 n=0 h p
   t0=$(now)
   "$HARNESS_DIR/registry.sh" down >/dev/null 2>&1 || true
-  for h in $(existing_hosts | sort -u); do down_host "$h"; n=$((n + 1)); done
+  local pids=() runner=""
+  for h in $(existing_hosts | sort -u); do  # independent: torn down in parallel
+    down_host "$h" & pids+=($!)
+    if [[ $h == "$RUNNER" ]]; then runner=" + $RUNNER"; else n=$((n + 1)); fi
+  done
+  for p in "${pids[@]}"; do wait "$p" || true; done
   ip link del "$BRIDGE" 2>/dev/null || true
   rm -f "$HOSTS_JSON" "$STATE_DIR/hosts.env"
   rmdir "$RUN_DIR" 2>/dev/null || true
-  log "down: removed $n host(s), bridge $BRIDGE ($(elapsed "$t0"))"
+  log "down: removed $n host(s)$runner, bridge $BRIDGE ($(elapsed "$t0"))"
 }
 
 ensure_client_key() {
@@ -67,10 +73,22 @@ CFG
   cp "$CLIENT_KEY.pub" "$d/home/.ssh/authorized_keys" && chmod 600 "$d/home/.ssh/authorized_keys"
 }
 
-load_images() { # load every tarball into one host engine
-  local name=$1 sock f
+add_netns() { # net namespace kdh-<name> with eth0 = <addr>/24 on the bridge (veth kdh-v<i>)
+  local name=$1 addr=$2 veth
+  veth=$(veth_name "$name")
+  ip netns add "${NS_PREFIX}$name"
+  ip link add "$veth" type veth peer name eth0 netns "${NS_PREFIX}$name"
+  ip link set "$veth" master "$BRIDGE" up
+  ip -n "${NS_PREFIX}$name" addr add "$addr/24" dev eth0
+  ip -n "${NS_PREFIX}$name" link set eth0 up
+  ip -n "${NS_PREFIX}$name" link set lo up
+}
+
+load_images() { # load_images NAME [TARBALL...]: load the tarballs (default: all) into one engine
+  local name=$1 sock f; shift
   sock=$(host_dir "$name")/docker.sock
-  for f in "$IMAGES_DIR"/*.tar; do
+  (($#)) || set -- "$IMAGES_DIR"/*.tar
+  for f in "$@"; do
     DOCKER_HOST=unix://$sock docker load -q -i "$f" >/dev/null || return 1
   done
 }
@@ -95,24 +113,27 @@ cmd_up() {
   for ((i = 1; i <= n; i++)); do
     name=host$i addr=$(host_ip "$name") d=$(host_dir "$name")
     mkdir -p "$d"
-    ip netns add "${NS_PREFIX}$name"
-    ip link add "kdh-v$i" type veth peer name eth0 netns "${NS_PREFIX}$name"
-    ip link set "kdh-v$i" master "$BRIDGE" up
-    ip -n "${NS_PREFIX}$name" addr add "$addr/24" dev eth0
-    ip -n "${NS_PREFIX}$name" link set eth0 up
-    ip -n "${NS_PREFIX}$name" link set lo up
+    add_netns "$name" "$addr"
     write_sshd_config "$name" "$addr"
     start_host_namespaces "$name" "$addr" 1
   done
+  # the runner: same namespaces + dockerd (--insecure-registry), no sshd
+  mkdir -p "$(host_dir "$RUNNER")"
+  add_netns "$RUNNER" "$(host_ip "$RUNNER")"
+  start_host_namespaces "$RUNNER" "$(host_ip "$RUNNER")" 0
 
   "$HARNESS_DIR/registry.sh" up >/dev/null
 
-  for ((i = 1; i <= n; i++)); do
-    name=host$i d=$(host_dir "$name")
+  for name in $(for ((i = 1; i <= n; i++)); do echo "host$i"; done) "$RUNNER"; do
+    d=$(host_dir "$name")
     (
       wait_for 60 dockerd env DOCKER_HOST="unix://$d/docker.sock" docker version \
         || { log "$name: dockerd did not start; tail of $d/dockerd.log:"; tail -20 "$d/dockerd.log" >&2; exit 1; }
-      load_images "$name" || { log "$name: docker load failed"; exit 1; }
+      if [[ $name == "$RUNNER" ]]; then
+        load_images "$name" "$IMAGES_DIR/busybox.tar"   # base image for app builds; nothing else needed
+      else
+        load_images "$name"
+      fi || { log "$name: docker load failed"; exit 1; }
     ) &
     pids+=($!)
   done
@@ -130,31 +151,41 @@ cmd_up() {
     wait_for 20 sshd ssh $(ssh_opts) "root@$addr" true || die "ssh to host$i ($addr) failed; see $(host_dir host$i)/sshd.log"
   done
   write_state "$n"
-  log "up: $n host(s) ready in $(elapsed "$t0"); state: $HOSTS_JSON"
+  log "up: $n host(s) + $RUNNER ready in $(elapsed "$t0"); state: $HOSTS_JSON"
 }
 
 write_state() {
-  local n=$1 i name
-  {
-    echo "{"
-    echo "  \"bridge\": \"$BRIDGE\", \"subnet\": \"$NET_PREFIX.0/24\", \"gateway\": \"$GATEWAY\","
-    echo "  \"registry\": \"$REGISTRY_ADDR\","
-    echo "  \"sshUser\": \"root\", \"sshPort\": 22,"
-    echo "  \"privateKey\": $(json_str "$CLIENT_KEY"), \"publicKey\": $(json_str "$CLIENT_KEY.pub"),"
-    echo "  \"knownHosts\": $(json_str "$KNOWN_HOSTS"),"
-    echo "  \"hostExec\": $(json_str "$HARNESS_DIR/host-exec.sh"),"
-    echo "  \"hosts\": ["
-    for ((i = 1; i <= n; i++)); do
-      name=host$i
-      printf '    {"name": "%s", "address": "%s", "sshPort": 22, "sshUser": "root", "home": "/root", "homeOnDisk": %s, "dockerHost": %s, "netns": "%s", "stateDir": %s}%s\n' \
-        "$name" "$(host_ip "$name")" "$(json_str "$(host_dir "$name")/home")" \
-        "$(json_str "unix://$(host_dir "$name")/docker.sock")" "${NS_PREFIX}$name" \
-        "$(json_str "$(host_dir "$name")")" "$([[ $i -lt $n ]] && echo ,)"
-    done
-    echo "  ]"
-    echo "}"
-  } >"$HOSTS_JSON.tmp"
-  node -e 'JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"))' "$HOSTS_JSON.tmp"
+  local n=$1 i name rsock args=()
+  rsock=unix://$(host_dir "$RUNNER")/docker.sock
+  # one node process formats the whole file (a node start per value cost ~0.1 s each)
+  for name in "$RUNNER" $(for ((i = 1; i <= n; i++)); do echo "host$i"; done); do
+    args+=("$name" "$(host_ip "$name")" "$(host_dir "$name")")
+  done
+  BRIDGE=$BRIDGE SUBNET=$NET_PREFIX.0/24 GATEWAY=$GATEWAY REGISTRY=$REGISTRY_ADDR NS_PREFIX=$NS_PREFIX \
+    KEY=$CLIENT_KEY KH=$KNOWN_HOSTS HOST_EXEC=$HARNESS_DIR/host-exec.sh node -e '
+      const e = process.env, j = JSON.stringify, a = process.argv.slice(1);
+      const o = (x) => Array.isArray(x) ? `[${x.map(o).join(", ")}]` // compact one-line objects, as before
+        : x && typeof x === "object" ? `{${Object.entries(x).map(([k, v]) => `${j(k)}: ${o(v)}`).join(", ")}}` : j(x);
+      const m = []; for (let i = 0; i < a.length; i += 3) m.push({ name: a[i], address: a[i + 1], dir: a[i + 2] });
+      const [r, ...hosts] = m, sock = (h) => `unix://${h.dir}/docker.sock`;
+      const runner = { name: r.name, address: r.address, dockerHost: sock(r), env: { DOCKER_HOST: sock(r), DOCKER_BUILDKIT: "0" },
+        images: ["busybox:harness"], netns: e.NS_PREFIX + r.name, stateDir: r.dir };
+      const hs = hosts.map((h) => ({ name: h.name, address: h.address, sshPort: 22, sshUser: "root", home: "/root",
+        homeOnDisk: `${h.dir}/home`, dockerHost: sock(h), netns: e.NS_PREFIX + h.name, stateDir: h.dir }));
+      const out = `{
+  "bridge": ${j(e.BRIDGE)}, "subnet": ${j(e.SUBNET)}, "gateway": ${j(e.GATEWAY)},
+  "registry": ${j(e.REGISTRY)},
+  "sshUser": "root", "sshPort": 22,
+  "privateKey": ${j(e.KEY)}, "publicKey": ${j(e.KEY + ".pub")},
+  "knownHosts": ${j(e.KH)},
+  "hostExec": ${j(e.HOST_EXEC)},
+  "runner": ${o(runner)},
+  "hosts": [
+${hs.map((h) => "    " + o(h)).join(",\n")}
+  ]
+}
+`;
+      JSON.parse(out); process.stdout.write(out);' "${args[@]}" >"$HOSTS_JSON.tmp"
   mv "$HOSTS_JSON.tmp" "$HOSTS_JSON"
   {
     echo "KDH_SSH_KEY=$CLIENT_KEY"
@@ -162,6 +193,7 @@ write_state() {
     echo "KDH_REGISTRY=$REGISTRY_ADDR"
     echo "KDH_HOSTS=\"$(for ((i = 1; i <= n; i++)); do printf '%s ' "$(host_ip host$i)"; done | sed 's/ $//')\""
     for ((i = 1; i <= n; i++)); do echo "KDH_DOCKER_HOST_host$i=unix://$(host_dir host$i)/docker.sock"; done
+    echo "KDH_RUNNER_DOCKER_HOST=$rsock"
   } >"$STATE_DIR/hosts.env"
 }
 
@@ -173,6 +205,11 @@ cmd_status() {
     d=$(host_dir "$h") addr=$(host_ip "$h")
     local dk="down" sh="down"
     DOCKER_HOST=unix://$d/docker.sock timeout 5 docker info --format '{{.ServerVersion}} containers={{.ContainersRunning}}' >/tmp/kdh-st.$$ 2>/dev/null && dk="up ($(cat /tmp/kdh-st.$$))"
+    if [[ $h == "$RUNNER" ]]; then
+      echo "$h $addr: dockerd $dk, no sshd (build engine), docker socket unix://$d/docker.sock"
+      [[ $dk != down ]] || ok=1
+      continue
+    fi
     # shellcheck disable=SC2046
     timeout 5 ssh $(ssh_opts) "root@$addr" true 2>/dev/null && sh="up"
     echo "$h $addr: dockerd $dk, sshd $sh, docker socket unix://$d/docker.sock"

@@ -3,7 +3,8 @@
 #   hosts up 3 -> on host1: network kamal, kamal-proxy with Kamal's exact run flags, app v1/v2/bad
 #   -> kamal-proxy deploy v1, v2 (switch), bad (exit 1, v2 keeps serving) -> proxy restart/reboot
 #   keeps routes -> maintenance page -> ~/.kamal bind mount -> registry push/pull across hosts
-#   -> hosts down leaves nothing behind.
+#   -> the runner engine (deployer side): docker build (legacy builder) + push from the root
+#   namespace, pull on host1 over SSH -> hosts down leaves nothing behind.
 # Usage: harness/selftest.sh [--keep]   (--keep: leave the hosts up at the end)
 set -uo pipefail
 HARNESS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -74,6 +75,29 @@ check "push from host1, pull + run on host2 via $REGISTRY_ADDR" test "$(on $H2 "
 check "push from the root namespace (DOCKER_HOST=host1 socket), pull on host3" test "$(on $H3 "docker pull -q $REGISTRY_ADDR/app:v2 >/dev/null && docker run --rm $REGISTRY_ADDR/app:v2 cat /www/index.html")" = "hello from v2"
 check "host2 reaches host1's proxy over the bridge" test "$("$HARNESS/host-exec.sh" host2 curl -s -m 3 -H 'Host: app.example.test' http://$H1/)" = "hello from v2"
 check "hosts have no route outside 10.213.0.0/24" test "$("$HARNESS/host-exec.sh" host2 ip route | grep -c default)" = 0
+
+# --- runner: the deployer-side build engine, used from the root namespace like the action does ---
+RUNNER_SOCK=unix://$(host_dir runner)/docker.sock
+check "hosts.json: runner {name, address 10.213.0.10, dockerHost}, hosts = host1..host3 only" test "$(node -e '
+  const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log([s.runner.name, s.runner.address, s.runner.dockerHost, s.runner.env.DOCKER_BUILDKIT, s.hosts.map((h) => h.name).join()].join(" "))' "$HOSTS_JSON")" \
+  = "runner 10.213.0.10 $RUNNER_SOCK 0 host1,host2,host3"
+check "hosts.env: KDH_RUNNER_DOCKER_HOST=$RUNNER_SOCK" grep -qx "KDH_RUNNER_DOCKER_HOST=$RUNNER_SOCK" "$STATE_DIR/hosts.env"
+check "hosts.sh status: runner dockerd up" grep -q '^runner 10.213.0.10: dockerd up' <<<"$("$HARNESS/hosts.sh" status 2>&1)"
+check "runner is its own engine (name runner, busybox:harness preloaded, no app images)" \
+  test "$(DOCKER_HOST=$RUNNER_SOCK docker info --format '{{.Name}}') $(DOCKER_HOST=$RUNNER_SOCK docker image ls --format '{{.Repository}}:{{.Tag}}' | sort | tr '\n' ' ')" = "runner busybox:harness "
+CTX=$(mktemp -d) && mkdir -p "$CTX/www" && echo "built on the runner" >"$CTX/www/index.html" && echo ok >"$CTX/www/up"
+printf 'FROM busybox:harness\nCOPY www /www\nRUN echo run-step-ok > /www/run.txt\nLABEL service=app\nCMD ["httpd", "-f", "-p", "80", "-h", "/www"]\n' >"$CTX/Dockerfile"
+RIMG=$REGISTRY_ADDR/t/app:1
+t env DOCKER_HOST="$RUNNER_SOCK" DOCKER_BUILDKIT=0 docker build -q -t "$RIMG" "$CTX" >/dev/null 2>&1
+check "root ns: DOCKER_HOST=runner DOCKER_BUILDKIT=0 docker build -t $RIMG (COPY, RUN, LABEL) in $LAST_T" test $? = 0
+rm -rf "$CTX"
+t env DOCKER_HOST="$RUNNER_SOCK" docker push -q "$RIMG" >/dev/null
+check "root ns: DOCKER_HOST=runner docker push $RIMG in $LAST_T" test $? = 0
+check "registry catalog lists t/app" grep -q '"t/app"' <<<"$(curl -fsS -m 3 "http://$REGISTRY_ADDR/v2/_catalog")"
+check "host1 over SSH: docker pull $RIMG + run it (COPY and RUN output, label service=app)" \
+  test "$(on $H1 "docker pull -q $RIMG >/dev/null && docker run --rm $RIMG cat /www/index.html /www/run.txt && docker image inspect -f '{{.Config.Labels.service}}' $RIMG")" = "$(printf 'built on the runner\nrun-step-ok\napp')"
+check "runner has no sshd (nothing listens on 10.213.0.10:22)" test -z "$("$HARNESS/host-exec.sh" runner ss -Hltn)"
 
 if [[ ${1:-} != --keep ]]; then
   t "$HARNESS/hosts.sh" down; ok "hosts.sh down ($LAST_T)"

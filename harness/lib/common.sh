@@ -13,6 +13,7 @@ KNOWN_HOSTS=$SSH_DIR/known_hosts
 IMAGES_DIR=$STATE_DIR/images
 HOSTS_JSON=$STATE_DIR/hosts.json
 NS_PREFIX=kdh-              # netns name = kdh-<host>; root-side veth = kdh-v<i>
+RUNNER=runner               # the deployer-side build engine (no sshd): netns kdh-runner, 10.213.0.10
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 log() { printf '[kdh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -21,7 +22,10 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1fs", b-a}'; }
 
 host_dir() { echo "$RUN_DIR/$1"; }
-host_ip() { echo "$NET_PREFIX.$((10 + ${1#host}))"; }   # host3 -> 10.213.0.13
+host_ip() {   # host3 -> 10.213.0.13, runner -> 10.213.0.10
+  if [[ $1 == "$RUNNER" ]]; then echo "$NET_PREFIX.10"; else echo "$NET_PREFIX.$((10 + ${1#host}))"; fi
+}
+veth_name() { echo "kdh-v${1#host}"; }                 # host3 -> kdh-v3, runner -> kdh-vrunner
 
 # PIDs of processes "belonging" to a harness host: in its cgroup subtree (containers),
 # in its mount namespace (dockerd, containerd, shims, sshd, sessions) or its net namespace.
