@@ -9,4 +9,5 @@ name=${1:?usage: $0 HOST [CMD...]}; shift
 pidf=$(host_dir "$name")/init.pid
 [[ -f $pidf ]] && kill -0 "$(cat "$pidf")" 2>/dev/null || die "host $name is not running"
 (($#)) || set -- bash -l
-exec nsenter -t "$(cat "$pidf")" -m -u -n --wd=/root -- env HOME=/root "$@"
+# --wd would resolve /root before entering the mount namespace, so change directory inside it.
+exec nsenter -t "$(cat "$pidf")" -m -u -n -- env HOME=/root sh -c 'cd /root && exec "$@"' sh "$@"

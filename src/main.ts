@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import * as path from 'node:path'
-import { BootError, CancelledError, runDeploy, type BootOutcome } from './deploy/deploy'
+import { CancelledError, runDeploy, type BootOutcome } from './deploy/deploy'
 import { HostPool } from './deploy/hosts'
 import { Progress } from './deploy/progress'
 import { sshOptionsFor } from './deploy/ssh-options'
@@ -80,7 +80,8 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: { proj
       projectDir: where.projectDir,
       performer: prepared.performer,
       lockedBy: prepared.lockedBy,
-      skipPush: inputs.skipPush,
+      // redeploy ships a version that was already built and pushed: it never builds.
+      skipPush: inputs.skipPush || command === 'redeploy',
       registryUser: prepared.registryUser,
       registryPassword: prepared.registryPassword,
       boots,
@@ -121,8 +122,13 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: { proj
   core.setOutput('duration', progress.elapsedSeconds().toFixed(1))
 
   if (failure) {
-    if (failure instanceof BootError) {
-      core.error(redact(failure.message), { title: `Deploy failed on ${failure.host} (${failure.role})` })
+    const failedBoots = boots.filter((boot) => !boot.ok)
+    if (failedBoots.length > 0) {
+      // The primary role's failures first: GitHub shows only about ten annotations per step.
+      const primaryFirst = [...failedBoots].sort((a, b) => Number(b.role === config.primaryRoleName) - Number(a.role === config.primaryRoleName))
+      for (const boot of primaryFirst) {
+        core.error(redact(boot.error ?? 'failed'), { title: `Deploy failed on ${boot.host} (${boot.role})` })
+      }
       process.exitCode = 1
     } else {
       reportError(failure, { workspace: where.workspace, projectDir: where.projectDir })

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -12,36 +12,90 @@ export interface ActionRun {
   outputs: Record<string, string>
   summary: string
   sideEffects: Array<{ kind: string; command?: string; args?: string[]; host?: string; port?: number; path?: string }>
+  /** the GITHUB_STATE file the step wrote (for running the post step) */
+  stateFile: string
 }
 
-/** Runs dist/index.js the way the runner does: INPUT_* variables and the GITHUB_* files. */
-export function runAction(workspace: string, inputs: Record<string, string>, env: Record<string, string> = {}): ActionRun {
+interface Prepared {
+  env: NodeJS.ProcessEnv
+  files: Record<string, string>
+}
+
+function prepare(workspace: string, inputs: Record<string, string>, env: Record<string, string>, stateFrom?: string): Prepared {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'action-run-'))
-  const files = { GITHUB_OUTPUT: 'output', GITHUB_STEP_SUMMARY: 'summary', GITHUB_STATE: 'state', SIDE_EFFECTS_LOG: 'side-effects' }
-  const fileEnv = Object.fromEntries(Object.entries(files).map(([name, file]) => [name, path.join(scratch, file)]))
-  for (const file of Object.values(fileEnv)) fs.writeFileSync(file, '')
+  const names = { GITHUB_OUTPUT: 'output', GITHUB_STEP_SUMMARY: 'summary', GITHUB_STATE: 'state', SIDE_EFFECTS_LOG: 'side-effects' }
+  const files = Object.fromEntries(Object.entries(names).map(([name, file]) => [name, path.join(scratch, file)]))
+  for (const file of Object.values(files)) fs.writeFileSync(file, '')
+  if (stateFrom) fs.writeFileSync(files.GITHUB_STATE, fs.readFileSync(stateFrom))
   const inputEnv = Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.replace(/ /g, '_').toUpperCase()}`, value]))
-  const result = spawnSync(process.execPath, [DIST], {
-    cwd: workspace,
-    encoding: 'utf8',
+  return {
+    files,
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       GITHUB_WORKSPACE: workspace,
       RUNNER_TEMP: scratch,
       NODE_OPTIONS: `--require ${path.resolve(__dirname, 'record-side-effects.js')}`,
-      ...fileEnv,
+      ...files,
       ...inputEnv,
       ...env,
     },
-  })
-  const outputs = parseOutputFile(fs.readFileSync(fileEnv.GITHUB_OUTPUT, 'utf8'))
+  }
+}
+
+function collect(prepared: Prepared, status: number | null, stdout: string, stderr: string): ActionRun {
+  const { files } = prepared
   const sideEffects = fs
-    .readFileSync(fileEnv.SIDE_EFFECTS_LOG, 'utf8')
+    .readFileSync(files.SIDE_EFFECTS_LOG, 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((entry) => JSON.parse(entry))
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, outputs, summary: fs.readFileSync(fileEnv.GITHUB_STEP_SUMMARY, 'utf8'), sideEffects }
+  return {
+    status,
+    stdout,
+    stderr,
+    outputs: parseOutputFile(fs.readFileSync(files.GITHUB_OUTPUT, 'utf8')),
+    summary: fs.readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
+    sideEffects,
+    stateFile: files.GITHUB_STATE,
+  }
+}
+
+/** Runs dist/index.js the way the runner does: INPUT_* variables and the GITHUB_* files. */
+export function runAction(workspace: string, inputs: Record<string, string>, env: Record<string, string> = {}): ActionRun {
+  const prepared = prepare(workspace, inputs, env)
+  const result = spawnSync(process.execPath, [DIST], { cwd: workspace, encoding: 'utf8', env: prepared.env })
+  return collect(prepared, result.status, result.stdout, result.stderr)
+}
+
+export interface RunningAction {
+  pid: number
+  finished: Promise<ActionRun>
+  /** resolves when stdout has shown a line matching the pattern */
+  waitFor: (pattern: RegExp) => Promise<void>
+}
+
+/** The same, without blocking the test's event loop (for traffic during a deploy). `stateFrom` runs the post step with a saved state. */
+export function startAction(workspace: string, inputs: Record<string, string>, env: Record<string, string> = {}, stateFrom?: string): RunningAction {
+  const prepared = prepare(workspace, inputs, env, stateFrom)
+  const child = spawn(process.execPath, [DIST], { cwd: workspace, env: prepared.env })
+  let stdout = ''
+  let stderr = ''
+  const watchers: Array<{ pattern: RegExp; resolve: () => void }> = []
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk
+    for (const watcher of watchers.filter((item) => item.pattern.test(stdout))) {
+      watcher.resolve()
+      watchers.splice(watchers.indexOf(watcher), 1)
+    }
+  })
+  child.stderr.on('data', (chunk) => (stderr += chunk))
+  const finished = new Promise<ActionRun>((resolve) => child.on('close', (code) => resolve(collect(prepared, code, stdout, stderr))))
+  return {
+    pid: child.pid ?? 0,
+    finished,
+    waitFor: (pattern) => (pattern.test(stdout) ? Promise.resolve() : new Promise((resolve) => watchers.push({ pattern, resolve }))),
+  }
 }
 
 /** GITHUB_OUTPUT's `name<<delimiter` blocks. */

@@ -1,0 +1,105 @@
+import { execFileSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as http from 'node:http'
+import * as path from 'node:path'
+
+export const HARNESS = path.resolve(__dirname, '../../../harness')
+
+export interface HarnessHost {
+  name: string
+  address: string
+  dockerHost: string
+  homeOnDisk: string
+}
+
+export interface HarnessState {
+  registry: string
+  privateKey: string
+  knownHosts: string
+  hosts: HarnessHost[]
+  runner: { dockerHost: string }
+}
+
+/** Installs what the harness needs (apt), then starts `count` hosts, the registry and the runner engine. */
+export function harnessUp(count: number): HarnessState {
+  if (process.getuid?.() !== 0) throw new Error('The e2e tests build real hosts (network namespaces, dockerd, sshd) and must run as root.')
+  execFileSync(path.join(HARNESS, 'install-deps.sh'), { stdio: 'inherit' })
+  execFileSync(path.join(HARNESS, 'hosts.sh'), ['up', String(count)], { stdio: 'inherit' })
+  return readState()
+}
+
+export function harnessDown(): void {
+  execFileSync(path.join(HARNESS, 'hosts.sh'), ['down'], { stdio: 'inherit' })
+}
+
+export function readState(): HarnessState {
+  return JSON.parse(fs.readFileSync(path.join(HARNESS, '.state/hosts.json'), 'utf8'))
+}
+
+/** Runs a shell command inside a host's namespaces (its own docker, its own /root). */
+export function onHost(host: string, command: string): string {
+  return execFileSync(path.join(HARNESS, 'host-exec.sh'), [host, 'sh', '-c', command], { encoding: 'utf8' }).trim()
+}
+
+export function dockerOn(state: HarnessState, hostName: string, args: string[]): string {
+  const host = state.hosts.find((item) => item.name === hostName)
+  if (!host) throw new Error(`no harness host ${hostName}`)
+  return execFileSync('docker', args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: host.dockerHost } }).trim()
+}
+
+export interface HttpAnswer {
+  status: number
+  body: string
+}
+
+export function get(address: string, hostHeader: string, urlPath = '/', timeoutMs = 3000): Promise<HttpAnswer> {
+  return new Promise((resolve) => {
+    const request = http.get({ host: address, port: 80, path: urlPath, headers: { Host: hostHeader }, agent: false, timeout: timeoutMs }, (response) => {
+      let body = ''
+      response.on('data', (chunk) => (body += chunk))
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }))
+    })
+    request.on('timeout', () => request.destroy(new Error('timeout')))
+    request.on('error', (error) => resolve({ status: 0, body: error.message }))
+  })
+}
+
+export interface LoadReport {
+  requests: number
+  failures: number
+  statuses: Record<string, number>
+  /** per address, the versions served in the order they were first seen */
+  versions: Record<string, string[]>
+  perSecond: number
+}
+
+/**
+ * Steady traffic to each address (`rate` requests per second per address) until
+ * stopped; records every status and the sequence of versions served.
+ */
+export function startLoad(addresses: string[], hostHeader: string, rate: number, urlPath = '/version'): { stop: () => Promise<LoadReport> } {
+  const answers: Array<Promise<HttpAnswer>> = []
+  const versions: Record<string, string[]> = Object.fromEntries(addresses.map((address) => [address, []]))
+  const started = Date.now()
+  const timer = setInterval(() => {
+    for (const address of addresses) {
+      const answer = get(address, hostHeader, urlPath)
+      answers.push(answer)
+      void answer.then((result) => {
+        const version = result.body.trim()
+        const seen = versions[address]
+        if (result.status === 200 && seen[seen.length - 1] !== version) seen.push(version)
+      })
+    }
+  }, 1000 / rate)
+  return {
+    stop: async () => {
+      clearInterval(timer)
+      const results = await Promise.all(answers)
+      const statuses: Record<string, number> = {}
+      for (const result of results) statuses[result.status] = (statuses[result.status] ?? 0) + 1
+      const seconds = (Date.now() - started) / 1000
+      return { requests: results.length, failures: results.filter((result) => result.status !== 200).length, statuses, versions, perSecond: results.length / seconds }
+    },
+  }
+}
