@@ -20,6 +20,10 @@ export interface ActionInputs {
   githubToken?: string
   workingDirectory: string
   skipPush: boolean
+  /** GitHub environment for the deployment record; default: the destination, else production */
+  environment?: string
+  /** create a GitHub deployment and its statuses (turn off in jobs that declare `environment:`) */
+  deployment: boolean
 }
 
 type InputReader = (name: string) => string
@@ -72,6 +76,8 @@ export function readInputs(read: InputReader = fromActions): ActionInputs {
     githubToken,
     workingDirectory: text('working-directory') || '.',
     skipPush: booleanInput('skip-push', text('skip-push')),
+    environment: optional('environment'),
+    deployment: text('deployment') === '' ? true : booleanInput('deployment', text('deployment')),
   }
 }
 

@@ -11,6 +11,8 @@ import { LOCK_STATE } from './post'
 import { prepareRun, type PreparedRun } from './prepare'
 import { reportError } from './report-error'
 import { deploySummaryMarkdown } from './report/summary'
+import { appUrl } from './report/app-url'
+import { GitHubDeployment, runUrl } from './github/deployments'
 
 
 /** The action's main step. */
@@ -27,6 +29,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     core.setOutput('image', config.absoluteImage)
     core.setOutput('hosts', targets.hosts.join(','))
     core.setOutput('roles', targets.roles.map((role) => role.name).join(','))
+    const url = appUrl(config)
+    if (url) core.setOutput('url', url)
 
     if (inputs.command === 'plan') await showPlan(inputs, prepared)
     else await deploy(inputs, prepared, { projectDir, workspace, env })
@@ -59,15 +63,20 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: { proj
   const progress = new Progress()
   const pool = new HostPool(sshOptionsFor(config, inputs, secrets, where.env))
   const boots: BootOutcome[] = []
-  let cancelled = false
-  const onSignal = () => {
-    cancelled = true
-    core.warning('Cancellation requested: finishing the host work under way, starting no more, then releasing the deploy lock.')
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  const url = appUrl(config)
 
-  let result: 'success' | 'failed' | 'cancelled' | 'skipped' = 'success'
+  let cancelled = false
+  const onSignal = (signal: string) => {
+    if (!cancelled) core.warning(`${signal} received (the job is being cancelled): finishing the host work under way, starting no more, then releasing the deploy lock.`)
+    cancelled = true
+  }
+  const onInterrupt = () => onSignal('SIGINT')
+  const onTerminate = () => onSignal('SIGTERM')
+  process.on('SIGINT', onInterrupt)
+  process.on('SIGTERM', onTerminate)
+
+  const deployment = await startDeployment(inputs, prepared, where.env, url)
+  let result: DeployResult = 'success'
   let failure: unknown
   try {
     const outcome = await runDeploy({
@@ -95,12 +104,12 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: { proj
     result = error instanceof CancelledError || cancelled ? 'cancelled' : 'failed'
   } finally {
     pool.closeAll()
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    process.off('SIGINT', onInterrupt)
+    process.off('SIGTERM', onTerminate)
   }
 
-  const secretValues = secrets.values().filter((value) => value.length >= 4)
-  const redact = (text: string) => secretValues.reduce((out, value) => out.split(value).join('[REDACTED]'), text)
+  const redact = redactor(secrets.values())
+  await deployment?.setStatus(result === 'success' || result === 'skipped' ? 'success' : result === 'cancelled' ? 'error' : 'failure', `${command} ${config.version}: ${result}`)
   await core.summary
     .addRaw(
       deploySummaryMarkdown({
@@ -114,24 +123,56 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: { proj
         boots,
         phases: progress.records,
         error: failure instanceof Error ? failure.message : failure ? String(failure) : undefined,
+        planMarkdown: planAsMarkdown(buildDeployPlan(config, targets, { command, skipPush: inputs.skipPush || command === 'redeploy', performer: prepared.performer, registryUser: prepared.registryUserLabel })),
         redact,
       }),
     )
     .write()
   core.setOutput('result', result)
   core.setOutput('duration', progress.elapsedSeconds().toFixed(1))
+  if (failure) annotateFailure(failure, boots, config.primaryRoleName, redact, where)
+}
 
-  if (failure) {
-    const failedBoots = boots.filter((boot) => !boot.ok)
-    if (failedBoots.length > 0) {
-      // The primary role's failures first: GitHub shows only about ten annotations per step.
-      const primaryFirst = [...failedBoots].sort((a, b) => Number(b.role === config.primaryRoleName) - Number(a.role === config.primaryRoleName))
-      for (const boot of primaryFirst) {
-        core.error(redact(boot.error ?? 'failed'), { title: `Deploy failed on ${boot.host} (${boot.role})` })
-      }
-      process.exitCode = 1
-    } else {
-      reportError(failure, { workspace: where.workspace, projectDir: where.projectDir })
-    }
+type DeployResult = 'success' | 'failed' | 'cancelled' | 'skipped'
+
+/** GitHub shows about ten error annotations per step: the primary role's failures first, the rest folded into one. */
+const MAX_ERROR_ANNOTATIONS = 8
+
+function annotateFailure(failure: unknown, boots: BootOutcome[], primaryRole: string, redact: (text: string) => string, where: { projectDir: string; workspace: string }): void {
+  const failed = boots.filter((boot) => !boot.ok).sort((a, b) => Number(b.role === primaryRole) - Number(a.role === primaryRole))
+  if (failed.length === 0) {
+    reportError(failure, { workspace: where.workspace, projectDir: where.projectDir })
+    return
   }
+  for (const boot of failed.slice(0, MAX_ERROR_ANNOTATIONS)) core.error(redact(boot.error ?? 'failed'), { title: `Deploy failed on ${boot.host} (${boot.role})` })
+  const rest = failed.slice(MAX_ERROR_ANNOTATIONS)
+  if (rest.length > 0) core.error(`…and ${rest.length} more: ${rest.map((boot) => `${boot.host} (${boot.role})`).join(', ')}. See the job summary.`, { title: 'More failed hosts' })
+  process.exitCode = 1
+}
+
+function redactor(values: string[]): (text: string) => string {
+  const secrets = values.filter((value) => value.length >= 4).sort((a, b) => b.length - a.length)
+  return (text) => secrets.reduce((out, value) => out.split(value).join('[REDACTED]'), text)
+}
+
+async function startDeployment(inputs: ActionInputs, prepared: PreparedRun, env: NodeJS.ProcessEnv, url: string | undefined): Promise<GitHubDeployment | undefined> {
+  if (!inputs.deployment || !inputs.githubToken || !env.GITHUB_REPOSITORY) return undefined
+  const [owner, repo] = env.GITHUB_REPOSITORY.split('/')
+  const environment = inputs.environment ?? prepared.config.destination ?? 'production'
+  const deployment = await GitHubDeployment.create({
+    token: inputs.githubToken,
+    environment,
+    ref: env.GITHUB_SHA ?? prepared.config.version,
+    owner,
+    repo,
+    version: prepared.config.version,
+    description: `${inputs.command} ${prepared.config.service} ${prepared.config.version}`,
+    environmentUrl: url,
+    logUrl: runUrl(env),
+    apiUrl: env.GITHUB_API_URL,
+  })
+  if (!deployment) return undefined
+  core.setOutput('deployment-id', String(deployment.id))
+  await deployment.setStatus('in_progress', `${inputs.command} ${prepared.config.version} started`)
+  return deployment
 }

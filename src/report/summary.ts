@@ -12,6 +12,8 @@ export interface DeploySummary {
   boots: BootOutcome[]
   phases: PhaseRecord[]
   error?: string
+  /** the commands of the run, shown collapsed */
+  planMarkdown?: string
   /** text known to be secret, removed from everything written */
   redact: (text: string) => string
 }
@@ -56,8 +58,26 @@ export function deploySummaryMarkdown(summary: DeploySummary): string {
   )
   const error = summary.error && failures.length === 0 ? ['**Error**', '', '```', summary.error.slice(0, 4000), '```', ''] : []
 
-  const text = [...head, ...error, ...hostsTable, ...failures, ...timeline(phases), ''].join('\n')
+  const plan = summary.planMarkdown ? ['<details><summary>Commands run on each host</summary>', '', summary.planMarkdown, '</details>', ''] : []
+  const text = [...head, ...error, ...hostsTable, ...failures, ...phaseTable(phases), ...timeline(phases), ...plan, ''].join('\n')
   return bound(summary.redact(text))
+}
+
+/** Seconds each phase took on each host. */
+function phaseTable(phases: PhaseRecord[]): string[] {
+  if (phases.length === 0) return []
+  const names = [...new Set(phases.map((record) => record.phase))]
+  const hosts = [...new Set(phases.map((record) => record.host))]
+  const rows = hosts.slice(0, MAX_ROWS).map((host) => {
+    const cells = names.map((name) => {
+      const records = phases.filter((record) => record.host === host && record.phase === name)
+      if (records.length === 0) return '—'
+      const total = records.reduce((sum, record) => sum + (record.endedAt - record.startedAt), 0)
+      return `${seconds(total)}${records.some((record) => !record.ok) ? ' ❌' : ''}`
+    })
+    return `| ${cell(host)} | ${cells.join(' | ')} |`
+  })
+  return ['### Phases per host', '', `| Host | ${names.join(' | ')} |`, `| --- | ${names.map(() => '---').join(' | ')} |`, ...rows, '']
 }
 
 /** A Mermaid gantt of every host's phases (GitHub renders it). */
