@@ -130,7 +130,12 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: { proj
     .write()
   core.setOutput('result', result)
   core.setOutput('duration', progress.elapsedSeconds().toFixed(1))
-  if (failure) annotateFailure(failure, boots, config.primaryRoleName, redact, where)
+  if (result === 'cancelled') {
+    core.error(new CancelledError().message, { title: 'Deploy cancelled' })
+    process.exitCode = 1
+  } else if (failure) {
+    annotateFailure(failure, boots, config.primaryRoleName, redact, where)
+  }
 }
 
 type DeployResult = 'success' | 'failed' | 'cancelled' | 'skipped'
