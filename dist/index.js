@@ -58971,7 +58971,8 @@ async function buildAndPush(options) {
                 throw new BuildError(`docker buildx create ${name} failed:\n${create.output.trim()}`);
         }
         const args = [
-            'buildx', 'build', '--output=type=registry',
+            // A local registry is served from the runner's Docker after the build (src/transfer): load, do not push.
+            'buildx', 'build', config.localRegistry ? '--load' : '--output=type=registry',
             ...(settings.arch.length > 0 ? ['--platform', settings.arch.map((arch) => `linux/${arch}`).join(',')] : []),
             ...(name ? ['--builder', name] : []),
             ...tags,
@@ -58989,8 +58990,11 @@ async function buildAndPush(options) {
         log('docker buildx is not installed: building with `docker build` and pushing each tag (builder secrets, cache and multi-arch need buildx)');
         const args = ['build', ...tags, '--label', `service=${config.service}`, ...buildArgs, '--file', dockerfile, ...(settings.target ? ['--target', settings.target] : []), ...(options.noCache ? ['--no-cache'] : []), '.'];
         await buildStep('docker', args, buildDir, { ...env, DOCKER_BUILDKIT: '0' }, log);
-        for (const image of [config.absoluteImage, config.latestImage])
-            await buildStep('docker', ['push', image], buildDir, env, log);
+        if (config.localRegistry)
+            log('Local registry: the image stays in the runner\'s Docker; the pull serves it to the hosts over SSH');
+        else
+            for (const image of [config.absoluteImage, config.latestImage])
+                await buildStep('docker', ['push', image], buildDir, env, log);
     }
 }
 async function buildStep(command, args, cwd, env, log) {
@@ -59044,6 +59048,7 @@ const proxy_1 = __nccwpck_require__(4554);
 const registry_1 = __nccwpck_require__(927);
 const model_1 = __nccwpck_require__(615);
 const deploy_plan_1 = __nccwpck_require__(2430);
+const local_registry_1 = __nccwpck_require__(1922);
 const build_1 = __nccwpck_require__(5083);
 const hosts_1 = __nccwpck_require__(2140);
 const remote_1 = __nccwpck_require__(1361);
@@ -59122,7 +59127,7 @@ async function runDeploy(request) {
             await progress.phase('local', 'Build and push', (log) => (0, build_1.buildAndPush)({ config, secrets: request.secrets, projectDir: request.projectDir, registryUser: request.registryUser, registryPassword: request.registryPassword, log }));
         }
         checkCancelled();
-        await onHosts(targets.appHosts, 'Pull image', async (shell) => {
+        const pullOnHosts = () => onHosts(targets.appHosts, 'Pull image', async (shell) => {
             if (login)
                 await shell.run(login, { stdin: request.registryPassword ?? '', step: 'docker login' });
             await shell.run(auditor.record(`Pulled image with version ${config.version}`));
@@ -59131,6 +59136,13 @@ async function runDeploy(request) {
             await shell.run(pull, { step: 'docker pull' });
             await shell.run(checkLabel, { step: 'image label check' });
         });
+        if (config.localRegistry) {
+            const shipment = { config, hosts: targets.appHosts, connection: (host) => pool.get(host), say: (line) => progress.say(line), bytesSent: request.bytesSent };
+            await (0, local_registry_1.shipThroughLocalRegistry)(shipment, pullOnHosts);
+        }
+        else {
+            await pullOnHosts();
+        }
     }
     checkCancelled();
     progress.say('Acquiring the deploy lock...');
@@ -60185,8 +60197,13 @@ async function deploy(inputs, prepared, where) {
         .write();
     core.setOutput('result', result);
     core.setOutput('duration', progress.elapsedSeconds().toFixed(1));
-    if (failure)
+    if (result === 'cancelled') {
+        core.error(new deploy_1.CancelledError().message, { title: 'Deploy cancelled' });
+        process.exitCode = 1;
+    }
+    else if (failure) {
         annotateFailure(failure, boots, config.primaryRoleName, redact, where);
+    }
 }
 /** GitHub shows about ten error annotations per step: the primary role's failures first, the rest folded into one. */
 const MAX_ERROR_ANNOTATIONS = 8;
@@ -60823,10 +60840,27 @@ class SshConnection {
     client;
     jumpClient;
     sftpSession;
+    reverseForwards = new Map();
+    lostReason;
+    lostListeners = new Set();
     constructor(endpoint, client, jumpClient) {
         this.endpoint = endpoint;
         this.client = client;
         this.jumpClient = jumpClient;
+        client.on('tcp connection', (details, accept, reject) => {
+            const handler = this.reverseForwards.get(`${details.destIP}:${details.destPort}`);
+            if (handler)
+                handler(accept());
+            else
+                reject();
+        });
+        let lastError = '';
+        client.on('error', (error) => (lastError = error.message));
+        client.on('close', () => {
+            this.lostReason ??= lastError ? `the SSH connection to ${this.host} failed: ${lastError}` : `the SSH connection to ${this.host} closed`;
+            for (const listener of this.lostListeners)
+                listener(this.lostReason);
+        });
     }
     static async open(endpoint, options) {
         let jumpClient;
@@ -60867,7 +60901,40 @@ class SshConnection {
         // writeFile's mode applies only when it creates the file; an existing file keeps its old mode otherwise.
         await new Promise((resolve, reject) => sftp.chmod(remotePath, mode, (error) => (error ? reject(error) : resolve())));
     }
+    /**
+     * Makes the host listen on `bindAddress:port` and hands each connection made there to
+     * `onConnection` as a stream (the equivalent of `ssh -R bindAddress:port:…`). Resolves once the
+     * host listens; fails if it cannot (port taken, forwarding disabled in sshd).
+     */
+    forwardIn(bindAddress, port, onConnection) {
+        const key = `${bindAddress}:${port}`;
+        return new Promise((resolve, reject) => {
+            this.client.forwardIn(bindAddress, port, (error) => {
+                if (error)
+                    return reject(new SshConnectError(this.host, `${this.host} refused to listen on ${key} for us (ssh -R): ${error.message}`));
+                this.reverseForwards.set(key, onConnection);
+                resolve({
+                    close: () => new Promise((done) => {
+                        this.reverseForwards.delete(key);
+                        if (this.lostReason)
+                            return done();
+                        this.client.unforwardIn(bindAddress, port, () => done());
+                    }),
+                });
+            });
+        });
+    }
+    /** Calls `listener` with the reason when this connection is lost (or closed); at once if it already was. Returns the unsubscribe. */
+    onLost(listener) {
+        if (this.lostReason) {
+            listener(this.lostReason);
+            return () => undefined;
+        }
+        this.lostListeners.add(listener);
+        return () => this.lostListeners.delete(listener);
+    }
     close() {
+        this.lostReason ??= `the SSH connection to ${this.host} was closed by the deploy`;
         this.client.end();
         this.jumpClient?.end();
     }
@@ -62420,6 +62487,916 @@ function singleQuote(value) {
 
 /***/ }),
 
+/***/ 4117:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.ImageExportError = void 0;
+exports.saveImage = saveImage;
+const node_child_process_1 = __nccwpck_require__(1421);
+const fs = __importStar(__nccwpck_require__(3024));
+const promises_1 = __nccwpck_require__(6466);
+const tar_extract_1 = __nccwpck_require__(4940);
+class ImageExportError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'ImageExportError';
+    }
+}
+exports.ImageExportError = ImageExportError;
+/**
+ * Streams `docker save <image>` (the docker CLI, so DOCKER_HOST and contexts apply) into `directory`,
+ * one file per archive entry, without holding the image in memory. Reads both the classic layout
+ * (`<id>/layer.tar`) and the OCI layout of Docker 25+ (`blobs/sha256/…`) through `manifest.json`.
+ */
+async function saveImage(image, directory, env = process.env) {
+    fs.mkdirSync(directory, { recursive: true });
+    const child = (0, node_child_process_1.spawn)('docker', ['save', image], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr = (stderr + chunk.toString('utf8')).slice(-4000)));
+    const exited = new Promise((resolve, reject) => {
+        child.once('error', (error) => reject(new ImageExportError(`cannot run docker save: ${error.message}`)));
+        child.once('close', (code) => resolve(code ?? 1));
+    });
+    const extractor = new tar_extract_1.TarExtractor(directory);
+    const [exitCode, streamError] = await Promise.all([exited, (0, promises_1.pipeline)(child.stdout, extractor).then(() => undefined, (error) => error)]);
+    if (exitCode !== 0)
+        throw new ImageExportError(`docker save ${image} failed with exit status ${exitCode}: ${stderr.trim()}`);
+    if (streamError)
+        throw new ImageExportError(`reading the output of docker save ${image} failed: ${streamError.message}`);
+    return readSavedImage(extractor.files, image);
+}
+function readSavedImage(files, image) {
+    const read = (name) => {
+        const file = files.get(name);
+        if (!file)
+            throw new ImageExportError(`docker save ${image}: ${name} is missing from the archive`);
+        return file;
+    };
+    const manifest = JSON.parse(fs.readFileSync(read('manifest.json').path, 'utf8'));
+    if (!Array.isArray(manifest) || manifest.length !== 1)
+        throw new ImageExportError(`docker save ${image}: expected one image in manifest.json, found ${Array.isArray(manifest) ? manifest.length : 'none'}`);
+    const [entry] = manifest;
+    const config = fs.readFileSync(read(entry.Config).path);
+    const diffIds = JSON.parse(config.toString('utf8')).rootfs?.diff_ids ?? [];
+    if (diffIds.length !== entry.Layers.length) {
+        throw new ImageExportError(`docker save ${image}: the config lists ${diffIds.length} layers but the archive has ${entry.Layers.length}`);
+    }
+    return { config, layers: entry.Layers.map((name, index) => ({ diffId: diffIds[index], file: read(name) })) };
+}
+
+
+/***/ }),
+
+/***/ 1406:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.sha256Digest = exports.CONFIG_MEDIA_TYPE = exports.MANIFEST_MEDIA_TYPE = void 0;
+exports.registryImage = registryImage;
+const node_crypto_1 = __nccwpck_require__(7598);
+exports.MANIFEST_MEDIA_TYPE = 'application/vnd.docker.distribution.manifest.v2+json';
+exports.CONFIG_MEDIA_TYPE = 'application/vnd.docker.container.image.v1+json';
+const sha256Digest = (content) => `sha256:${(0, node_crypto_1.createHash)('sha256').update(content).digest('hex')}`;
+exports.sha256Digest = sha256Digest;
+/** A Docker image manifest v2 schema 2 for the config (its exact bytes, so the image ID is unchanged) and the layer blobs. */
+function registryImage(repository, tag, config, layers) {
+    const configDigest = (0, exports.sha256Digest)(config);
+    const manifest = Buffer.from(JSON.stringify({
+        schemaVersion: 2,
+        mediaType: exports.MANIFEST_MEDIA_TYPE,
+        config: { mediaType: exports.CONFIG_MEDIA_TYPE, size: config.length, digest: configDigest },
+        layers: layers.map((layer) => ({ mediaType: layer.mediaType, size: layer.size, digest: layer.digest })),
+    }, null, 3));
+    return { repository, tag, manifest, manifestDigest: (0, exports.sha256Digest)(manifest), config, configDigest, layers };
+}
+
+
+/***/ }),
+
+/***/ 1651:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.GZIP_LAYER = void 0;
+exports.layerBlobs = layerBlobs;
+const node_crypto_1 = __nccwpck_require__(7598);
+const fs = __importStar(__nccwpck_require__(3024));
+const path = __importStar(__nccwpck_require__(6760));
+const node_stream_1 = __nccwpck_require__(7075);
+const promises_1 = __nccwpck_require__(6466);
+const node_zlib_1 = __nccwpck_require__(8522);
+exports.GZIP_LAYER = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
+const SAMPLE_BYTES = 1 << 20;
+/** a layer whose first MiB gzips to more than this fraction is stored, not deflated (random data, media, already-compressed files) */
+const INCOMPRESSIBLE = 0.9;
+const CACHE_MAX_AGE_MS = 24 * 3600 * 1000;
+/**
+ * Turns saved layers into gzip blobs. The gzip is deterministic (no name, mtime 0, a level chosen
+ * from the content alone), so the same layer gets the same digest on every deploy and a host that
+ * pulled it before skips it. Compressed blobs are kept in `cacheDirectory` by diffID, so an unchanged
+ * layer is not compressed again by the next deploy on this runner. Layers compress in parallel.
+ */
+async function layerBlobs(layers, cacheDirectory, parallelism = 2) {
+    fs.mkdirSync(cacheDirectory, { recursive: true });
+    const blobs = new Array(layers.length);
+    // An image may hold the same layer twice: compress it once.
+    const byDiffId = new Map();
+    let next = 0;
+    const lane = async () => {
+        while (next < layers.length) {
+            const layer = layers[next];
+            const index = next++;
+            if (!byDiffId.has(layer.diffId))
+                byDiffId.set(layer.diffId, layerBlob(layer, cacheDirectory));
+            blobs[index] = await byDiffId.get(layer.diffId);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(parallelism, layers.length)) }, lane));
+    evictStale(cacheDirectory, new Set(blobs.map((blob) => blob.path)));
+    return blobs;
+}
+async function layerBlob(layer, cacheDirectory) {
+    const { file } = layer;
+    if (await startsWithGzipMagic(file.path)) {
+        // Docker 25+ with the containerd store saves layers as they were pulled: already compressed.
+        return { digest: `sha256:${file.sha256}`, size: file.size, path: file.path, mediaType: exports.GZIP_LAYER };
+    }
+    const key = layer.diffId.replace(/^sha256:/, '');
+    const blobPath = path.join(cacheDirectory, `${key}.tar.gz`);
+    const recordPath = path.join(cacheDirectory, `${key}.json`);
+    const cached = readRecord(recordPath, blobPath);
+    if (cached) {
+        const now = new Date();
+        fs.utimesSync(blobPath, now, now);
+        return { ...cached, path: blobPath, mediaType: exports.GZIP_LAYER };
+    }
+    const level = (await sampleRatio(file.path)) > INCOMPRESSIBLE ? node_zlib_1.constants.Z_NO_COMPRESSION : 6;
+    const partial = `${blobPath}.${process.pid}.partial`;
+    const hash = (0, node_crypto_1.createHash)('sha256');
+    let size = 0;
+    const measure = new node_stream_1.Transform({
+        transform(chunk, _encoding, callback) {
+            hash.update(chunk);
+            size += chunk.length;
+            callback(null, chunk);
+        },
+    });
+    await (0, promises_1.pipeline)(fs.createReadStream(file.path, { highWaterMark: 1 << 20 }), (0, node_zlib_1.createGzip)({ level, memLevel: 8, windowBits: 15 }), measure, fs.createWriteStream(partial));
+    fs.renameSync(partial, blobPath);
+    const record = { digest: `sha256:${hash.digest('hex')}`, size };
+    fs.writeFileSync(recordPath, JSON.stringify(record));
+    return { ...record, path: blobPath, mediaType: exports.GZIP_LAYER };
+}
+function readRecord(recordPath, blobPath) {
+    try {
+        const record = JSON.parse(fs.readFileSync(recordPath, 'utf8'));
+        return fs.statSync(blobPath).size === record.size && /^sha256:[0-9a-f]{64}$/.test(record.digest) ? record : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+async function startsWithGzipMagic(file) {
+    const handle = await fs.promises.open(file, 'r');
+    try {
+        const { bytesRead, buffer } = await handle.read(Buffer.alloc(2), 0, 2, 0);
+        return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+    }
+    finally {
+        await handle.close();
+    }
+}
+/** Compressed size / size of the first MiB. */
+async function sampleRatio(file) {
+    const handle = await fs.promises.open(file, 'r');
+    try {
+        const { bytesRead, buffer } = await handle.read(Buffer.alloc(SAMPLE_BYTES), 0, SAMPLE_BYTES, 0);
+        if (bytesRead === 0)
+            return 0;
+        return (0, node_zlib_1.deflateRawSync)(buffer.subarray(0, bytesRead), { level: 1 }).length / bytesRead;
+    }
+    finally {
+        await handle.close();
+    }
+}
+/** Removes cached blobs no deploy used for a day (the ones just used are kept whatever their age). */
+function evictStale(cacheDirectory, inUse) {
+    const cutoff = Date.now() - CACHE_MAX_AGE_MS;
+    for (const name of fs.readdirSync(cacheDirectory)) {
+        const file = path.join(cacheDirectory, name);
+        if (inUse.has(file) || !name.endsWith('.tar.gz'))
+            continue;
+        try {
+            if (fs.statSync(file).mtimeMs < cutoff) {
+                fs.rmSync(file, { force: true });
+                fs.rmSync(file.replace(/\.tar\.gz$/, '.json'), { force: true });
+            }
+        }
+        catch {
+            // another deploy removed it first
+        }
+    }
+}
+
+
+/***/ }),
+
+/***/ 1922:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.TransferCutError = void 0;
+exports.localRegistryPort = localRegistryPort;
+exports.shipThroughLocalRegistry = shipThroughLocalRegistry;
+const fs = __importStar(__nccwpck_require__(3024));
+const os = __importStar(__nccwpck_require__(8161));
+const path = __importStar(__nccwpck_require__(6760));
+const hosts_1 = __nccwpck_require__(2140);
+const docker_save_1 = __nccwpck_require__(4117);
+const image_manifest_1 = __nccwpck_require__(1406);
+const layer_blobs_1 = __nccwpck_require__(1651);
+const registry_server_1 = __nccwpck_require__(1062);
+const transfer_meter_1 = __nccwpck_require__(5212);
+const tunnels_1 = __nccwpck_require__(6484);
+/** The host could not receive the image because its SSH connection (and so the tunnel) went away mid-transfer. */
+class TransferCutError extends Error {
+    host;
+    constructor(host, reason, bytesSent) {
+        super(`Image transfer to ${host} was cut after ${(0, transfer_meter_1.formatBytes)(bytesSent)}: ${reason}. The new image was not tagged on ${host}; the version running there keeps serving.`);
+        this.host = host;
+        this.name = 'TransferCutError';
+    }
+}
+exports.TransferCutError = TransferCutError;
+/** The registry port of `registry.server: localhost:<port>`. */
+function localRegistryPort(config) {
+    const port = Number(/^localhost:(\d+)/.exec(config.registryServer ?? '')?.[1] ?? 5555);
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+        throw new Error(`registry.server ${config.registryServer}: the port must be 1–65535`);
+    return port;
+}
+/**
+ * Kamal's local-registry mode without a registry container (spec §4.3): the built image is read
+ * from the runner's Docker with `docker save`, its layers are served by an in-process read-only
+ * registry on 127.0.0.1, and each host reaches it through a reverse forward on the deploy's own
+ * SSH connection at its 127.0.0.1:<port>. `pull` runs the ordinary `docker pull localhost:<port>/…`
+ * on the hosts, so each fetches only the layers it lacks. Everything is torn down afterwards.
+ */
+async function shipThroughLocalRegistry(shipment, pull) {
+    const { config, hosts, say } = shipment;
+    const image = config.absoluteImage;
+    const base = path.join(shipment.workDirectory ?? process.env.RUNNER_TEMP ?? os.tmpdir(), 'kamal-deploy-transfer');
+    fs.mkdirSync(base, { recursive: true });
+    const saveDirectory = fs.mkdtempSync(path.join(base, 'save-'));
+    try {
+        const started = Date.now();
+        say(`Reading ${image} from the runner's Docker (docker save) and compressing its layers...`);
+        const saved = await (0, docker_save_1.saveImage)(image, saveDirectory, shipment.env);
+        const blobs = await (0, layer_blobs_1.layerBlobs)(saved.layers, path.join(base, 'layers'));
+        const served = (0, image_manifest_1.registryImage)(config.image, config.version, saved.config, blobs);
+        say(`  ${blobs.length} layers, ${(0, transfer_meter_1.formatBytes)(blobs.reduce((sum, blob) => sum + blob.size, 0))} compressed, ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+        const server = await registry_server_1.RegistryServer.start(served);
+        const meter = new transfer_meter_1.TransferMeter(hosts, say);
+        const lost = new Map();
+        const unsubscribe = hosts.map((host) => shipment.connection(host).onLost((reason) => lost.set(host, reason)));
+        let closeTunnels;
+        try {
+            say(`Setting up local registry port forwarding to ${hosts.join(', ')}...`);
+            closeTunnels = await (0, tunnels_1.openTunnels)(hosts.map(shipment.connection), { remotePort: localRegistryPort(config), localPort: server.port, onBytesSent: (host, bytes) => meter.add(host, bytes) });
+            meter.start();
+            return await pull();
+        }
+        catch (error) {
+            throw explainLostHosts(error, lost, meter);
+        }
+        finally {
+            meter.stop();
+            say('Bytes sent to each host:');
+            for (const line of meter.summaryLines())
+                say(line);
+            if (shipment.bytesSent)
+                Object.assign(shipment.bytesSent, meter.totals());
+            for (const stop of unsubscribe)
+                stop();
+            await closeTunnels?.();
+            await server.close();
+        }
+    }
+    finally {
+        fs.rmSync(saveDirectory, { recursive: true, force: true });
+    }
+}
+/** A host whose SSH connection died during the pull gets an error that says so, instead of `docker pull … exit 255`. */
+function explainLostHosts(error, lost, meter) {
+    if (lost.size === 0)
+        return error;
+    const cut = (host) => new TransferCutError(host, lost.get(host) ?? 'the SSH connection closed', meter.bytesSent(host));
+    if (error instanceof hosts_1.MultiHostError)
+        return new hosts_1.MultiHostError(error.failures.map((failure) => (lost.has(failure.host) ? { host: failure.host, error: cut(failure.host) } : failure)));
+    const [host] = lost.keys();
+    return new hosts_1.MultiHostError([{ host, error: cut(host) }]);
+}
+
+
+/***/ }),
+
+/***/ 1062:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.RegistryServer = void 0;
+const fs = __importStar(__nccwpck_require__(3024));
+const http = __importStar(__nccwpck_require__(7067));
+const image_manifest_1 = __nccwpck_require__(1406);
+const API_HEADER = { 'Docker-Distribution-Api-Version': 'registry/2.0' };
+/**
+ * A read-only Docker Registry HTTP API v2 for one image, bound to 127.0.0.1 on a free port:
+ * `GET /v2/`, `GET|HEAD /v2/<repo>/manifests/<tag|digest>`, `GET|HEAD /v2/<repo>/blobs/<digest>`
+ * (with `Range: bytes=N-M`, so a pull can resume a cut download). Everything else is 404/405.
+ */
+class RegistryServer {
+    server;
+    port;
+    constructor(server, port) {
+        this.server = server;
+        this.port = port;
+    }
+    static async start(image) {
+        const blobs = new Map([[image.configDigest, { size: image.config.length, content: image.config }]]);
+        for (const layer of image.layers)
+            blobs.set(layer.digest, { size: layer.size, path: layer.path });
+        const server = http.createServer((request, response) => answer(image, blobs, request, response));
+        server.keepAliveTimeout = 30_000;
+        await new Promise((resolve, reject) => {
+            server.once('error', reject);
+            server.listen(0, '127.0.0.1', () => resolve());
+        });
+        return new RegistryServer(server, server.address().port);
+    }
+    close() {
+        return new Promise((resolve) => {
+            this.server.close(() => resolve());
+            this.server.closeAllConnections();
+        });
+    }
+}
+exports.RegistryServer = RegistryServer;
+function answer(image, blobs, request, response) {
+    const url = new URL(request.url ?? '/', 'http://registry');
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+        return fail(response, 405, 'UNSUPPORTED', 'this registry is read-only');
+    if (url.pathname === '/v2/' || url.pathname === '/v2')
+        return send(response, 200, { 'Content-Type': 'application/json' }, Buffer.from('{}'), request.method);
+    const match = /^\/v2\/(.+)\/(manifests|blobs)\/([^/]+)$/.exec(url.pathname);
+    if (!match || match[1] !== image.repository)
+        return fail(response, 404, 'NAME_UNKNOWN', 'repository name not known to registry');
+    const [, , kind, reference] = match;
+    if (kind === 'manifests') {
+        if (reference !== image.tag && reference !== image.manifestDigest)
+            return fail(response, 404, 'MANIFEST_UNKNOWN', 'manifest unknown');
+        return send(response, 200, { 'Content-Type': image_manifest_1.MANIFEST_MEDIA_TYPE, 'Docker-Content-Digest': image.manifestDigest }, image.manifest, request.method);
+    }
+    const blob = blobs.get(reference);
+    if (!blob)
+        return fail(response, 404, 'BLOB_UNKNOWN', 'blob unknown to registry');
+    sendBlob(request, response, reference, blob);
+}
+function sendBlob(request, response, digest, blob) {
+    const headers = { 'Content-Type': 'application/octet-stream', 'Docker-Content-Digest': digest, 'Accept-Ranges': 'bytes', ...API_HEADER };
+    const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers.range ?? '');
+    let start = 0;
+    let end = blob.size - 1;
+    let status = 200;
+    if (range) {
+        start = Number(range[1]);
+        end = range[2] ? Math.min(Number(range[2]), blob.size - 1) : blob.size - 1;
+        if (start > end) {
+            response.writeHead(416, { 'Content-Range': `bytes */${blob.size}`, ...API_HEADER });
+            return void response.end();
+        }
+        status = 206;
+        headers['Content-Range'] = `bytes ${start}-${end}/${blob.size}`;
+    }
+    headers['Content-Length'] = end - start + 1;
+    response.writeHead(status, headers);
+    if (request.method === 'HEAD' || blob.size === 0)
+        return void response.end();
+    if ('content' in blob)
+        return void response.end(blob.content.subarray(start, end + 1));
+    const stream = fs.createReadStream(blob.path, { start, end, highWaterMark: 256 * 1024 });
+    stream.on('error', (error) => response.destroy(error));
+    response.on('close', () => stream.destroy());
+    stream.pipe(response);
+}
+function send(response, status, headers, body, method) {
+    response.writeHead(status, { ...headers, 'Content-Length': body.length, ...API_HEADER });
+    response.end(method === 'HEAD' ? undefined : body);
+}
+function fail(response, status, code, message) {
+    const body = Buffer.from(JSON.stringify({ errors: [{ code, message }] }));
+    response.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': body.length, ...API_HEADER });
+    response.end(body);
+}
+
+
+/***/ }),
+
+/***/ 4940:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.TarExtractor = void 0;
+exports.parseSize = parseSize;
+const node_crypto_1 = __nccwpck_require__(7598);
+const node_events_1 = __nccwpck_require__(8474);
+const fs = __importStar(__nccwpck_require__(3024));
+const path = __importStar(__nccwpck_require__(6760));
+const node_stream_1 = __nccwpck_require__(7075);
+const BLOCK = 512;
+/**
+ * A Writable that takes a tar stream (ustar, with GNU long names and pax paths) and writes each
+ * regular file to `directory`, hashing it on the way. Memory use is one chunk plus one header:
+ * file bodies go straight to disk, honouring the disk's backpressure.
+ */
+class TarExtractor extends node_stream_1.Writable {
+    directory;
+    files = new Map();
+    header = Buffer.alloc(0);
+    bodyLeft = 0;
+    paddingLeft = 0;
+    entry;
+    metadata;
+    nextName;
+    finished = false;
+    count = 0;
+    closing = [];
+    constructor(directory) {
+        super();
+        this.directory = directory;
+    }
+    _write(chunk, _encoding, callback) {
+        this.consume(chunk).then(() => callback(), callback);
+    }
+    _final(callback) {
+        if (this.bodyLeft > 0 || this.header.length > 0)
+            return callback(new Error('the tar stream ended in the middle of an entry'));
+        Promise.all(this.closing).then(() => callback(), callback);
+    }
+    _destroy(error, callback) {
+        this.entry?.out.destroy();
+        callback(error);
+    }
+    async consume(chunk) {
+        let offset = 0;
+        while (offset < chunk.length && !this.finished) {
+            if (this.bodyLeft > 0) {
+                const piece = chunk.subarray(offset, offset + Math.min(this.bodyLeft, chunk.length - offset));
+                offset += piece.length;
+                this.bodyLeft -= piece.length;
+                await this.takeBody(piece);
+                if (this.bodyLeft === 0)
+                    this.endEntry();
+            }
+            else if (this.paddingLeft > 0) {
+                const skip = Math.min(this.paddingLeft, chunk.length - offset);
+                offset += skip;
+                this.paddingLeft -= skip;
+            }
+            else {
+                const need = BLOCK - this.header.length;
+                this.header = Buffer.concat([this.header, chunk.subarray(offset, offset + need)]);
+                offset += Math.min(need, chunk.length - offset);
+                if (this.header.length === BLOCK) {
+                    const block = this.header;
+                    this.header = Buffer.alloc(0);
+                    this.startEntry(block);
+                }
+            }
+        }
+    }
+    async takeBody(piece) {
+        if (this.metadata)
+            return void this.metadata.chunks.push(piece);
+        if (!this.entry)
+            return;
+        this.entry.hash.update(piece);
+        if (!this.entry.out.write(piece))
+            await (0, node_events_1.once)(this.entry.out, 'drain');
+    }
+    startEntry(block) {
+        if (block.every((byte) => byte === 0)) {
+            this.finished = true;
+            return;
+        }
+        const size = parseSize(block.subarray(124, 136));
+        const type = String.fromCharCode(block[156] || 0x30);
+        const name = this.nextName ?? headerName(block);
+        this.bodyLeft = size;
+        this.paddingLeft = (BLOCK - (size % BLOCK)) % BLOCK;
+        if (type === 'L' || type === 'x') {
+            this.metadata = { kind: type === 'L' ? 'long-name' : 'pax', chunks: [] };
+        }
+        else {
+            this.nextName = undefined;
+            if (type === '0' || type === '7') {
+                const file = { name, path: path.join(this.directory, `entry-${this.count++}`), size, sha256: '' };
+                const out = fs.createWriteStream(file.path);
+                this.closing.push((0, node_events_1.once)(out, 'close'));
+                this.entry = { file, out, hash: (0, node_crypto_1.createHash)('sha256') };
+            }
+        }
+        if (size === 0)
+            this.endEntry();
+    }
+    endEntry() {
+        if (this.metadata) {
+            const text = Buffer.concat(this.metadata.chunks).toString('utf8');
+            const override = this.metadata.kind === 'long-name' ? text.replace(/\0.*$/s, '') : paxPath(text);
+            if (override)
+                this.nextName = override;
+            this.metadata = undefined;
+        }
+        else if (this.entry) {
+            const { file, out, hash } = this.entry;
+            file.sha256 = hash.digest('hex');
+            out.end();
+            this.files.set(file.name.replace(/^\.\//, ''), file);
+            this.entry = undefined;
+        }
+    }
+}
+exports.TarExtractor = TarExtractor;
+function headerName(block) {
+    const text = (from, to) => block.subarray(from, to).toString('utf8').replace(/\0.*$/s, '');
+    const name = text(0, 100);
+    const prefix = block.subarray(257, 262).toString('latin1') === 'ustar' ? text(345, 500) : '';
+    return prefix ? `${prefix}/${name}` : name;
+}
+/** Octal size field, or GNU base-256 for files of 8 GiB and more. */
+function parseSize(field) {
+    if (field[0] & 0x80) {
+        let value = 0;
+        for (let i = 1; i < field.length; i++)
+            value = value * 256 + field[i];
+        return value;
+    }
+    const text = field.toString('latin1').replace(/[\0 ]+$/g, '').trim();
+    return text ? parseInt(text, 8) : 0;
+}
+/** The `path` record of a pax extended header ("<length> path=<value>\n" records). */
+function paxPath(text) {
+    for (const record of text.split('\n')) {
+        const match = /^\d+ path=(.*)$/s.exec(record);
+        if (match)
+            return match[1];
+    }
+    return undefined;
+}
+
+
+/***/ }),
+
+/***/ 5212:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.TransferMeter = void 0;
+exports.formatBytes = formatBytes;
+/** Bytes sent to each host, with a periodic progress line per host that is receiving. */
+class TransferMeter {
+    say;
+    clock;
+    sent = new Map();
+    reported = new Map();
+    started = Date.now();
+    timer;
+    constructor(hosts, say, clock = Date.now) {
+        this.say = say;
+        this.clock = clock;
+        for (const host of hosts)
+            this.sent.set(host, 0);
+    }
+    add(host, bytes) {
+        this.sent.set(host, (this.sent.get(host) ?? 0) + bytes);
+    }
+    /** Prints `<host>: <sent> sent, <rate>` every `intervalMs` for each host whose count moved. */
+    start(intervalMs = 2000) {
+        let last = this.clock();
+        this.timer = setInterval(() => {
+            const now = this.clock();
+            for (const [host, bytes] of this.sent) {
+                const before = this.reported.get(host) ?? 0;
+                if (bytes === before)
+                    continue;
+                this.say(`  ${host}: ${formatBytes(bytes)} sent, ${formatBytes(((bytes - before) * 1000) / Math.max(now - last, 1))}/s`);
+                this.reported.set(host, bytes);
+            }
+            last = now;
+        }, intervalMs);
+        this.timer.unref();
+    }
+    stop() {
+        if (this.timer)
+            clearInterval(this.timer);
+        this.timer = undefined;
+    }
+    bytesSent(host) {
+        return this.sent.get(host) ?? 0;
+    }
+    /** host → bytes, for the `bytes-sent` output */
+    totals() {
+        return Object.fromEntries(this.sent);
+    }
+    /** One line per host: total and average rate since the start. */
+    summaryLines() {
+        const seconds = Math.max((this.clock() - this.started) / 1000, 0.001);
+        return [...this.sent].map(([host, bytes]) => `  ${host}: ${formatBytes(bytes)} in ${seconds.toFixed(1)}s (${formatBytes(bytes / seconds)}/s)`);
+    }
+}
+exports.TransferMeter = TransferMeter;
+function formatBytes(bytes) {
+    if (bytes < 1024)
+        return `${Math.round(bytes)} B`;
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes / 1024;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
+}
+
+
+/***/ }),
+
+/***/ 6484:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.openTunnels = openTunnels;
+const net = __importStar(__nccwpck_require__(7030));
+/**
+ * One reverse forward per host on the deploy's own SSH connection: the host's 127.0.0.1:<remotePort>
+ * leads to 127.0.0.1:<localPort> here. Resolves once every host listens (Kamal waits 30 s too).
+ * The returned function closes them all.
+ */
+async function openTunnels(connections, options) {
+    const opened = [];
+    const closeAll = async () => void (await Promise.all(opened.splice(0).map((forward) => forward.close())));
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    let timer;
+    const timedOut = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Timed out waiting for port forwarding to be established (${timeoutMs / 1000}s)`)), timeoutMs);
+    });
+    try {
+        await Promise.race([
+            Promise.all(connections.map(async (connection) => {
+                const forward = await connection.forwardIn('127.0.0.1', options.remotePort, (channel) => bridge(channel, connection.host, options));
+                opened.push(forward);
+            })),
+            timedOut,
+        ]);
+    }
+    catch (error) {
+        await closeAll();
+        throw error;
+    }
+    finally {
+        clearTimeout(timer);
+    }
+    return closeAll;
+}
+/** Pipes one forwarded connection to the local registry both ways, counting what goes to the host. */
+function bridge(channel, host, options) {
+    const local = net.connect(options.localPort, '127.0.0.1');
+    local.on('data', (chunk) => options.onBytesSent(host, chunk.length));
+    local.on('error', () => channel.destroy());
+    channel.on('error', () => local.destroy());
+    channel.on('close', () => local.destroy());
+    local.on('close', () => channel.end());
+    channel.pipe(local);
+    local.pipe(channel);
+}
+
+
+/***/ }),
+
 /***/ 7318:
 /***/ ((module) => {
 
@@ -62657,6 +63634,14 @@ module.exports = require("node:querystring");
 
 "use strict";
 module.exports = require("node:stream");
+
+/***/ }),
+
+/***/ 6466:
+/***/ ((module) => {
+
+"use strict";
+module.exports = require("node:stream/promises");
 
 /***/ }),
 

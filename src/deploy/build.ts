@@ -80,7 +80,8 @@ export async function buildAndPush(options: BuildOptions): Promise<void> {
       if (create.code !== 0) throw new BuildError(`docker buildx create ${name} failed:\n${create.output.trim()}`)
     }
     const args = [
-      'buildx', 'build', '--output=type=registry',
+      // A local registry is served from the runner's Docker after the build (src/transfer): load, do not push.
+      'buildx', 'build', config.localRegistry ? '--load' : '--output=type=registry',
       ...(settings.arch.length > 0 ? ['--platform', settings.arch.map((arch) => `linux/${arch}`).join(',')] : []),
       ...(name ? ['--builder', name] : []),
       ...tags,
@@ -97,7 +98,8 @@ export async function buildAndPush(options: BuildOptions): Promise<void> {
     log('docker buildx is not installed: building with `docker build` and pushing each tag (builder secrets, cache and multi-arch need buildx)')
     const args = ['build', ...tags, '--label', `service=${config.service}`, ...buildArgs, '--file', dockerfile, ...(settings.target ? ['--target', settings.target] : []), ...(options.noCache ? ['--no-cache'] : []), '.']
     await buildStep('docker', args, buildDir, { ...env, DOCKER_BUILDKIT: '0' }, log)
-    for (const image of [config.absoluteImage, config.latestImage]) await buildStep('docker', ['push', image], buildDir, env, log)
+    if (config.localRegistry) log('Local registry: the image stays in the runner\'s Docker; the pull serves it to the hosts over SSH')
+    else for (const image of [config.absoluteImage, config.latestImage]) await buildStep('docker', ['push', image], buildDir, env, log)
   }
 }
 

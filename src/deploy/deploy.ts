@@ -11,6 +11,8 @@ import { compareVersions, DEFAULT_PROXY_IMAGE_VERSION, type KamalConfig, type Ro
 import { hostnamePrefix } from '../plan/deploy-plan'
 import type { Targets } from '../plan/targets'
 import type { Secrets } from '../secrets/load'
+import type { BytesSent } from '../transfer/bytes-sent'
+import { shipThroughLocalRegistry } from '../transfer/local-registry'
 import { buildAndPush } from './build'
 import { forEachLimited, type HostPool } from './hosts'
 import type { Progress } from './progress'
@@ -39,6 +41,8 @@ export interface DeployRequest {
   parallelism?: number
   /** filled as roles boot (also on failure), for the summary */
   boots: BootOutcome[]
+  /** filled by a registry-free (`registry.server: localhost:PORT`) pull: host → bytes sent, for the `bytes-sent` output */
+  bytesSent?: BytesSent
 }
 
 /** What happened to one role on one host. */
@@ -141,14 +145,21 @@ export async function runDeploy(request: DeployRequest): Promise<DeployOutcome> 
       )
     }
     checkCancelled()
-    await onHosts(targets.appHosts, 'Pull image', async (shell) => {
-      if (login) await shell.run(login, { stdin: request.registryPassword ?? '', step: 'docker login' })
-      await shell.run(auditor.record(`Pulled image with version ${config.version}`))
-      const [remove, pull, checkLabel] = pullCommands(config)
-      await shell.run(remove, { allowFailure: true })
-      await shell.run(pull, { step: 'docker pull' })
-      await shell.run(checkLabel, { step: 'image label check' })
-    })
+    const pullOnHosts = () =>
+      onHosts(targets.appHosts, 'Pull image', async (shell) => {
+        if (login) await shell.run(login, { stdin: request.registryPassword ?? '', step: 'docker login' })
+        await shell.run(auditor.record(`Pulled image with version ${config.version}`))
+        const [remove, pull, checkLabel] = pullCommands(config)
+        await shell.run(remove, { allowFailure: true })
+        await shell.run(pull, { step: 'docker pull' })
+        await shell.run(checkLabel, { step: 'image label check' })
+      })
+    if (config.localRegistry) {
+      const shipment = { config, hosts: targets.appHosts, connection: (host: string) => pool.get(host), say: (line: string) => progress.say(line), bytesSent: request.bytesSent }
+      await shipThroughLocalRegistry(shipment, pullOnHosts)
+    } else {
+      await pullOnHosts()
+    }
   }
 
   checkCancelled()

@@ -1,4 +1,5 @@
-import { Client, type AgentAuthMethod, type ClientChannel, type ConnectConfig, type PublicKeyAuthMethod, type SFTPWrapper } from 'ssh2'
+import type { Duplex } from 'node:stream'
+import { Client, type AgentAuthMethod, type ClientChannel, type ConnectConfig, type PublicKeyAuthMethod, type SFTPWrapper, type TcpConnectionDetails } from 'ssh2'
 import { fingerprint, knownHostsLine, type KnownHosts } from './known-hosts'
 
 /** What a remote command returned. Failure is decided by `code`, never by stderr. */
@@ -49,15 +50,35 @@ export class SshConnectError extends Error {
   }
 }
 
+/** A port the host listens on for us (`ssh -R`); `close` stops listening. */
+export interface ReverseForward {
+  close: () => Promise<void>
+}
+
 /** One SSH connection to one host, reused for every command of the run. */
 export class SshConnection {
   private sftpSession?: Promise<SFTPWrapper>
+  private readonly reverseForwards = new Map<string, (channel: Duplex) => void>()
+  private lostReason?: string
+  private readonly lostListeners = new Set<(reason: string) => void>()
 
   private constructor(
     readonly endpoint: SshEndpoint,
     private readonly client: Client,
     private readonly jumpClient?: Client,
-  ) {}
+  ) {
+    client.on('tcp connection', (details: TcpConnectionDetails, accept: () => ClientChannel, reject: () => void) => {
+      const handler = this.reverseForwards.get(`${details.destIP}:${details.destPort}`)
+      if (handler) handler(accept())
+      else reject()
+    })
+    let lastError = ''
+    client.on('error', (error: Error) => (lastError = error.message))
+    client.on('close', () => {
+      this.lostReason ??= lastError ? `the SSH connection to ${this.host} failed: ${lastError}` : `the SSH connection to ${this.host} closed`
+      for (const listener of this.lostListeners) listener(this.lostReason)
+    })
+  }
 
   static async open(endpoint: SshEndpoint, options: SshOptions): Promise<SshConnection> {
     let jumpClient: Client | undefined
@@ -105,7 +126,41 @@ export class SshConnection {
     await new Promise<void>((resolve, reject) => sftp.chmod(remotePath, mode, (error) => (error ? reject(error) : resolve())))
   }
 
+  /**
+   * Makes the host listen on `bindAddress:port` and hands each connection made there to
+   * `onConnection` as a stream (the equivalent of `ssh -R bindAddress:port:…`). Resolves once the
+   * host listens; fails if it cannot (port taken, forwarding disabled in sshd).
+   */
+  forwardIn(bindAddress: string, port: number, onConnection: (channel: Duplex) => void): Promise<ReverseForward> {
+    const key = `${bindAddress}:${port}`
+    return new Promise((resolve, reject) => {
+      this.client.forwardIn(bindAddress, port, (error) => {
+        if (error) return reject(new SshConnectError(this.host, `${this.host} refused to listen on ${key} for us (ssh -R): ${error.message}`))
+        this.reverseForwards.set(key, onConnection)
+        resolve({
+          close: () =>
+            new Promise<void>((done) => {
+              this.reverseForwards.delete(key)
+              if (this.lostReason) return done()
+              this.client.unforwardIn(bindAddress, port, () => done())
+            }),
+        })
+      })
+    })
+  }
+
+  /** Calls `listener` with the reason when this connection is lost (or closed); at once if it already was. Returns the unsubscribe. */
+  onLost(listener: (reason: string) => void): () => void {
+    if (this.lostReason) {
+      listener(this.lostReason)
+      return () => undefined
+    }
+    this.lostListeners.add(listener)
+    return () => this.lostListeners.delete(listener)
+  }
+
   close(): void {
+    this.lostReason ??= `the SSH connection to ${this.host} was closed by the deploy`
     this.client.end()
     this.jumpClient?.end()
   }
