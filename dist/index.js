@@ -63179,7 +63179,9 @@ class TarExtractor extends node_stream_1.Writable {
             if (type === '0' || type === '7') {
                 const file = { name, path: path.join(this.directory, `entry-${this.count++}`), size, sha256: '' };
                 const out = fs.createWriteStream(file.path);
-                this.closing.push((0, node_events_1.once)(out, 'close'));
+                const closed = (0, node_events_1.once)(out, 'close');
+                closed.catch(() => undefined); // awaited in _final; an extractor destroyed earlier never gets there
+                this.closing.push(closed);
                 this.entry = { file, out, hash: (0, node_crypto_1.createHash)('sha256') };
             }
         }
@@ -63248,13 +63250,14 @@ class TransferMeter {
     clock;
     sent = new Map();
     reported = new Map();
-    started = Date.now();
+    started;
     timer;
     constructor(hosts, say, clock = Date.now) {
         this.say = say;
         this.clock = clock;
         for (const host of hosts)
             this.sent.set(host, 0);
+        this.started = clock();
     }
     add(host, bytes) {
         this.sent.set(host, (this.sent.get(host) ?? 0) + bytes);
@@ -63290,7 +63293,7 @@ class TransferMeter {
     /** One line per host: total and average rate since the start. */
     summaryLines() {
         const seconds = Math.max((this.clock() - this.started) / 1000, 0.001);
-        return [...this.sent].map(([host, bytes]) => `  ${host}: ${formatBytes(bytes)} in ${seconds.toFixed(1)}s (${formatBytes(bytes / seconds)}/s)`);
+        return [...this.sent].map(([host, bytes]) => `  ${host}: ${formatBytes(bytes)} (${bytes} bytes) in ${seconds.toFixed(1)}s (${formatBytes(bytes / seconds)}/s)`);
     }
 }
 exports.TransferMeter = TransferMeter;

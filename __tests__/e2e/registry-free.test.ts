@@ -69,9 +69,8 @@ async function servedVersion(address: string): Promise<string> {
 /** "  10.213.0.11: 1.23 MiB in 0.8s (…)" lines of the final per-host report, as bytes. */
 function bytesSentFromLog(stdout: string): Record<string, number> {
   const block = stdout.slice(stdout.lastIndexOf('Bytes sent to each host:'))
-  const units: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }
   const sent: Record<string, number> = {}
-  for (const match of block.matchAll(/^ {2}([\d.]+): ([\d.]+) (B|KiB|MiB|GiB) in /gm)) sent[match[1]] = Number(match[2]) * units[match[3]]
+  for (const match of block.matchAll(/^ {2}([\d.]+): [^(\n]+\((\d+) bytes\) in /gm)) sent[match[1]] = Number(match[2])
   return sent
 }
 

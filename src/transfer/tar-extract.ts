@@ -108,7 +108,9 @@ export class TarExtractor extends Writable {
       if (type === '0' || type === '7') {
         const file: ExtractedFile = { name, path: path.join(this.directory, `entry-${this.count++}`), size, sha256: '' }
         const out = fs.createWriteStream(file.path)
-        this.closing.push(once(out, 'close'))
+        const closed = once(out, 'close')
+        closed.catch(() => undefined) // awaited in _final; an extractor destroyed earlier never gets there
+        this.closing.push(closed)
         this.entry = { file, out, hash: createHash('sha256') }
       }
     }

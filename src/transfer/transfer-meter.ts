@@ -2,7 +2,7 @@
 export class TransferMeter {
   private readonly sent = new Map<string, number>()
   private readonly reported = new Map<string, number>()
-  private readonly started = Date.now()
+  private readonly started: number
   private timer?: NodeJS.Timeout
 
   constructor(
@@ -11,6 +11,7 @@ export class TransferMeter {
     private readonly clock: () => number = Date.now,
   ) {
     for (const host of hosts) this.sent.set(host, 0)
+    this.started = clock()
   }
 
   add(host: string, bytes: number): void {
@@ -50,7 +51,7 @@ export class TransferMeter {
   /** One line per host: total and average rate since the start. */
   summaryLines(): string[] {
     const seconds = Math.max((this.clock() - this.started) / 1000, 0.001)
-    return [...this.sent].map(([host, bytes]) => `  ${host}: ${formatBytes(bytes)} in ${seconds.toFixed(1)}s (${formatBytes(bytes / seconds)}/s)`)
+    return [...this.sent].map(([host, bytes]) => `  ${host}: ${formatBytes(bytes)} (${bytes} bytes) in ${seconds.toFixed(1)}s (${formatBytes(bytes / seconds)}/s)`)
   }
 }
 
