@@ -6,6 +6,7 @@ import { errorAnnotations, startAction, type ActionRun } from '../support/run-ac
 import { AppProject, appFiles } from './support/app-project'
 import { dockerOn, get, harnessDown, harnessUp, onHost, startLoad, type HarnessState } from './support/harness'
 import { watchHostArgv, type ArgvWatch } from './support/argv-watch'
+import { startFakeGitHub } from '../support/fake-github'
 
 // Real deploys of a two-role app to three real hosts (sshd + dockerd each), through
 // the kamal-proxy stand-in, with traffic flowing while versions change.
@@ -55,6 +56,7 @@ let harness: HarnessState
 let project: AppProject
 const runs: ActionRun[] = []
 let argv: ArgvWatch
+let github: Awaited<ReturnType<typeof startFakeGitHub>>
 
 function inputs(extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -66,8 +68,11 @@ function inputs(extra: Record<string, string> = {}): Record<string, string> {
   }
 }
 
+// The GitHub API stand-in: every run creates a deployment there (the real API is not reachable).
+const githubEnv = () => ({ GITHUB_API_URL: github.url, GITHUB_REPOSITORY: 'acme/shop', GITHUB_SHA: 'f00dfeedf00dfeedf00dfeedf00dfeedf00dfeed', GITHUB_SERVER_URL: 'https://github.example', GITHUB_RUN_ID: '99' })
+
 async function act(extra: Record<string, string>): Promise<ActionRun> {
-  const run = await startAction(project.dir, inputs(extra), { DOCKER_HOST: harness.runner.dockerHost }).finished
+  const run = await startAction(project.dir, inputs({ 'github-token': 'ghs_e2e', ...extra }), { DOCKER_HOST: harness.runner.dockerHost, ...githubEnv() }).finished
   runs.push(run)
   if (run.status !== 0) process.stdout.write(`action output (exit ${run.status}):\n${run.stdout.slice(-6000)}\n${run.stderr.slice(-2000)}\n`)
   return run
@@ -80,22 +85,43 @@ async function servedVersion(address: string): Promise<string> {
 
 const hostName = (address: string) => harness.hosts.find((host) => host.address === address)?.name ?? address
 
-beforeAll(() => {
+beforeAll(async () => {
+  github = await startFakeGitHub(7)
   harness = harnessUp(3)
   project = new AppProject({ 'config/deploy.yml': CONFIG, '.kamal/secrets': `KAMAL_REGISTRY_PASSWORD=$KAMAL_REGISTRY_PASSWORD\nDATABASE_URL=${DATABASE_URL}\n`, ...appFiles('v1') })
   argv = watchHostArgv(SECRET_VALUES)
 }, 180_000)
 
-afterAll(() => {
+afterAll(async () => {
+  await github?.close()
   argv?.stop()
   if (!process.env.KEEP_HARNESS) harnessDown()
 }, 60_000)
 
 describe('deploys to real hosts', () => {
   test('v1 to two web hosts and a worker host, with Kamal names, labels, files and lock', async () => {
+    const callsBefore = github.calls.length
     const run = await act({ version: 'v1' })
     expect(run.status).toBe(0)
-    expect(run.outputs.result).toBe('success')
+    expect(run.outputs).toEqual({
+      version: 'v1',
+      image: '10.213.0.1:5000/e2e/shop:v1',
+      url: 'http://shop.test',
+      hosts: '10.213.0.11,10.213.0.12,10.213.0.13',
+      roles: 'web,workers',
+      result: 'success',
+      duration: expect.stringMatching(/^\d+\.\d$/),
+      'deployment-id': '7',
+    })
+    const calls = github.calls.slice(callsBefore)
+    expect(calls.map((call) => `${call.method} ${call.path} ${call.body.state ?? call.body.environment}`)).toEqual([
+      'POST /repos/acme/shop/deployments production',
+      'POST /repos/acme/shop/deployments/7/statuses in_progress',
+      'POST /repos/acme/shop/deployments/7/statuses success',
+    ])
+    expect(calls[2].body).toMatchObject({ environment_url: 'http://shop.test', log_url: 'https://github.example/acme/shop/actions/runs/99', auto_inactive: true })
+    expect(run.summary).toContain('### Phases per host')
+    expect(run.summary).toContain('section 10.213.0.13')
     for (const address of WEB) expect(await servedVersion(address)).toBe('v1')
 
     for (const address of WEB) {
@@ -142,6 +168,7 @@ describe('deploys to real hosts', () => {
     process.stdout.write(`v3 (failing) deploy under load: ${report.requests} requests, ${report.failures} failed, versions seen ${JSON.stringify(report.versions)}\n`)
     expect(run.status).toBe(1)
     expect(run.outputs.result).toBe('failed')
+    expect(github.calls[github.calls.length - 1].body).toMatchObject({ state: 'failure', description: 'deploy v3: failed' })
     const annotations = errorAnnotations(run.stdout)
     const web = annotations.find((annotation) => annotation.message.startsWith(`Failed to boot web on ${WEB[0]}`))
     expect(web?.message).toContain('kamal-proxy deploy')

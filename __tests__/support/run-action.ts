@@ -26,7 +26,8 @@ function prepare(workspace: string, inputs: Record<string, string>, env: Record<
   const names = { GITHUB_OUTPUT: 'output', GITHUB_STEP_SUMMARY: 'summary', GITHUB_STATE: 'state', SIDE_EFFECTS_LOG: 'side-effects' }
   const files = Object.fromEntries(Object.entries(names).map(([name, file]) => [name, path.join(scratch, file)]))
   for (const file of Object.values(files)) fs.writeFileSync(file, '')
-  if (stateFrom) fs.writeFileSync(files.GITHUB_STATE, fs.readFileSync(stateFrom))
+  // The runner hands a main step's saved state to its post step as STATE_<name> variables.
+  const stateEnv = stateFrom ? Object.fromEntries(Object.entries(parseOutputFile(fs.readFileSync(stateFrom, 'utf8'))).map(([name, value]) => [`STATE_${name}`, value])) : {}
   const inputEnv = Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.replace(/ /g, '_').toUpperCase()}`, value]))
   return {
     files,
@@ -38,6 +39,7 @@ function prepare(workspace: string, inputs: Record<string, string>, env: Record<
       NODE_OPTIONS: `--require ${path.resolve(__dirname, 'record-side-effects.js')}`,
       ...files,
       ...inputEnv,
+      ...stateEnv,
       ...env,
     },
   }
