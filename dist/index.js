@@ -59958,15 +59958,34 @@ exports.COMMANDS = void 0;
 exports.readInputs = readInputs;
 const core = __importStar(__nccwpck_require__(7484));
 const errors_1 = __nccwpck_require__(3916);
-exports.COMMANDS = ['deploy', 'redeploy', 'rollback', 'plan'];
+exports.COMMANDS = ['deploy', 'redeploy', 'rollback', 'setup', 'plan', 'prune', 'lock', 'app', 'accessory'];
+/** The second word of the commands that have one, as in the kamal CLI. */
+const SUBCOMMANDS = {
+    lock: ['release', 'status'],
+    app: ['maintenance', 'live'],
+    accessory: ['boot', 'reboot', 'remove'],
+};
+const COMMAND_LIST = 'deploy, redeploy, rollback, setup, plan, prune, lock release|status, app maintenance|live, accessory boot|reboot|remove <name|all>';
 const fromActions = (name) => core.getInput(name);
 function readInputs(read = fromActions) {
     const text = (name) => read(name).trim();
     const optional = (name) => text(name) || undefined;
-    const command = text('command') || 'deploy';
+    const words = (text('command') || 'deploy').split(/\s+/);
+    const command = words[0];
     if (!exports.COMMANDS.includes(command)) {
-        throw new errors_1.InputError('command', `'${command}' is not a command of this action. Use one of: ${exports.COMMANDS.join(', ')}.`);
+        throw new errors_1.InputError('command', `'${words.join(' ')}' is not a command of this action. Use one of: ${COMMAND_LIST}.`);
     }
+    const subcommands = SUBCOMMANDS[command];
+    const [subcommand, argument] = words.slice(1);
+    if (subcommands && !subcommands.includes(subcommand)) {
+        throw new errors_1.InputError('command', `'${words.join(' ')}' needs one of ${subcommands.join(', ')} after ${command}, e.g. command: ${command} ${subcommands[0]}${command === 'accessory' ? ' all' : ''}.`);
+    }
+    if (command === 'accessory' && !argument) {
+        throw new errors_1.InputError('command', `'${words.join(' ')}' needs the accessory's name or all, e.g. command: accessory ${subcommand} all.`);
+    }
+    const expected = command === 'accessory' ? 3 : subcommands ? 2 : 1;
+    if (words.length > expected)
+        throw new errors_1.InputError('command', `'${words.join(' ')}' has extra words. Use one of: ${COMMAND_LIST}.`);
     const destination = optional('destination');
     if (destination !== undefined && !/^[A-Za-z0-9_.-]+$/.test(destination)) {
         throw new errors_1.InputError('destination', `'${destination}' is not a destination name. Use the <dest> part of config/deploy.<dest>.yml, e.g. staging.`);
@@ -59992,6 +60011,8 @@ function readInputs(read = fromActions) {
         core.setSecret(githubToken);
     return {
         command: command,
+        subcommand,
+        argument,
         configFile: text('config-file') || 'config/deploy.yml',
         destination,
         version,
@@ -60081,6 +60102,7 @@ const prepare_1 = __nccwpck_require__(6896);
 const report_error_1 = __nccwpck_require__(8038);
 const summary_1 = __nccwpck_require__(7994);
 const app_url_1 = __nccwpck_require__(597);
+const bytes_sent_1 = __nccwpck_require__(5283);
 const deployments_1 = __nccwpck_require__(6887);
 /** The action's main step. */
 async function run(env = process.env) {
@@ -60131,6 +60153,7 @@ async function deploy(inputs, prepared, where) {
     const progress = new progress_1.Progress();
     const pool = new hosts_1.HostPool((0, ssh_options_1.sshOptionsFor)(config, inputs, secrets, where.env));
     const boots = [];
+    const bytesSent = {};
     const url = (0, app_url_1.appUrl)(config);
     let cancelled = false;
     const onSignal = (signal) => {
@@ -60161,6 +60184,7 @@ async function deploy(inputs, prepared, where) {
             registryUser: prepared.registryUser,
             registryPassword: prepared.registryPassword,
             boots,
+            bytesSent,
             cancelled: () => cancelled,
             onLock: (lock) => core.saveState(post_1.LOCK_STATE, lock ? JSON.stringify(lock) : ''),
         });
@@ -60191,12 +60215,15 @@ async function deploy(inputs, prepared, where) {
         boots,
         phases: progress.records,
         error: failure instanceof Error ? failure.message : failure ? String(failure) : undefined,
+        transferLine: (0, bytes_sent_1.bytesSentSummaryLine)(bytesSent),
         planMarkdown: (0, render_1.planAsMarkdown)((0, deploy_plan_1.buildDeployPlan)(config, targets, { command, skipPush: inputs.skipPush || command === 'redeploy', performer: prepared.performer, registryUser: prepared.registryUserLabel })),
         redact,
     }))
         .write();
     core.setOutput('result', result);
     core.setOutput('duration', progress.elapsedSeconds().toFixed(1));
+    if (Object.keys(bytesSent).length > 0)
+        core.setOutput('bytes-sent', (0, bytes_sent_1.bytesSentOutput)(bytesSent));
     if (result === 'cancelled') {
         core.error(new deploy_1.CancelledError().message, { title: 'Deploy cancelled' });
         process.exitCode = 1;
@@ -61106,6 +61133,7 @@ function deploySummaryMarkdown(summary) {
         '',
         `Version \`${summary.version}\` · image \`${summary.image}\` · ${summary.seconds.toFixed(1)}s in total`,
         '',
+        ...(summary.transferLine ? [summary.transferLine.trimEnd(), ''] : []),
     ];
     const phaseTime = (host, phase, role) => {
         const record = phases.find((item) => item.host === host && item.phase === phase && (role === undefined || item.role === role));
@@ -62482,6 +62510,30 @@ function envFileValue(value) {
 /** Single-quotes a whole command so it can be passed as one argument (e.g. to `sh -c`). */
 function singleQuote(value) {
     return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+
+/***/ }),
+
+/***/ 5283:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.bytesSentOutput = bytesSentOutput;
+exports.bytesSentSummaryLine = bytesSentSummaryLine;
+const transfer_meter_1 = __nccwpck_require__(5212);
+/** The `bytes-sent` action output: a JSON object host → bytes. */
+function bytesSentOutput(bytesSent) {
+    return JSON.stringify(bytesSent);
+}
+/** The job summary line, e.g. `**Image transfer (registry-free, over SSH):** 10.0.0.1 ← 4.20 MiB · 10.0.0.2 ← 4.20 MiB` */
+function bytesSentSummaryLine(bytesSent) {
+    const hosts = Object.entries(bytesSent);
+    if (hosts.length === 0)
+        return '';
+    return `**Image transfer (registry-free, over SSH):** ${hosts.map(([host, bytes]) => `${host} ← ${(0, transfer_meter_1.formatBytes)(bytes)}`).join(' · ')}\n`;
 }
 
 

@@ -1,12 +1,25 @@
 import * as core from '@actions/core'
 import { InputError } from './errors'
 
-export const COMMANDS = ['deploy', 'redeploy', 'rollback', 'plan'] as const
+export const COMMANDS = ['deploy', 'redeploy', 'rollback', 'setup', 'plan', 'prune', 'lock', 'app', 'accessory'] as const
 export type ActionCommand = (typeof COMMANDS)[number]
+
+/** The second word of the commands that have one, as in the kamal CLI. */
+const SUBCOMMANDS: Partial<Record<ActionCommand, readonly string[]>> = {
+  lock: ['release', 'status'],
+  app: ['maintenance', 'live'],
+  accessory: ['boot', 'reboot', 'remove'],
+}
+
+const COMMAND_LIST = 'deploy, redeploy, rollback, setup, plan, prune, lock release|status, app maintenance|live, accessory boot|reboot|remove <name|all>'
 
 /** Everything the workflow step passed in `with:`, read and checked in one place. */
 export interface ActionInputs {
   command: ActionCommand
+  /** `release` in `lock release`, `boot` in `accessory boot redis` */
+  subcommand?: string
+  /** `redis` (or `all`) in `accessory boot redis` */
+  argument?: string
   configFile: string
   destination?: string
   /** explicit version; undefined means the commit SHA (or VERSION from the environment) */
@@ -34,10 +47,21 @@ export function readInputs(read: InputReader = fromActions): ActionInputs {
   const text = (name: string) => read(name).trim()
   const optional = (name: string) => text(name) || undefined
 
-  const command = text('command') || 'deploy'
+  const words = (text('command') || 'deploy').split(/\s+/)
+  const command = words[0]
   if (!(COMMANDS as readonly string[]).includes(command)) {
-    throw new InputError('command', `'${command}' is not a command of this action. Use one of: ${COMMANDS.join(', ')}.`)
+    throw new InputError('command', `'${words.join(' ')}' is not a command of this action. Use one of: ${COMMAND_LIST}.`)
   }
+  const subcommands = SUBCOMMANDS[command as ActionCommand]
+  const [subcommand, argument] = words.slice(1)
+  if (subcommands && !subcommands.includes(subcommand)) {
+    throw new InputError('command', `'${words.join(' ')}' needs one of ${subcommands.join(', ')} after ${command}, e.g. command: ${command} ${subcommands[0]}${command === 'accessory' ? ' all' : ''}.`)
+  }
+  if (command === 'accessory' && !argument) {
+    throw new InputError('command', `'${words.join(' ')}' needs the accessory's name or all, e.g. command: accessory ${subcommand} all.`)
+  }
+  const expected = command === 'accessory' ? 3 : subcommands ? 2 : 1
+  if (words.length > expected) throw new InputError('command', `'${words.join(' ')}' has extra words. Use one of: ${COMMAND_LIST}.`)
 
   const destination = optional('destination')
   if (destination !== undefined && !/^[A-Za-z0-9_.-]+$/.test(destination)) {
@@ -65,6 +89,8 @@ export function readInputs(read: InputReader = fromActions): ActionInputs {
 
   return {
     command: command as ActionCommand,
+    subcommand,
+    argument,
     configFile: text('config-file') || 'config/deploy.yml',
     destination,
     version,

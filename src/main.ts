@@ -12,6 +12,7 @@ import { prepareRun, type PreparedRun } from './prepare'
 import { reportError } from './report-error'
 import { deploySummaryMarkdown } from './report/summary'
 import { appUrl } from './report/app-url'
+import { bytesSentOutput, bytesSentSummaryLine, type BytesSent } from './transfer/bytes-sent'
 import { GitHubDeployment, runUrl } from './github/deployments'
 
 
@@ -63,6 +64,7 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: { proj
   const progress = new Progress()
   const pool = new HostPool(sshOptionsFor(config, inputs, secrets, where.env))
   const boots: BootOutcome[] = []
+  const bytesSent: BytesSent = {}
   const url = appUrl(config)
 
   let cancelled = false
@@ -94,6 +96,7 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: { proj
       registryUser: prepared.registryUser,
       registryPassword: prepared.registryPassword,
       boots,
+      bytesSent,
       cancelled: () => cancelled,
       onLock: (lock) => core.saveState(LOCK_STATE, lock ? JSON.stringify(lock) : ''),
     })
@@ -123,6 +126,7 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: { proj
         boots,
         phases: progress.records,
         error: failure instanceof Error ? failure.message : failure ? String(failure) : undefined,
+        transferLine: bytesSentSummaryLine(bytesSent),
         planMarkdown: planAsMarkdown(buildDeployPlan(config, targets, { command, skipPush: inputs.skipPush || command === 'redeploy', performer: prepared.performer, registryUser: prepared.registryUserLabel })),
         redact,
       }),
@@ -130,6 +134,7 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: { proj
     .write()
   core.setOutput('result', result)
   core.setOutput('duration', progress.elapsedSeconds().toFixed(1))
+  if (Object.keys(bytesSent).length > 0) core.setOutput('bytes-sent', bytesSentOutput(bytesSent))
   if (result === 'cancelled') {
     core.error(new CancelledError().message, { title: 'Deploy cancelled' })
     process.exitCode = 1

@@ -111,6 +111,8 @@ describe('registry-free deploys', () => {
     const first = bytesSentFromLog(v1.stdout)
     const second = bytesSentFromLog(v2.stdout)
     process.stdout.write(`bytes sent: v1 ${JSON.stringify(first)}, v2 ${JSON.stringify(second)}\n`)
+    expect(JSON.parse(v2.outputs['bytes-sent'])).toEqual(second)
+    expect(v2.summary).toContain('**Image transfer (registry-free, over SSH):** ')
     for (const address of HOSTS) {
       expect(first[address]).toBeGreaterThan(500_000)
       expect(second[address]).toBeGreaterThan(0)

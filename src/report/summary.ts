@@ -12,6 +12,8 @@ export interface DeploySummary {
   boots: BootOutcome[]
   phases: PhaseRecord[]
   error?: string
+  /** one line on the image transfer of a registry-free deploy */
+  transferLine?: string
   /** the commands of the run, shown collapsed */
   planMarkdown?: string
   /** text known to be secret, removed from everything written */
@@ -34,6 +36,7 @@ export function deploySummaryMarkdown(summary: DeploySummary): string {
     '',
     `Version \`${summary.version}\` · image \`${summary.image}\` · ${summary.seconds.toFixed(1)}s in total`,
     '',
+    ...(summary.transferLine ? [summary.transferLine.trimEnd(), ''] : []),
   ]
 
   const phaseTime = (host: string, phase: string, role?: string) => {
