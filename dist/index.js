@@ -55748,6 +55748,190 @@ module.exports = {
 
 /***/ }),
 
+/***/ 1864:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.AccessoryCommands = void 0;
+const shell_1 = __nccwpck_require__(997);
+const base_1 = __nccwpck_require__(2449);
+const env_file_1 = __nccwpck_require__(6948);
+const proxy_1 = __nccwpck_require__(4554);
+/** Commands for one accessory (Kamal::Commands::Accessory), exact strings as Kamal builds them. */
+class AccessoryCommands {
+    config;
+    accessory;
+    constructor(config, accessory) {
+        this.config = config;
+        this.accessory = accessory;
+    }
+    get serviceName() {
+        return this.accessory.service;
+    }
+    /** `.kamal/apps/<sd>/env/accessories` */
+    get envDirectory() {
+        return `.kamal/apps/${this.config.serviceAndDestination}/env/accessories`;
+    }
+    /** `.kamal/apps/<sd>/env/accessories/<name>.env`, uploaded with mode 0600 before `run` */
+    get envFilePath() {
+        return `${this.envDirectory}/${this.accessory.name}.env`;
+    }
+    ensureEnvDirectory() {
+        return (0, base_1.makeDirectory)(this.envDirectory);
+    }
+    /** The env file's text (spec §3.1): one line per secret, a lone newline when there are none. */
+    envFileContent(secretValue) {
+        return (0, env_file_1.envFileContent)(this.accessory.env, secretValue);
+    }
+    /** `docker run` for the accessory; Kamal passes `KAMAL_HOST` when booting on a host. */
+    run(host) {
+        const { accessory } = this;
+        return (0, base_1.line)('docker run --name', accessory.service, '--detach --restart', accessory.restartPolicy, ...this.networkArgs(), ...this.loggingArgs(), ...(accessory.port ? ['--publish', accessory.port] : []), host !== undefined && `--env KAMAL_HOST="${host}"`, ...this.envArgs(), ...this.volumeArgs(), ...(0, base_1.argumentize)('--label', accessory.labels), ...this.optionArgs(), accessory.image, accessory.cmd);
+    }
+    start() {
+        return (0, base_1.docker)('container', 'start', this.serviceName);
+    }
+    stop() {
+        return (0, base_1.docker)('container', 'stop', this.serviceName);
+    }
+    /** `docker ps [-a] [-q] --filter label=service=<service>`; boot uses `all`+`quiet` to skip hosts that already have the container. */
+    info({ all = false, quiet = false } = {}) {
+        return (0, base_1.docker)('ps', all && '-a', quiet && '-q', ...this.serviceFilter());
+    }
+    logs({ timestamps = true, since, lines, grep, grepOptions } = {}) {
+        // Kamal's tokens carry a leading space, hence the double spaces.
+        const logs = (0, base_1.line)('docker logs', this.serviceName, since && ` --since ${since}`, lines !== undefined && ` --tail ${lines}`, timestamps && '--timestamps', '2>&1');
+        return grep ? (0, base_1.pipe)(logs, (0, base_1.line)(`grep '${grep}'`, grepOptions)) : logs;
+    }
+    executeInNewContainer(command) {
+        return (0, base_1.line)('docker run --rm', ...this.networkArgs(), ...this.envArgs(), ...this.volumeArgs(), ...this.optionArgs(), this.accessory.image, command);
+    }
+    executeInExistingContainer(command) {
+        return (0, base_1.line)('docker exec', this.serviceName, command);
+    }
+    pullImage() {
+        return (0, base_1.docker)('image', 'pull', this.accessory.image);
+    }
+    removeContainer() {
+        return (0, base_1.docker)('container', 'prune', '--force', ...this.serviceFilter());
+    }
+    removeImage() {
+        return (0, base_1.docker)('image', 'rm', '--force', this.accessory.image);
+    }
+    /** `rm -rf <service>`: the uploaded files and data directories. */
+    removeServiceDirectory() {
+        return (0, base_1.line)('rm', '-rf', this.serviceName);
+    }
+    /** The running container's id, the kamal-proxy target after `run`/`start`. */
+    runningContainerId() {
+        return (0, base_1.containerIdFor)(this.serviceName, true);
+    }
+    /** `docker exec kamal-proxy kamal-proxy deploy <service> --target=…` for an accessory with a `proxy` block. */
+    deploy(target) {
+        const proxy = this.accessory.proxy;
+        if (!proxy)
+            throw new Error(`Accessory ${this.accessory.name} has no proxy configuration`);
+        // Kamal's accessory proxy has no role, so a custom certificate path has no role segment.
+        return (0, proxy_1.proxyDeploy)(this.config, this.proxyRole(proxy), target).replace(/\/tls\/\/(cert|key)\.pem/g, '/tls/$1.pem');
+    }
+    /** `docker exec kamal-proxy kamal-proxy remove <service>` (accessory stop with a proxy). */
+    removeFromProxy() {
+        return (0, base_1.line)('docker exec', proxy_1.PROXY_CONTAINER, 'kamal-proxy remove', this.serviceName);
+    }
+    /**
+     * `docker login` for an accessory with its own `registry`, password on stdin
+     * (as registryLogin does for the app). Undefined when the accessory has no
+     * registry of its own (log in to the root registry instead) or a local one.
+     */
+    registryLogin(username) {
+        const registry = this.accessory.registry;
+        if (!registry || registry.local)
+            return undefined;
+        return (0, base_1.line)('docker login', registry.server, '-u', (0, shell_1.escapeShellValue)(username), '--password-stdin');
+    }
+    /** Per directory, in order: `mkdir -p`, then `chmod`/`chown` when set (Kamal's `accessory directories`). */
+    directoryCommands() {
+        return this.accessory.directories.flatMap((directory) => [
+            (0, base_1.makeDirectory)(directory.hostDirectory),
+            ...this.ownership(directory.hostDirectory, directory.mode, directory.owner),
+        ]);
+    }
+    /** Per file (Kamal's `accessory upload`): make its directory, upload to `remotePath`, then `chmod` (and `chown`). */
+    fileUploads() {
+        return this.accessory.files.map((file) => ({
+            file,
+            before: (0, base_1.makeDirectory)(posixDirname(file.hostPath)),
+            remotePath: file.hostPath,
+            after: this.ownership(file.hostPath, file.mode, file.owner),
+        }));
+    }
+    networkArgs() {
+        return (0, base_1.argumentize)('--network', [this.accessory.network]);
+    }
+    /** The root `logging` (accessories have none of their own). */
+    loggingArgs() {
+        const logging = this.config.logging;
+        const driver = logging.driver;
+        const options = (logging.options ?? {});
+        if ((driver !== undefined && driver !== null && driver !== '') || Object.keys(options).length > 0) {
+            return [...(0, base_1.optionize)(driver ? { 'log-driver': driver } : {}), ...(0, base_1.argumentize)('--log-opt', options)];
+        }
+        return (0, base_1.argumentize)('--log-opt', { 'max-size': '10m' });
+    }
+    envArgs() {
+        return [...(0, base_1.argumentize)('--env', this.accessory.env.clear), '--env-file', this.envFilePath];
+    }
+    /** The accessory's `volumes`, then a mount per file, then per directory. */
+    volumeArgs() {
+        const mount = (hostPath, containerPath, options) => ['--volume', [hostPath.startsWith('/') ? hostPath : `$PWD/${hostPath}`, containerPath, options].filter((part) => part !== undefined && part !== '').join(':')];
+        return [
+            ...(0, base_1.argumentize)('--volume', this.accessory.volumes),
+            ...this.accessory.files.flatMap((file) => mount(file.hostPath, file.containerPath, file.options)),
+            ...this.accessory.directories.flatMap((directory) => mount(directory.volumeHostPath, directory.containerPath, directory.options)),
+        ];
+    }
+    optionArgs() {
+        return (0, base_1.optionize)(this.accessory.options);
+    }
+    serviceFilter() {
+        return ['--filter', `label=service=${this.serviceName}`];
+    }
+    ownership(target, mode, owner) {
+        return [mode !== undefined && (0, base_1.line)('chmod', mode, target), owner !== undefined && (0, base_1.line)('chown', owner, target)].filter((command) => Boolean(command));
+    }
+    proxyRole(proxy) {
+        const { accessory } = this;
+        return {
+            name: '',
+            primary: false,
+            hosts: accessory.hosts,
+            tagsByHost: new Map(),
+            options: {},
+            labels: {},
+            logging: {},
+            proxy: { raw: proxy, path: ['accessories', accessory.name, 'proxy'] },
+            containerPrefix: accessory.service,
+            path: ['accessories', accessory.name],
+        };
+    }
+}
+exports.AccessoryCommands = AccessoryCommands;
+/** Pathname#dirname for the remote (POSIX) side. */
+function posixDirname(remote) {
+    const trimmed = remote.replace(/\/+$/, '');
+    const index = trimmed.lastIndexOf('/');
+    if (index < 0)
+        return '.';
+    if (index === 0)
+        return '/';
+    return trimmed.slice(0, index).replace(/\/+$/, '') || '/';
+}
+
+
+/***/ }),
+
 /***/ 1413:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -55865,6 +56049,80 @@ exports.AppCommands = AppCommands;
 function splitOnce(value, separator) {
     const index = value.indexOf(separator);
     return index < 0 ? [value, undefined] : [value.slice(0, index), value.slice(index + 1)];
+}
+
+
+/***/ }),
+
+/***/ 8977:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.roleHasAssets = roleHasAssets;
+exports.assetContainerPath = assetContainerPath;
+exports.assetExtractedDirectory = assetExtractedDirectory;
+exports.assetVolumeDirectory = assetVolumeDirectory;
+exports.extractAssets = extractAssets;
+exports.syncAssetVolumes = syncAssetVolumes;
+exports.cleanUpAssets = cleanUpAssets;
+const base_1 = __nccwpck_require__(2449);
+/** Kamal's `assets?`: an asset path and a role that runs the proxy. */
+function roleHasAssets(role) {
+    return Boolean(role.assetPath && role.assetPath.trim() !== '') && role.proxy !== null;
+}
+/** The path inside the image (`asset_path` without its `:options`). */
+function assetContainerPath(role) {
+    const assetPath = role.assetPath ?? '';
+    const index = assetPath.indexOf(':');
+    return index < 0 ? assetPath : assetPath.slice(0, index);
+}
+function assetsDirectory(config) {
+    return `.kamal/apps/${config.serviceAndDestination}/assets`;
+}
+/** `.kamal/apps/<sd>/assets/extracted/<role>-<version>` */
+function assetExtractedDirectory(config, role, version = config.version) {
+    return `${assetsDirectory(config)}/extracted/${role.name}-${version}`;
+}
+/** `.kamal/apps/<sd>/assets/volumes/<role>-<version>` (mounted as `$PWD/…`, see AppCommands.assetVolumeArgs) */
+function assetVolumeDirectory(config, role, version = config.version) {
+    return `${assetsDirectory(config)}/volumes/${role.name}-${version}`;
+}
+/** Copies the image's asset directory to the extracted directory through a throwaway `<prefix>-assets` container. */
+function extractAssets(config, role, version = config.version) {
+    const container = `${role.containerPrefix}-assets`;
+    const extracted = assetExtractedDirectory(config, role, version);
+    return [
+        (0, base_1.makeDirectory)(extracted),
+        (0, base_1.line)((0, base_1.docker)('container', 'rm', container, '2> /dev/null'), '|| true'),
+        (0, base_1.docker)('container', 'create', '--name', container, `${config.repository}:${version}`),
+        (0, base_1.docker)('container', 'cp', '-L', `${container}:${assetContainerPath(role)}/.`, extracted),
+        (0, base_1.docker)('container', 'rm', container),
+    ].join(' && ');
+}
+/**
+ * Fills the new version's volume from its extracted assets; with an old
+ * (currently running) version, also copies the new assets into the old volume
+ * and the old assets into the new one, never overwriting (`cp -n`).
+ */
+function syncAssetVolumes(config, role, oldVersion, version = config.version) {
+    const newExtracted = assetExtractedDirectory(config, role, version);
+    const newVolume = assetVolumeDirectory(config, role, version);
+    const commands = [(0, base_1.makeDirectory)(newVolume), copyContents(newExtracted, newVolume)];
+    if (oldVersion !== undefined && oldVersion.trim() !== '') {
+        commands.push(copyContents(newExtracted, assetVolumeDirectory(config, role, oldVersion), true));
+        commands.push(copyContents(assetExtractedDirectory(config, role, oldVersion), newVolume, true));
+    }
+    return (0, base_1.chain)(...commands);
+}
+/** After the old container is stopped: removes every other version's extracted and volume directories of this role. */
+function cleanUpAssets(config, role, version = config.version) {
+    const removeOlderSiblings = (kind) => (0, base_1.line)('find', `${assetsDirectory(config)}/${kind}`, '-maxdepth 1', '-name', `'${role.name}-*'`, '!', '-name', `${role.name}-${version}`, '-exec rm -rf "{}" +');
+    return (0, base_1.chain)(removeOlderSiblings('extracted'), removeOlderSiblings('volumes'));
+}
+function copyContents(source, destination, continueOnError = false) {
+    return (0, base_1.line)('cp', '-rnT', source, destination, continueOnError && '|| true');
 }
 
 
@@ -56058,6 +56316,110 @@ function envFileContent(env, secretValue) {
         return `${name}=${(0, shell_1.envFileValue)(secretValue(key))}\n`;
     })
         .join('');
+}
+
+
+/***/ }),
+
+/***/ 5853:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.ERROR_PAGES_MODE = void 0;
+exports.errorPagesDirectory = errorPagesDirectory;
+exports.createErrorPagesDirectory = createErrorPagesDirectory;
+exports.cleanUpErrorPages = cleanUpErrorPages;
+exports.isErrorPageName = isErrorPageName;
+exports.errorPagesUpload = errorPagesUpload;
+/**
+ * Custom error pages for kamal-proxy (spec §1.5 step 1, §3): the local
+ * `error_pages_path` files named `4??.html`/`5??.html` go to
+ * `.kamal/proxy/apps-config/<sd>/error_pages/<version>/` on every app host,
+ * and older versions' directories are removed once the old container stops.
+ */
+const fs = __importStar(__nccwpck_require__(3024));
+const path = __importStar(__nccwpck_require__(6760));
+const base_1 = __nccwpck_require__(2449);
+const proxy_1 = __nccwpck_require__(4554);
+/** Kamal uploads the error pages with this mode. */
+exports.ERROR_PAGES_MODE = 0o700;
+/** `.kamal/proxy/apps-config/<sd>/error_pages` */
+function errorPagesDirectory(config) {
+    return `${proxy_1.PROXY_APPS_DIRECTORY}/${config.serviceAndDestination}/error_pages`;
+}
+function createErrorPagesDirectory(config) {
+    return (0, base_1.makeDirectory)(errorPagesDirectory(config));
+}
+/** `find <dir> -mindepth 1 -maxdepth 1 ! -name <version> -exec rm -rf {} +` */
+function cleanUpErrorPages(config, version = config.version) {
+    return (0, base_1.line)('find', errorPagesDirectory(config), '-mindepth', '1', '-maxdepth', '1', '!', '-name', version, '-exec', 'rm', '-rf', '{} +');
+}
+/** Kamal's glob `{4??.html,5??.html}`: three-character names starting with 4 or 5. */
+function isErrorPageName(name) {
+    return /^[45][^/]{2}\.html$/u.test(name);
+}
+/**
+ * What to upload to each app host, or undefined when `error_pages_path` is
+ * unset or holds no `4??.html`/`5??.html` (Kamal then does nothing). Reads the
+ * local directory; a configured directory that does not exist counts as empty, as in Kamal.
+ */
+function errorPagesUpload(config, projectDir, version = config.version) {
+    const configured = config.errorPagesPath;
+    if (!configured)
+        return undefined;
+    const local = path.resolve(projectDir, configured);
+    let names;
+    try {
+        names = fs.readdirSync(local).filter(isErrorPageName).sort();
+    }
+    catch {
+        return undefined;
+    }
+    names = names.filter((name) => fs.statSync(path.join(local, name)).isFile());
+    if (names.length === 0)
+        return undefined;
+    const versionDirectory = `${errorPagesDirectory(config)}/${version}`;
+    return {
+        createDirectory: createErrorPagesDirectory(config),
+        versionDirectory,
+        files: names.map((name) => ({ localPath: path.join(local, name), remotePath: `${versionDirectory}/${name}` })),
+        mode: exports.ERROR_PAGES_MODE,
+    };
 }
 
 
@@ -56293,6 +56655,351 @@ function pullCommands(config) {
 function validateImageLabel(config) {
     const image = config.absoluteImage;
     return (0, base_1.any)((0, base_1.pipe)(`docker inspect -f '{{ .Config.Labels.service }}' ${image}`, `grep -x ${config.service}`), `(echo "Image ${image} is missing the 'service' label" && exit 1)`);
+}
+
+
+/***/ }),
+
+/***/ 659:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.appDirectoryCount = exports.ensureRunDirectory = exports.refreshSession = exports.addToDockerGroup = exports.inDockerGroup = exports.root = exports.superuser = exports.dockerRunning = exports.dockerInstalled = void 0;
+exports.installDocker = installDocker;
+exports.dockerMissingMessage = dockerMissingMessage;
+exports.bootstrapHost = bootstrapHost;
+/**
+ * `kamal server bootstrap` (spec §1.2), the first step of `kamal setup`: make
+ * sure Docker is installed on every host, installing it where the login may
+ * (root, or password-less sudo), and put a non-root login in the `docker` group.
+ * Exact Kamal command strings, plus the per-host decision as a small state
+ * machine over an injected command runner.
+ */
+const base_1 = __nccwpck_require__(2449);
+/** `docker -v`: fails when the Docker client is missing. */
+const dockerInstalled = () => 'docker -v';
+exports.dockerInstalled = dockerInstalled;
+/** `docker version`: fails when the daemon is not reachable. */
+const dockerRunning = () => 'docker version';
+exports.dockerRunning = dockerRunning;
+/** Root, or allowed to run `usermod` through sudo without a password. */
+const superuser = () => '[ "${EUID:-$(id -u)}" -eq 0 ] || sudo -nl usermod >/dev/null';
+exports.superuser = superuser;
+const root = () => '[ "${EUID:-$(id -u)}" -eq 0 ]';
+exports.root = root;
+const inDockerGroup = () => 'id -nG "${USER:-$(id -un)}" | grep -qw docker';
+exports.inDockerGroup = inDockerGroup;
+const addToDockerGroup = () => 'sudo -n usermod -aG docker "${USER:-$(id -un)}"';
+exports.addToDockerGroup = addToDockerGroup;
+/**
+ * Hangs up the login's session so the next connection sees the new group.
+ * It kills the SSH session it runs in: expect the command (and the
+ * connection) to fail, and open a new connection before using the host again.
+ */
+const refreshSession = () => 'kill -HUP $PPID';
+exports.refreshSession = refreshSession;
+/** Docker's convenience script, fetched with curl or wget, piped to sh. */
+function installDocker() {
+    return (0, base_1.pipe)((0, base_1.shell)((0, base_1.any)('curl -fsSL https://get.docker.com', 'wget -O - https://get.docker.com', 'echo "exit 1"')), 'sh');
+}
+/** `mkdir -p .kamal` (Kamal's run directory is fixed). */
+const ensureRunDirectory = () => (0, base_1.makeDirectory)('.kamal');
+exports.ensureRunDirectory = ensureRunDirectory;
+/** `ls .kamal/apps | wc -l`: how many apps use this host (kamal-proxy is removed only at 0). */
+const appDirectoryCount = () => (0, base_1.pipe)((0, base_1.line)('ls', '.kamal/apps'), 'wc -l');
+exports.appDirectoryCount = appDirectoryCount;
+/** Kamal's error when some hosts lack Docker and cannot get it. */
+function dockerMissingMessage(hosts) {
+    return `Docker is not installed on ${hosts.join(', ')} and can't be automatically installed without having root access and either \`wget\` or \`curl\`. Install Docker manually: https://docs.docker.com/engine/install/`;
+}
+/**
+ * Kamal's bootstrap on one host. `run` executes a command on the host and
+ * resolves true on exit status 0, false on any other status; it rejects only
+ * when the command could not be run. The session refresh is expected to drop
+ * the connection, so its failure is ignored (Kamal rescues the IOError).
+ * Hosts that return `missing` are reported together with dockerMissingMessage.
+ */
+async function bootstrapHost(run) {
+    if (await run((0, exports.dockerInstalled)()))
+        return 'present';
+    if (!(await run((0, exports.superuser)())))
+        return 'missing';
+    if (!(await run(installDocker())))
+        throw new Error(`Installing Docker failed: ${installDocker()}`);
+    if (!(await run((0, exports.root)())) && !(await run((0, exports.inDockerGroup)()))) {
+        if (!(await run((0, exports.addToDockerGroup)())))
+            throw new Error(`Adding the login to the docker group failed: ${(0, exports.addToDockerGroup)()}`);
+        await run((0, exports.refreshSession)()).catch(() => false);
+    }
+    return 'installed';
+}
+
+
+/***/ }),
+
+/***/ 2667:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.TLS_FILE_MODE = void 0;
+exports.hasCustomCertificate = hasCustomCertificate;
+exports.tlsDirectory = tlsDirectory;
+exports.createTlsDirectory = createTlsDirectory;
+exports.tlsCertificatePath = tlsCertificatePath;
+exports.tlsPrivateKeyPath = tlsPrivateKeyPath;
+exports.tlsUploads = tlsUploads;
+/**
+ * Custom TLS certificates (spec §1.5 step 1, §3): for a role whose proxy `ssl`
+ * names `certificate_pem`/`private_key_pem` secrets, the PEMs are written to
+ * `.kamal/proxy/apps-config/<sd>/tls/<role>/{cert,key}.pem` (mode 0644) before
+ * booting; kamal-proxy reads them via `--tls-certificate-path`/`--tls-private-key-path`.
+ */
+const load_1 = __nccwpck_require__(1036);
+const model_1 = __nccwpck_require__(615);
+const base_1 = __nccwpck_require__(2449);
+const proxy_1 = __nccwpck_require__(4554);
+exports.TLS_FILE_MODE = 0o644;
+/** Kamal's `running_proxy? && custom_ssl_certificate?` */
+function hasCustomCertificate(role) {
+    const ssl = role.proxy?.raw.ssl;
+    return (0, load_1.isHash)(ssl) && (0, model_1.present)(ssl.certificate_pem) && (0, model_1.present)(ssl.private_key_pem);
+}
+/** `.kamal/proxy/apps-config/<sd>/tls/<role>` */
+function tlsDirectory(config, role) {
+    return `${proxy_1.PROXY_APPS_DIRECTORY}/${config.serviceAndDestination}/tls/${role.name}`;
+}
+function createTlsDirectory(config, role) {
+    return (0, base_1.makeDirectory)(tlsDirectory(config, role));
+}
+function tlsCertificatePath(config, role) {
+    return `${tlsDirectory(config, role)}/cert.pem`;
+}
+function tlsPrivateKeyPath(config, role) {
+    return `${tlsDirectory(config, role)}/key.pem`;
+}
+/** The certificate and key to upload for this role, in Kamal's order; empty without a custom certificate. */
+function tlsUploads(config, role, secretValue) {
+    if (!hasCustomCertificate(role))
+        return [];
+    const ssl = role.proxy?.raw.ssl;
+    const certificate = String(ssl.certificate_pem);
+    const privateKey = String(ssl.private_key_pem);
+    return [
+        { path: tlsCertificatePath(config, role), content: secretValue(certificate), mode: exports.TLS_FILE_MODE, secret: certificate },
+        { path: tlsPrivateKeyPath(config, role), content: secretValue(privateKey), mode: exports.TLS_FILE_MODE, secret: privateKey },
+    ];
+}
+
+
+/***/ }),
+
+/***/ 9292:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.accessorySettings = accessorySettings;
+exports.accessoryEnvValues = accessoryEnvValues;
+exports.accessoryFileContent = accessoryFileContent;
+exports.fileJoin = fileJoin;
+const fs = __importStar(__nccwpck_require__(3024));
+const os = __importStar(__nccwpck_require__(8161));
+const path = __importStar(__nccwpck_require__(6760));
+const errors_1 = __nccwpck_require__(3916);
+const env_1 = __nccwpck_require__(8409);
+const erb_1 = __nccwpck_require__(6833);
+const load_1 = __nccwpck_require__(1036);
+const model_1 = __nccwpck_require__(615);
+const DEFAULT_NETWORK = 'kamal';
+const DEFAULT_FILE_MODE = '755';
+/** The settings of one accessory, by name or from KamalConfig.accessories. */
+function accessorySettings(config, accessory, projectDir) {
+    const found = typeof accessory === 'string' ? config.accessories.find((item) => item.name === accessory) : accessory;
+    if (!found) {
+        const names = config.accessories.map((item) => item.name);
+        throw new errors_1.ConfigError(`No accessory by the name of '${String(accessory)}'${names.length > 0 ? ` (options: ${names.join(', ')})` : ''}`);
+    }
+    const raw = found.raw;
+    const service = found.service;
+    const registryRaw = (0, load_1.isHash)(raw.registry) && Object.keys(raw.registry).length > 0 ? raw.registry : undefined;
+    const registry = registryRaw && {
+        server: (0, model_1.present)(registryRaw.server) ? String(registryRaw.server) : undefined,
+        username: registryRaw.username,
+        password: registryRaw.password,
+        local: /^localhost[:$]/.test((0, model_1.present)(registryRaw.server) ? String(registryRaw.server) : ''),
+    };
+    const options = (0, load_1.isHash)(raw.options) ? raw.options : {};
+    const restart = Object.entries(options).find(([key]) => key === 'restart')?.[1];
+    const port = raw.port === undefined || raw.port === null ? undefined : String(raw.port);
+    return {
+        name: found.name,
+        service,
+        hosts: found.hosts,
+        image: [registry?.server, raw.image === undefined || raw.image === null ? undefined : String(raw.image)].filter((part) => part !== undefined).join('/'),
+        registry,
+        port: port === undefined ? undefined : port.includes(':') ? port : `${port}:${port}`,
+        network: raw.network === undefined || raw.network === null ? DEFAULT_NETWORK : String(raw.network),
+        labels: { service, ...((0, load_1.isHash)(raw.labels) ? raw.labels : {}) },
+        env: (0, env_1.envFromRaw)(raw.env),
+        files: uniqueBy(listOf(raw.files).map((entry, index) => parseFile(entry, service, projectDir, index))),
+        directories: uniqueBy(listOf(raw.directories).map((entry) => parseDirectory(entry, service))),
+        volumes: Array.isArray(raw.volumes) ? raw.volumes.map(String) : [],
+        options: Object.fromEntries(Object.entries(options).filter(([key]) => key !== 'restart')),
+        restartPolicy: restart === undefined || restart === null || restart === false ? 'unless-stopped' : String(restart),
+        cmd: raw.cmd === undefined || raw.cmd === null ? undefined : String(raw.cmd),
+        proxy: (0, model_1.present)(raw.proxy) && (0, load_1.isHash)(raw.proxy) ? raw.proxy : undefined,
+    };
+}
+/** Kamal's `Env#to_h` for the accessory: clear values, then each secret under its (aliased) name. */
+function accessoryEnvValues(settings, secretValue) {
+    const values = {};
+    for (const [name, value] of Object.entries(settings.env.clear))
+        values[name] = value === undefined || value === null ? '' : String(value);
+    for (const entry of settings.env.secret) {
+        const { name, key } = (0, env_1.splitSecretAlias)(entry);
+        values[name] = secretValue(key);
+    }
+    return values;
+}
+/**
+ * The bytes to upload for one accessory file: the file itself, or for a name
+ * ending in `erb` the template rendered with the accessory's env in ENV.
+ * A missing file is Kamal's `Missing file: <local>`.
+ */
+function accessoryFileContent(file, context) {
+    if (!fs.existsSync(file.localPath) || !fs.statSync(file.localPath).isFile()) {
+        throw new errors_1.ConfigError(`Missing file: ${file.local}. Commit it, or fix the path under accessories files (paths are relative to the project directory).`);
+    }
+    const content = fs.readFileSync(file.localPath);
+    if (!file.erb)
+        return content;
+    const relative = path.relative(context.projectDir, file.localPath) || file.local;
+    const rendered = (0, erb_1.renderErb)(content.toString('utf8'), {
+        file: relative.startsWith('..') ? file.localPath : relative,
+        cwd: context.projectDir,
+        env: { ...context.env, ...context.accessoryEnv },
+    });
+    return Buffer.from(rendered.text, 'utf8');
+}
+function parsePathEntry(entry) {
+    if ((0, load_1.isHash)(entry)) {
+        return {
+            local: String(entry.local ?? ''),
+            remote: String(entry.remote ?? ''),
+            options: optionalString(entry.options),
+            mode: optionalString(entry.mode),
+            owner: optionalString(entry.owner),
+            fromHash: true,
+        };
+    }
+    // Ruby's split(":", 3): at most three parts, the last keeps any further colons.
+    const text = String(entry);
+    const first = text.indexOf(':');
+    const local = first < 0 ? text : text.slice(0, first);
+    const rest = first < 0 ? undefined : text.slice(first + 1);
+    const second = rest === undefined ? -1 : rest.indexOf(':');
+    const remote = rest === undefined ? '' : second < 0 ? rest : rest.slice(0, second);
+    const options = rest === undefined || second < 0 ? undefined : rest.slice(second + 1);
+    return { local, remote, options: options === '' ? undefined : options, fromHash: false };
+}
+function parseFile(entry, service, projectDir, index) {
+    const parsed = parsePathEntry(entry);
+    const erb = parsed.local.endsWith('erb');
+    const localPath = path.resolve(projectDir, expandHome(parsed.local));
+    return {
+        // Kamal keys files by expanded path (ERB files by their rendered text object, so never merged).
+        key: erb ? `\0erb ${index}` : localPath,
+        local: parsed.local,
+        localPath,
+        erb,
+        hostPath: service + parsed.remote,
+        containerPath: parsed.remote,
+        options: parsed.options,
+        mode: parsed.mode ?? DEFAULT_FILE_MODE,
+        owner: parsed.owner,
+    };
+}
+function parseDirectory(entry, service) {
+    const parsed = parsePathEntry(entry);
+    const absolute = parsed.local.startsWith('/');
+    const hostDirectory = absolute ? parsed.local : fileJoin(`$PWD/${service}`, parsed.local);
+    return {
+        key: hostDirectory,
+        hostDirectory,
+        volumeHostPath: absolute ? parsed.local : fileJoin(service, parsed.local),
+        containerPath: parsed.remote,
+        options: parsed.options,
+        mode: parsed.mode,
+        owner: parsed.owner,
+    };
+}
+/** Ruby's `to_h`: a later entry with the same key replaces the earlier one in the earlier one's place. */
+function uniqueBy(entries) {
+    const byKey = new Map();
+    for (const entry of entries)
+        byKey.set(entry.key, entry);
+    return [...byKey.values()].map(({ key: _key, ...rest }) => rest);
+}
+/** Ruby's File.join: one separator between parts, nothing else normalised. */
+function fileJoin(...parts) {
+    return parts.reduce((joined, part) => {
+        if (joined.endsWith('/') && part.startsWith('/'))
+            return joined + part.replace(/^\/+/, '');
+        if (joined.endsWith('/') || part.startsWith('/'))
+            return joined + part;
+        return `${joined}/${part}`;
+    });
+}
+function expandHome(local) {
+    if (local === '~')
+        return os.homedir();
+    if (local.startsWith('~/'))
+        return path.join(os.homedir(), local.slice(2));
+    return local;
+}
+function listOf(value) {
+    return Array.isArray(value) ? value : [];
+}
+function optionalString(value) {
+    return value === undefined || value === null || value === '' ? undefined : String(value);
 }
 
 
@@ -58869,6 +59576,371 @@ function scalarValue(read, node) {
 
 /***/ }),
 
+/***/ 9389:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.selectAccessories = selectAccessories;
+exports.bootAccessories = bootAccessories;
+exports.removeAccessories = removeAccessories;
+exports.rebootAccessories = rebootAccessories;
+const accessory_1 = __nccwpck_require__(1864);
+const accessory_2 = __nccwpck_require__(9292);
+const proxy_boot_1 = __nccwpck_require__(3808);
+/** The accessories a command names: one by name, or `all` in config order. */
+function selectAccessories(context, name) {
+    const { config, request } = context;
+    const names = name === 'all' ? config.accessories.map((accessory) => accessory.name) : [name];
+    return names.map((item) => (0, accessory_2.accessorySettings)(config, item, request.projectDir));
+}
+/** `kamal accessory boot` (per accessory, on its hosts): files and directories everywhere, a container where none exists. */
+async function bootAccessories(context, accessories) {
+    for (const accessory of accessories) {
+        if (accessory.hosts.length === 0)
+            continue;
+        context.say(`Booting accessory ${accessory.name} on ${accessory.hosts.join(', ')}...`);
+        await context.onHosts(accessory.hosts, `Accessory ${accessory.name}`, (shell, host) => bootAccessoryOn(context, accessory, shell, host));
+    }
+}
+async function bootAccessoryOn(context, accessory, shell, host) {
+    const { config, request, auditor } = context;
+    const commands = new accessory_1.AccessoryCommands(config, accessory);
+    const credential = (value) => (Array.isArray(value) ? request.secrets.get(String(value[0])) : String(value ?? ''));
+    const ownLogin = accessory.registry && !accessory.registry.local ? commands.registryLogin(credential(accessory.registry.username)) : undefined;
+    if (ownLogin)
+        await shell.run(ownLogin, { stdin: credential(accessory.registry?.password), step: 'docker login' });
+    else
+        await context.loginOn(shell);
+    await (0, proxy_boot_1.ensureNetwork)(shell);
+    for (const command of commands.directoryCommands())
+        await shell.run(command, { step: `directories of ${accessory.name}` });
+    const accessoryEnv = Object.fromEntries(Object.entries(accessory.env.clear).map(([key, value]) => [key, String(value ?? '')]));
+    for (const upload of commands.fileUploads()) {
+        await shell.run(upload.before);
+        const content = (0, accessory_2.accessoryFileContent)(upload.file, { projectDir: request.projectDir, env: request.env, accessoryEnv });
+        await shell.upload(upload.remotePath, content.toString('utf8'), parseInt(upload.file.mode, 8), `file of ${accessory.name}`);
+        for (const command of upload.after)
+            await shell.run(command, { step: `file of ${accessory.name}` });
+    }
+    const existing = await shell.capture(commands.info({ all: true, quiet: true }), { allowFailure: true });
+    if (existing) {
+        context.say(`Skipping booting ${accessory.name} on ${host}, a container already exists`);
+        return;
+    }
+    await shell.run(auditor.record(`Booted ${accessory.name} accessory`));
+    await shell.run(commands.ensureEnvDirectory());
+    await shell.upload(commands.envFilePath, commands.envFileContent((key) => request.secrets.get(key)), 0o600, `env of ${accessory.name}`);
+    await shell.run(commands.run(host), { step: `docker run ${accessory.service}` });
+    if (accessory.proxy) {
+        const id = await shell.capture(commands.runningContainerId());
+        await shell.run(commands.deploy(id), { step: `kamal-proxy deploy ${accessory.service}` });
+    }
+}
+/** `kamal accessory remove`: stop, remove the container, its image and its directory. */
+async function removeAccessories(context, accessories) {
+    for (const accessory of accessories) {
+        const commands = new accessory_1.AccessoryCommands(context.config, accessory);
+        await context.onHosts(accessory.hosts, `Remove accessory ${accessory.name}`, async (shell) => {
+            if (accessory.proxy)
+                await shell.run(commands.removeFromProxy(), { allowFailure: true });
+            await shell.run(commands.stop(), { allowFailure: true });
+            await shell.run(commands.removeContainer(), { allowFailure: true });
+            await shell.run(commands.removeImage(), { allowFailure: true });
+            await shell.run(commands.removeServiceDirectory(), { allowFailure: true });
+        });
+    }
+}
+/** `kamal accessory reboot`: stop and remove the container, then boot it again. */
+async function rebootAccessories(context, accessories) {
+    for (const accessory of accessories) {
+        const commands = new accessory_1.AccessoryCommands(context.config, accessory);
+        await context.onHosts(accessory.hosts, `Stop accessory ${accessory.name}`, async (shell) => {
+            await shell.run(commands.stop(), { allowFailure: true });
+            await shell.run(commands.removeContainer(), { allowFailure: true });
+        });
+    }
+    await bootAccessories(context, accessories);
+}
+
+
+/***/ }),
+
+/***/ 1159:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.bootApp = bootApp;
+const node_crypto_1 = __nccwpck_require__(7598);
+const fs = __importStar(__nccwpck_require__(3024));
+const app_1 = __nccwpck_require__(1413);
+const base_1 = __nccwpck_require__(2449);
+const assets_1 = __nccwpck_require__(8977);
+const env_file_1 = __nccwpck_require__(6948);
+const error_pages_1 = __nccwpck_require__(5853);
+const proxy_1 = __nccwpck_require__(4554);
+const tls_1 = __nccwpck_require__(2667);
+const boot_groups_1 = __nccwpck_require__(1576);
+const deploy_plan_1 = __nccwpck_require__(2430);
+const hosts_1 = __nccwpck_require__(2140);
+const request_1 = __nccwpck_require__(4046);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** One health decision shared by every host: non-primary roles boot only after the first primary container is healthy. */
+class PrimaryBarrier {
+    settle;
+    decided = false;
+    decision = new Promise((resolve) => (this.settle = resolve));
+    open() {
+        return this.decide(true);
+    }
+    close() {
+        return this.decide(false);
+    }
+    decide(healthy) {
+        if (this.decided)
+            return false;
+        this.decided = true;
+        this.settle(healthy);
+        return true;
+    }
+}
+/**
+ * `kamal app boot` (spec §1.5): files every host needs first (error pages,
+ * assets, certificates), then the boot groups in order — pre-app-boot hook,
+ * the group's (host, role) boots, post-app-boot hook, boot.wait — then the
+ * `latest` tag on every app host.
+ */
+async function bootApp(context) {
+    const { config, targets, request } = context;
+    await prepareHosts(context);
+    const barrier = new PrimaryBarrier();
+    const primaryBooting = targets.roles.some((role) => role.primary);
+    const groups = (0, boot_groups_1.bootPlan)((0, boot_groups_1.bootSettings)(config), targets.roles, targets.appHosts);
+    for (const [index, group] of groups.entries()) {
+        context.checkCancelled();
+        context.say(`Booting ${config.version} on ${group.hostList}${groups.length > 1 ? ` (group ${index + 1} of ${groups.length})` : ''}...`);
+        await context.hook('pre-app-boot', { hosts: group.hosts });
+        await (0, hosts_1.forEachLimited)(group.lanes, request.parallelism ?? 30, (lane) => lane[0].host, async (lane) => {
+            for (const { host, role } of lane)
+                await bootRoleRecorded(context, host, role, primaryBooting ? barrier : undefined);
+        });
+        await context.hook('post-app-boot', { hosts: group.hosts });
+        if (group.waitAfter)
+            await sleep(group.waitAfter * 1000);
+    }
+    await context.onHosts(targets.appHosts, 'Tag latest image', async (shell) => {
+        await shell.run(context.auditor.record(`Tagging ${config.absoluteImage} as the latest image`));
+        await shell.run(new app_1.AppCommands(config, targets.roles[0], shell.host).tagLatestImage());
+    });
+}
+/** Error pages, asset volumes and custom certificates, on every app host before any boot. */
+async function prepareHosts(context) {
+    const { config, targets, request } = context;
+    const errorPages = (0, error_pages_1.errorPagesUpload)(config, request.projectDir);
+    const needsCertificates = targets.roles.some((role) => (0, tls_1.hasCustomCertificate)(role));
+    const needsAssets = targets.roles.some((role) => (0, assets_1.roleHasAssets)(role));
+    if (!errorPages && !needsCertificates && !needsAssets)
+        return;
+    await context.onHosts(targets.appHosts, 'Prepare boot', async (shell, host) => {
+        if (errorPages) {
+            await shell.run(errorPages.createDirectory);
+            await shell.run((0, base_1.makeDirectory)(errorPages.versionDirectory));
+            for (const file of errorPages.files)
+                await shell.upload(file.remotePath, fs.readFileSync(file.localPath, 'utf8'), errorPages.mode, 'error page');
+        }
+        for (const role of targets.roles.filter((item) => item.hosts.includes(host))) {
+            if ((0, assets_1.roleHasAssets)(role)) {
+                await shell.run((0, assets_1.extractAssets)(config, role), { step: 'asset extraction' });
+                const old = (await shell.capture(new app_1.AppCommands(config, role, host).currentRunningVersion(), { allowFailure: true })) || undefined;
+                await shell.run((0, assets_1.syncAssetVolumes)(config, role, old), { step: 'asset sync' });
+            }
+            if ((0, tls_1.hasCustomCertificate)(role)) {
+                await shell.run((0, tls_1.createTlsDirectory)(config, role));
+                for (const upload of (0, tls_1.tlsUploads)(config, role, (key) => request.secrets.get(key)))
+                    await shell.upload(upload.path, upload.content, upload.mode, `from secret ${upload.secret}`);
+            }
+        }
+    });
+}
+async function bootRoleRecorded(context, host, role, barrier) {
+    const { config, request } = context;
+    try {
+        const outcome = await request.progress.phase(host, 'Boot app', (log) => bootRole(context, context.shell(host, log), role, host, barrier), role.name);
+        request.boots.push(outcome);
+    }
+    catch (error) {
+        request.boots.push({
+            host,
+            role: role.name,
+            version: config.version,
+            container: `${role.containerPrefix}-${config.version}`,
+            ok: false,
+            error: error instanceof Error ? error.message : String(error),
+            logTail: error instanceof request_1.BootError ? error.logTail : undefined,
+        });
+        throw error;
+    }
+}
+/** The per-(host, role) boot of spec §1.5. */
+async function bootRole(context, shell, role, host, barrier) {
+    const { config, request, auditor } = context;
+    const app = new app_1.AppCommands(config, role, host);
+    const version = config.version;
+    const container = app.containerName();
+    const outcome = { host, role: role.name, version, container, ok: false };
+    const clash = await shell.capture(app.containerIdForVersion(version), { allowFailure: true });
+    if (clash) {
+        const renamed = `${container}_replaced_${(0, node_crypto_1.randomBytes)(8).toString('hex')}`;
+        await shell.run(auditor.record(`Renaming container ${version} to ${renamed.slice(role.containerPrefix.length + 1)}`, { role: role.name }));
+        await shell.run(app.rename(container, renamed), { step: 'rename clashing container' });
+    }
+    const previous = (await shell.capture(app.currentRunningVersion(), { allowFailure: true })) || undefined;
+    outcome.previousVersion = previous;
+    if (barrier && !role.primary) {
+        context.say(`Waiting for the first healthy ${config.primaryRoleName} container before booting ${role.name} on ${host}...`);
+        if (!(await barrier.decision))
+            throw new request_1.BootError(host, role.name, 'barrier', `First ${config.primaryRoleName} container is unhealthy, not booting ${role.name} on ${host}`);
+        context.say(`First ${config.primaryRoleName} container is healthy, booting ${role.name} on ${host}...`);
+    }
+    if (request.cancelled?.())
+        throw new request_1.CancelledError();
+    const started = Date.now();
+    let step = 'start container';
+    try {
+        await shell.run(auditor.record(`Booted app version ${version}`, { role: role.name }));
+        await shell.run(app.ensureEnvDirectory());
+        const env = config.envFor(role, host);
+        const keys = (0, env_file_1.envFileKeys)(env);
+        await shell.upload(app.envFilePath, (0, env_file_1.envFileContent)(env, (key) => request.secrets.get(key)), 0o600, keys.length > 0 ? keys.join(', ') : 'no secrets');
+        const hostname = `${(0, deploy_plan_1.hostnamePrefix)(host)}-${(0, node_crypto_1.randomBytes)(6).toString('hex')}`;
+        await shell.run(app.run({ env, hostname }), { step: 'docker run' });
+        if (role.proxy) {
+            step = 'kamal-proxy deploy';
+            const id = await shell.capture(app.containerIdForVersion(version));
+            if (!id)
+                throw new Error(`Failed to get endpoint for ${role.name} on ${host}, did the container boot?`);
+            await shell.run((0, proxy_1.proxyDeploy)(config, role, id), { step: 'kamal-proxy deploy' });
+        }
+        else {
+            step = 'readiness';
+            await waitUntilReady(shell, app, version, config.readinessDelay, config.deployTimeout);
+        }
+        outcome.healthSeconds = (Date.now() - started) / 1000;
+        if (role.primary && barrier?.open())
+            context.say(`First ${config.primaryRoleName} container is healthy on ${host}, booting any other roles`);
+    }
+    catch (error) {
+        const logTail = (await shell.capture(app.logs(version, 30), { allowFailure: true })) || undefined;
+        if (role.primary && barrier?.close())
+            context.say(`First ${config.primaryRoleName} container is unhealthy on ${host}, not booting any other roles`);
+        await shell.run(app.stop(version), { allowFailure: true });
+        const detail = error instanceof Error ? error.message : String(error);
+        throw new request_1.BootError(host, role.name, step, detail, logTail);
+    }
+    if (previous && previous !== version) {
+        await shell.run(app.stop(previous), { allowFailure: true });
+        if ((0, assets_1.roleHasAssets)(role))
+            await shell.run((0, assets_1.cleanUpAssets)(config, role), { allowFailure: true });
+        if (config.errorPagesPath)
+            await shell.run((0, error_pages_1.cleanUpErrorPages)(config), { allowFailure: true });
+    }
+    outcome.ok = true;
+    return outcome;
+}
+/** Non-proxied roles: poll until healthy, or still running after `readiness_delay` (spec §1.5). */
+async function waitUntilReady(shell, app, version, readinessDelay, deployTimeout) {
+    const deadline = Date.now() + deployTimeout * 1000;
+    let status;
+    for (let attempt = 1;; attempt++) {
+        status = await shell.capture(app.status(version), { allowFailure: true });
+        if (status === 'healthy')
+            return;
+        if (status === 'running') {
+            if (readinessDelay === 0)
+                return;
+            await sleep(readinessDelay * 1000);
+            status = await shell.capture(app.status(version), { allowFailure: true });
+            if (status === 'running' || status === 'healthy')
+                return;
+        }
+        if (Date.now() >= deadline)
+            break;
+        await sleep(Math.min(attempt * 1000, Math.max(deadline - Date.now(), 0)));
+    }
+    throw new Error(`container not ready after ${deployTimeout} seconds (${status || 'unknown'})`);
+}
+
+
+/***/ }),
+
+/***/ 1921:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.bootstrapServers = bootstrapServers;
+const server_1 = __nccwpck_require__(659);
+/** `kamal server bootstrap` (spec §1.2): Docker on every host (installed where Kamal would), then the docker-setup hook. */
+async function bootstrapServers(context) {
+    const { targets, request } = context;
+    context.say('Ensure Docker is installed...');
+    const missing = [];
+    const installed = [];
+    await context.onHosts(targets.hosts, 'Ensure Docker', async (shell, host) => {
+        const outcome = await (0, server_1.bootstrapHost)(async (command) => (await shell.run(command, { allowFailure: true })).code === 0);
+        if (outcome === 'missing')
+            missing.push(host);
+        if (outcome === 'installed')
+            installed.push(host);
+    });
+    if (missing.length > 0)
+        throw new Error((0, server_1.dockerMissingMessage)(missing));
+    // Adding the login to the docker group ends its SSH session; start a fresh one.
+    if (installed.length > 0)
+        await request.pool.reconnect(installed);
+    await context.hook('docker-setup');
+}
+
+
+/***/ }),
+
 /***/ 5083:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
@@ -59029,198 +60101,263 @@ async function cloneForBuild(config, projectDir, log) {
 
 /***/ }),
 
-/***/ 4592:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ 9116:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 "use strict";
 
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.CancelledError = exports.LockHeldError = exports.BootError = void 0;
-exports.runDeploy = runDeploy;
-const node_crypto_1 = __nccwpck_require__(7598);
-const app_1 = __nccwpck_require__(1413);
+exports.RunContext = void 0;
 const auditor_1 = __nccwpck_require__(2996);
-const base_1 = __nccwpck_require__(2449);
-const env_file_1 = __nccwpck_require__(6948);
-const lock_1 = __nccwpck_require__(7587);
-const prune_1 = __nccwpck_require__(294);
-const proxy_1 = __nccwpck_require__(4554);
 const registry_1 = __nccwpck_require__(927);
-const model_1 = __nccwpck_require__(615);
-const deploy_plan_1 = __nccwpck_require__(2430);
-const local_registry_1 = __nccwpck_require__(1922);
-const build_1 = __nccwpck_require__(5083);
+const fs = __importStar(__nccwpck_require__(3024));
+const path = __importStar(__nccwpck_require__(6760));
+const hooks_1 = __nccwpck_require__(5987);
 const hosts_1 = __nccwpck_require__(2140);
 const remote_1 = __nccwpck_require__(1361);
-/** Raised when a role fails to boot on a host; carries what the annotation needs. */
-class BootError extends Error {
-    host;
-    role;
-    step;
-    logTail;
-    constructor(host, role, step, detail, logTail) {
-        super(`Failed to boot ${role} on ${host} (${step}): ${detail}${logTail ? `\nLast log lines of the new container:\n${logTail}` : ''}`);
-        this.host = host;
-        this.role = role;
-        this.step = step;
-        this.logTail = logTail;
-        this.name = 'BootError';
+const request_1 = __nccwpck_require__(4046);
+/** The helpers every step of a run uses, bound to one request. */
+class RunContext {
+    request;
+    auditor;
+    login;
+    /** whether this run holds the deploy lock now (KAMAL_LOCK for hooks) */
+    lockHeld = false;
+    constructor(request) {
+        this.request = request;
+        this.auditor = new auditor_1.Auditor(request.config, request.performer);
+        this.login = (0, registry_1.registryLogin)(request.config, request.registryUser);
+    }
+    get config() {
+        return this.request.config;
+    }
+    get targets() {
+        return this.request.targets;
+    }
+    say(line) {
+        this.request.progress.say(line);
+    }
+    checkCancelled() {
+        if (this.request.cancelled?.())
+            throw new request_1.CancelledError();
+    }
+    /** The same work on each host, in parallel (bounded), one log group per host for the phase; failures combined. */
+    onHosts(hosts, phase, work) {
+        const { pool, progress } = this.request;
+        return (0, hosts_1.forEachLimited)(hosts, this.request.parallelism ?? 30, (host) => host, (host) => progress.phase(host, phase, (log) => work(new remote_1.RemoteShell(pool.get(host), log), host)));
+    }
+    shell(host, log) {
+        return new remote_1.RemoteShell(this.request.pool.get(host), log);
+    }
+    /** `docker login` on a host, password on stdin (nothing for a local registry). */
+    async loginOn(shell) {
+        if (this.login)
+            await shell.run(this.login, { stdin: this.request.registryPassword ?? '', step: 'docker login' });
+    }
+    /** Runs `.kamal/hooks/<hook>` locally if it exists, with Kamal's KAMAL_* variables (spec §7). */
+    async hook(hook, { hosts, runtimeSeconds, subcommand } = {}) {
+        const { request } = this;
+        const secrets = (0, hooks_1.hookReceivesSecrets)(hook) ? Object.fromEntries(request.secrets.keys().map((key) => [key, request.secrets.get(key)])) : undefined;
+        const hookEnv = (0, hooks_1.hookEnvironment)(hook, {
+            config: request.config,
+            performer: request.performer,
+            recordedAt: new Date(),
+            hosts: hosts ?? request.targets.hosts,
+            roles: request.rolesFilter,
+            lock: this.lockHeld,
+            command: request.command,
+            subcommand,
+            runtimeSeconds,
+            secrets,
+        });
+        if (!fs.existsSync(path.resolve(request.projectDir, (0, hooks_1.hookFile)(request.config.hooksPath, hook))))
+            return;
+        await request.progress.phase('local', `Hook ${hook}`, async (log) => {
+            const run = await (0, hooks_1.runHook)(hook, { projectDir: request.projectDir, hooksPath: request.config.hooksPath, baseEnv: request.env, hookEnv });
+            log(`Running ${run.file} (${(run.durationMs / 1000).toFixed(1)}s)`);
+            for (const line of run.output.trimEnd().split('\n').filter(Boolean))
+                log(`  ${line}`);
+        });
     }
 }
-exports.BootError = BootError;
-class LockHeldError extends Error {
-    host;
-    details;
-    constructor(host, details) {
-        super(`Deploy lock found on ${host}. Someone else is deploying, or an earlier deploy died holding it:\n${details || '(no lock details)'}\n` +
-            `Wait for that deploy, or release the lock with 'kamal lock release' once you are sure nothing is deploying.`);
-        this.host = host;
-        this.details = details;
-        this.name = 'LockHeldError';
+exports.RunContext = RunContext;
+
+
+/***/ }),
+
+/***/ 4592:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
     }
-}
-exports.LockHeldError = LockHeldError;
-class CancelledError extends Error {
-    constructor() {
-        super('The deploy was cancelled: no further host work was started; every host keeps serving a healthy version.');
-        this.name = 'CancelledError';
-    }
-}
-exports.CancelledError = CancelledError;
-/** One health decision shared by every host: non-primary roles boot only after the first primary container is healthy. */
-class PrimaryBarrier {
-    settle;
-    decided = false;
-    decision = new Promise((resolve) => (this.settle = resolve));
-    open() {
-        return this.decide(true);
-    }
-    close() {
-        return this.decide(false);
-    }
-    decide(healthy) {
-        if (this.decided)
-            return false;
-        this.decided = true;
-        this.settle(healthy);
-        return true;
-    }
-}
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-/** `kamal deploy` / `redeploy` / `rollback` (spec §1.1, §1.3, §1.4, §1.5), run for real over SSH. */
-async function runDeploy(request) {
-    const { config, targets, progress, pool, command } = request;
-    const parallelism = request.parallelism ?? 30;
-    const auditor = new auditor_1.Auditor(config, request.performer);
-    const lock = new lock_1.LockCommands(config);
-    const login = (0, registry_1.registryLogin)(config, request.registryUser);
-    const checkCancelled = () => {
-        if (request.cancelled?.())
-            throw new CancelledError();
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
     };
-    const onHosts = (hosts, phase, work) => (0, hosts_1.forEachLimited)(hosts, parallelism, (host) => host, (host) => progress.phase(host, phase, (log) => work(new remote_1.RemoteShell(pool.get(host), log), host)));
-    progress.say(`Connecting to ${targets.hosts.join(', ')}...`);
-    await pool.connect(targets.hosts);
-    if (command !== 'rollback') {
-        if (!request.skipPush) {
-            progress.say('Build and push app image...');
-            await progress.phase('local', 'Build and push', (log) => (0, build_1.buildAndPush)({ config, secrets: request.secrets, projectDir: request.projectDir, registryUser: request.registryUser, registryPassword: request.registryPassword, log }));
-        }
-        checkCancelled();
-        const pullOnHosts = () => onHosts(targets.appHosts, 'Pull image', async (shell) => {
-            if (login)
-                await shell.run(login, { stdin: request.registryPassword ?? '', step: 'docker login' });
-            await shell.run(auditor.record(`Pulled image with version ${config.version}`));
-            const [remove, pull, checkLabel] = (0, registry_1.pullCommands)(config);
-            await shell.run(remove, { allowFailure: true });
-            await shell.run(pull, { step: 'docker pull' });
-            await shell.run(checkLabel, { step: 'image label check' });
-        });
-        if (config.localRegistry) {
-            const shipment = { config, hosts: targets.appHosts, connection: (host) => pool.get(host), say: (line) => progress.say(line), bytesSent: request.bytesSent };
-            await (0, local_registry_1.shipThroughLocalRegistry)(shipment, pullOnHosts);
-        }
-        else {
-            await pullOnHosts();
-        }
-    }
-    checkCancelled();
-    progress.say('Acquiring the deploy lock...');
-    await onHosts(targets.hosts, 'Prepare', async (shell) => void (await shell.run((0, base_1.makeDirectory)('.kamal'))));
-    await progress.phase(targets.primaryHost, 'Acquire deploy lock', async (log) => {
-        const shell = new remote_1.RemoteShell(pool.get(targets.primaryHost), log);
-        const details = (0, lock_1.lockDetails)({ lockedBy: request.lockedBy, at: new Date(), version: config.version, message: 'Automatic deploy lock' });
-        const acquired = await shell.run(lock.acquire(details), { allowFailure: true });
-        if (acquired.code !== 0) {
-            if (/cannot create directory|File exists/i.test(acquired.stderr)) {
-                const status = await shell.run(lock.status(), { allowFailure: true });
-                throw new LockHeldError(targets.primaryHost, status.stdout.trim());
-            }
-            throw new Error(`Could not take the deploy lock on ${targets.primaryHost}: ${acquired.stderr.trim()}`);
-        }
-    });
-    request.onLock?.({ host: targets.primaryHost, directory: lock.directory });
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.LockHeldError = exports.CancelledError = exports.BootError = void 0;
+exports.runDeploy = runDeploy;
+exports.prune = prune;
+const core = __importStar(__nccwpck_require__(7484));
+const app_1 = __nccwpck_require__(1413);
+const prune_1 = __nccwpck_require__(294);
+const registry_1 = __nccwpck_require__(927);
+const local_registry_1 = __nccwpck_require__(1922);
+const accessories_1 = __nccwpck_require__(9389);
+const boot_1 = __nccwpck_require__(1159);
+const bootstrap_1 = __nccwpck_require__(1921);
+const build_1 = __nccwpck_require__(5083);
+const context_1 = __nccwpck_require__(9116);
+const lock_1 = __nccwpck_require__(4332);
+const proxy_boot_1 = __nccwpck_require__(3808);
+var request_1 = __nccwpck_require__(4046);
+Object.defineProperty(exports, "BootError", ({ enumerable: true, get: function () { return request_1.BootError; } }));
+Object.defineProperty(exports, "CancelledError", ({ enumerable: true, get: function () { return request_1.CancelledError; } }));
+Object.defineProperty(exports, "LockHeldError", ({ enumerable: true, get: function () { return request_1.LockHeldError; } }));
+/**
+ * `kamal deploy` / `setup` / `redeploy` / `rollback` (spec §1.1–§1.4), run for
+ * real over SSH, hooks at Kamal's points (§7). The lock is released whatever
+ * happens; post-deploy runs only after a successful deploy.
+ */
+async function runDeploy(request) {
+    const context = new context_1.RunContext(request);
+    const { command, targets, progress } = request;
+    // setup builds under the lock too; rollback neither builds nor pulls, so it locks first.
+    const lockFirst = command === 'setup' || command === 'rollback';
+    await context.hook('pre-connect');
+    context.say(`Connecting to ${targets.hosts.join(', ')}...`);
+    await request.pool.connect(targets.hosts);
     try {
-        if (command === 'rollback') {
-            const missing = await rollbackTargetMissing(request, onHosts);
-            if (missing)
-                return { unavailableVersion: true };
-        }
-        checkCancelled();
-        if (command === 'deploy') {
-            progress.say('Ensure kamal-proxy is running...');
-            await onHosts(targets.hosts, 'Network', async (shell) => {
-                const created = await shell.run((0, proxy_1.createNetwork)(), { allowFailure: true });
-                if (created.code !== 0 && !/already exists/.test(created.stderr))
-                    throw new Error(`docker network create kamal failed on ${shell.host}: ${created.stderr.trim()}`);
-            });
-            await onHosts(targets.proxyHosts, 'Ensure kamal-proxy', async (shell, host) => {
-                if (login)
-                    await shell.run(login, { stdin: request.registryPassword ?? '', step: 'docker login' });
-                const running = await shell.capture((0, proxy_1.proxyImageVersion)(), { allowFailure: true });
-                if (running && /^v?\d/.test(running) && (0, model_1.compareVersions)(running, model_1.DEFAULT_PROXY_IMAGE_VERSION) < 0) {
-                    throw new Error(`kamal-proxy version ${running} is too old, run \`kamal proxy reboot\` in order to update to at least ${model_1.DEFAULT_PROXY_IMAGE_VERSION}`);
-                }
-                await shell.run((0, proxy_1.ensureProxyAppsDirectory)());
-                await shell.run((0, proxy_1.proxyStartOrRun)(config, host), { step: 'kamal-proxy start' });
-            });
-        }
-        if (command !== 'rollback') {
-            checkCancelled();
-            progress.say('Detect stale containers...');
-            await stopStaleContainers(request, onHosts);
-        }
-        checkCancelled();
-        await bootAll(request, parallelism);
-        await onHosts(targets.appHosts, 'Tag latest image', async (shell) => {
-            await shell.run(auditor.record(`Tagging ${config.absoluteImage} as the latest image`));
-            await shell.run(new app_1.AppCommands(config, targets.roles[0], shell.host).tagLatestImage());
-        });
-        if (command === 'deploy') {
-            progress.say('Prune old containers and images...');
-            const prune = new prune_1.PruneCommands(config);
-            await onHosts(targets.hosts, 'Prune', async (shell) => {
-                await shell.run(auditor.record('Pruned containers'));
-                await shell.run(prune.containers());
-                await shell.run(auditor.record('Pruned images'));
-                await shell.run(prune.danglingImages());
-                await shell.run(prune.taggedImages());
-            });
-        }
-        return {};
+        if (lockFirst)
+            await (0, lock_1.acquireLock)(context);
+        if (command === 'setup')
+            await (0, bootstrap_1.bootstrapServers)(context);
+        if (command !== 'rollback')
+            await deliverImage(context);
+        context.checkCancelled();
+        if (!lockFirst)
+            await (0, lock_1.acquireLock)(context);
+        if (command === 'rollback' && (await rollbackTargetMissing(context)))
+            return { unavailableVersion: true };
+        await context.hook('pre-deploy');
+        context.checkCancelled();
+        if (command === 'deploy' || command === 'setup')
+            await (0, proxy_boot_1.bootProxy)(context);
+        if (command === 'setup')
+            await (0, accessories_1.bootAccessories)(context, (0, accessories_1.selectAccessories)(context, 'all'));
+        if (command !== 'rollback')
+            await stopStaleContainers(context);
+        context.checkCancelled();
+        await (0, boot_1.bootApp)(context);
+        if (command === 'deploy' || command === 'setup')
+            await prune(context);
     }
     finally {
-        progress.say('Releasing the deploy lock...');
-        await progress.phase(targets.primaryHost, 'Release deploy lock', async (log) => {
-            await new remote_1.RemoteShell(pool.get(targets.primaryHost), log).run(lock.release(), { step: 'lock release' });
-        });
-        request.onLock?.(null);
+        if (context.lockHeld)
+            await releaseLockKeepingError(context);
+    }
+    await context.hook('post-deploy', { runtimeSeconds: progress.elapsedSeconds() });
+    return {};
+}
+/** Build and push on the runner (unless skipped), then pull on every app host. */
+async function deliverImage(context) {
+    const { request, config, targets } = context;
+    if (!request.skipPush) {
+        await context.hook('pre-build');
+        context.say('Build and push app image...');
+        await request.progress.phase('local', 'Build and push', (log) => (0, build_1.buildAndPush)({ config, secrets: request.secrets, projectDir: request.projectDir, registryUser: request.registryUser, registryPassword: request.registryPassword, log }));
+    }
+    context.checkCancelled();
+    const pullOnHosts = () => context.onHosts(targets.appHosts, 'Pull image', async (shell) => {
+        await context.loginOn(shell);
+        await shell.run(context.auditor.record(`Pulled image with version ${config.version}`));
+        const [remove, pull, checkLabel] = (0, registry_1.pullCommands)(config);
+        await shell.run(remove, { allowFailure: true });
+        await shell.run(pull, { step: 'docker pull' });
+        await shell.run(checkLabel, { step: 'image label check' });
+    });
+    if (config.localRegistry) {
+        const shipment = { config, hosts: targets.appHosts, connection: (host) => request.pool.get(host), say: (line) => context.say(line), bytesSent: request.bytesSent };
+        await (0, local_registry_1.shipThroughLocalRegistry)(shipment, pullOnHosts);
+    }
+    else {
+        await pullOnHosts();
     }
 }
-async function rollbackTargetMissing(request, onHosts) {
-    const { config, targets } = request;
+async function releaseLockKeepingError(context) {
+    try {
+        await (0, lock_1.releaseLock)(context);
+    }
+    catch (error) {
+        core.error(`Error releasing the deploy lock: ${error instanceof Error ? error.message : String(error)}. Release it with command: lock release.`);
+    }
+}
+async function rollbackTargetMissing(context) {
+    const { config, targets } = context;
     let missing = false;
-    await onHosts(targets.appHosts, 'Check rollback version', async (shell, host) => {
+    await context.onHosts(targets.appHosts, 'Check rollback version', async (shell, host) => {
         for (const role of targets.roles.filter((item) => item.hosts.includes(host))) {
             const id = await shell.capture(new app_1.AppCommands(config, role, host).containerIdForVersion(config.version), { allowFailure: true });
             if (!id)
@@ -59228,132 +60365,33 @@ async function rollbackTargetMissing(request, onHosts) {
         }
     });
     if (missing)
-        request.progress.say(`The app version '${config.version}' is not available as a container (use 'kamal app containers' for available versions)`);
+        context.say(`The app version '${config.version}' is not available as a container (use 'kamal app containers' for available versions)`);
     return missing;
 }
-async function stopStaleContainers(request, onHosts) {
-    const { config, targets } = request;
-    await onHosts(targets.appHosts, 'Stale containers', async (shell, host) => {
+async function stopStaleContainers(context) {
+    const { config, targets } = context;
+    context.say('Detect stale containers...');
+    await context.onHosts(targets.appHosts, 'Stale containers', async (shell, host) => {
         for (const role of targets.roles.filter((item) => item.hosts.includes(host))) {
             const app = new app_1.AppCommands(config, role, host);
             const versions = (await shell.capture(app.listVersions(), { allowFailure: true })).split('\n').filter(Boolean);
             const current = await shell.capture(app.currentRunningVersion(), { allowFailure: true });
-            for (const version of versions.filter((item) => item !== current)) {
+            for (const version of versions.filter((item) => item !== current))
                 await shell.run(app.stop(version), { allowFailure: true });
-            }
         }
     });
 }
-/** Boot every (host, role): hosts in parallel, roles of a host in order, primary role first. Outcomes go to `request.boots`. */
-async function bootAll(request, parallelism) {
-    const { config, targets, progress } = request;
-    const barrier = new PrimaryBarrier();
-    const primaryBooting = targets.roles.some((role) => role.primary);
-    progress.say(`Booting ${config.version} on ${targets.appHosts.join(', ')}...`);
-    await (0, hosts_1.forEachLimited)(targets.appHosts, parallelism, (host) => host, async (host) => {
-        for (const role of targets.roles.filter((item) => item.hosts.includes(host))) {
-            try {
-                const outcome = await progress.phase(host, 'Boot app', (log) => bootRole(request, new remote_1.RemoteShell(request.pool.get(host), log), role, host, primaryBooting ? barrier : undefined), role.name);
-                request.boots.push(outcome);
-            }
-            catch (error) {
-                request.boots.push({
-                    host,
-                    role: role.name,
-                    version: config.version,
-                    container: `${role.containerPrefix}-${config.version}`,
-                    ok: false,
-                    error: error instanceof Error ? error.message : String(error),
-                    logTail: error instanceof BootError ? error.logTail : undefined,
-                });
-                throw error;
-            }
-        }
+/** `kamal prune all` (spec §1.8): stopped containers beyond retain_containers, then unused images. */
+async function prune(context) {
+    const prune = new prune_1.PruneCommands(context.config);
+    context.say('Prune old containers and images...');
+    await context.onHosts(context.targets.hosts, 'Prune', async (shell) => {
+        await shell.run(context.auditor.record('Pruned containers'));
+        await shell.run(prune.containers());
+        await shell.run(context.auditor.record('Pruned images'));
+        await shell.run(prune.danglingImages());
+        await shell.run(prune.taggedImages());
     });
-}
-async function bootRole(request, shell, role, host, barrier) {
-    const { config, progress } = request;
-    const app = new app_1.AppCommands(config, role, host);
-    const auditor = new auditor_1.Auditor(config, request.performer);
-    const version = config.version;
-    const container = app.containerName();
-    const outcome = { host, role: role.name, version, container, ok: false };
-    const log = (line) => progress.say(line);
-    const clash = await shell.capture(app.containerIdForVersion(version), { allowFailure: true });
-    if (clash) {
-        const renamed = `${container}_replaced_${(0, node_crypto_1.randomBytes)(8).toString('hex')}`;
-        await shell.run(auditor.record(`Renaming container ${version} to ${renamed.slice(role.containerPrefix.length + 1)}`, { role: role.name }));
-        await shell.run(app.rename(container, renamed), { step: 'rename clashing container' });
-    }
-    const previous = (await shell.capture(app.currentRunningVersion(), { allowFailure: true })) || undefined;
-    outcome.previousVersion = previous;
-    if (barrier && !role.primary) {
-        log(`Waiting for the first healthy ${config.primaryRoleName} container before booting ${role.name} on ${host}...`);
-        if (!(await barrier.decision))
-            throw new BootError(host, role.name, 'barrier', `First ${config.primaryRoleName} container is unhealthy, not booting ${role.name} on ${host}`);
-        log(`First ${config.primaryRoleName} container is healthy, booting ${role.name} on ${host}...`);
-    }
-    if (request.cancelled?.())
-        throw new CancelledError();
-    const started = Date.now();
-    let step = 'start container';
-    try {
-        await shell.run(auditor.record(`Booted app version ${version}`, { role: role.name }));
-        await shell.run(app.ensureEnvDirectory());
-        const env = config.envFor(role, host);
-        const keys = (0, env_file_1.envFileKeys)(env);
-        await shell.upload(app.envFilePath, (0, env_file_1.envFileContent)(env, (key) => request.secrets.get(key)), 0o600, keys.length > 0 ? keys.join(', ') : 'no secrets');
-        const hostname = `${(0, deploy_plan_1.hostnamePrefix)(host)}-${(0, node_crypto_1.randomBytes)(6).toString('hex')}`;
-        await shell.run(app.run({ env, hostname }), { step: 'docker run' });
-        if (role.proxy) {
-            step = 'kamal-proxy deploy';
-            const id = await shell.capture(app.containerIdForVersion(version));
-            if (!id)
-                throw new Error(`Failed to get endpoint for ${role.name} on ${host}, did the container boot?`);
-            await shell.run((0, proxy_1.proxyDeploy)(config, role, id), { step: 'kamal-proxy deploy' });
-        }
-        else {
-            step = 'readiness';
-            await waitUntilReady(shell, app, version, config.readinessDelay, config.deployTimeout);
-        }
-        outcome.healthSeconds = (Date.now() - started) / 1000;
-        if (role.primary && barrier?.open())
-            log(`First ${config.primaryRoleName} container is healthy on ${host}, booting any other roles`);
-    }
-    catch (error) {
-        const logTail = (await shell.capture(app.logs(version, 30), { allowFailure: true })) || undefined;
-        if (role.primary && barrier?.close())
-            log(`First ${config.primaryRoleName} container is unhealthy on ${host}, not booting any other roles`);
-        await shell.run(app.stop(version), { allowFailure: true });
-        const detail = error instanceof Error ? error.message : String(error);
-        throw new BootError(host, role.name, step, detail, logTail);
-    }
-    if (previous && previous !== version)
-        await shell.run(app.stop(previous), { allowFailure: true });
-    outcome.ok = true;
-    return outcome;
-}
-/** Non-proxied roles: poll until healthy, or still running after `readiness_delay` (spec §1.5). */
-async function waitUntilReady(shell, app, version, readinessDelay, deployTimeout) {
-    const deadline = Date.now() + deployTimeout * 1000;
-    let status;
-    for (let attempt = 1;; attempt++) {
-        status = await shell.capture(app.status(version), { allowFailure: true });
-        if (status === 'healthy')
-            return;
-        if (status === 'running') {
-            if (readinessDelay === 0)
-                return;
-            await sleep(readinessDelay * 1000);
-            status = await shell.capture(app.status(version), { allowFailure: true });
-            if (status === 'running' || status === 'healthy')
-                return;
-        }
-        if (Date.now() >= deadline)
-            break;
-        await sleep(Math.min(attempt * 1000, Math.max(deadline - Date.now(), 0)));
-    }
-    throw new Error(`container not ready after ${deployTimeout} seconds (${status || 'unknown'})`);
 }
 
 
@@ -59430,6 +60468,14 @@ class HostPool {
             this.connections.set(host, await ssh_connection_1.SshConnection.open(endpoint, this.options));
         });
     }
+    /** Drops and reopens the connections to these hosts (after something on the host ended the session). */
+    async reconnect(hosts) {
+        for (const host of hosts) {
+            this.connections.get(host)?.close();
+            this.connections.delete(host);
+        }
+        await this.connect(hosts);
+    }
     get(host) {
         const connection = this.connections.get(host);
         if (!connection)
@@ -59443,6 +60489,129 @@ class HostPool {
     }
 }
 exports.HostPool = HostPool;
+
+
+/***/ }),
+
+/***/ 4332:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.acquireLock = acquireLock;
+exports.releaseLock = releaseLock;
+exports.withLock = withLock;
+const base_1 = __nccwpck_require__(2449);
+const lock_1 = __nccwpck_require__(7587);
+const request_1 = __nccwpck_require__(4046);
+/** Kamal's deploy lock: `mkdir -p .kamal` on every host, then the lock directory on the primary host. */
+async function acquireLock(context, message = 'Automatic deploy lock') {
+    const { config, targets, request } = context;
+    const lock = new lock_1.LockCommands(config);
+    context.say('Acquiring the deploy lock...');
+    await context.onHosts(targets.hosts, 'Prepare', async (shell) => void (await shell.run((0, base_1.makeDirectory)('.kamal'))));
+    await request.progress.phase(targets.primaryHost, 'Acquire deploy lock', async (log) => {
+        const shell = context.shell(targets.primaryHost, log);
+        const details = (0, lock_1.lockDetails)({ lockedBy: request.lockedBy, at: new Date(), version: config.version, message });
+        const acquired = await shell.run(lock.acquire(details), { allowFailure: true });
+        if (acquired.code === 0)
+            return;
+        if (/cannot create directory|File exists/i.test(acquired.stderr)) {
+            const status = await shell.run(lock.status(), { allowFailure: true });
+            throw new request_1.LockHeldError(targets.primaryHost, status.stdout.trim());
+        }
+        throw new Error(`Could not take the deploy lock on ${targets.primaryHost}: ${acquired.stderr.trim()}`);
+    });
+    context.lockHeld = true;
+    request.onLock?.({ host: targets.primaryHost, directory: lock.directory });
+}
+async function releaseLock(context) {
+    const { request, targets } = context;
+    context.say('Releasing the deploy lock...');
+    await request.progress.phase(targets.primaryHost, 'Release deploy lock', async (log) => {
+        await context.shell(targets.primaryHost, log).run(new lock_1.LockCommands(request.config).release(), { step: 'lock release' });
+    });
+    context.lockHeld = false;
+    request.onLock?.(null);
+}
+/** Runs `work` holding the lock; the lock is released whatever happens. */
+async function withLock(context, work) {
+    await acquireLock(context);
+    try {
+        return await work();
+    }
+    finally {
+        await releaseLock(context);
+    }
+}
+
+
+/***/ }),
+
+/***/ 5717:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.runOperation = runOperation;
+const lock_1 = __nccwpck_require__(7587);
+const proxy_1 = __nccwpck_require__(4554);
+const accessories_1 = __nccwpck_require__(9389);
+const context_1 = __nccwpck_require__(9116);
+const deploy_1 = __nccwpck_require__(4592);
+const lock_2 = __nccwpck_require__(4332);
+/**
+ * The commands besides deploys: `prune`, `lock release|status`,
+ * `app maintenance|live`, `accessory boot|reboot|remove <name|all>`.
+ */
+async function runOperation(request, argument) {
+    const context = new context_1.RunContext(request);
+    const { command, subcommand, targets, config } = request;
+    await context.hook('pre-connect');
+    await request.pool.connect(targets.hosts);
+    if (command === 'lock') {
+        const lock = new lock_1.LockCommands(config);
+        return request.progress.phase(targets.primaryHost, `Lock ${subcommand}`, async (log) => {
+            const shell = context.shell(targets.primaryHost, log);
+            if (subcommand === 'status') {
+                const status = await shell.run(lock.status(), { allowFailure: true });
+                return { message: status.code === 0 ? status.stdout.trim() : 'There is no deploy lock' };
+            }
+            const released = await shell.run(lock.release(), { allowFailure: true });
+            if (released.code === 0)
+                return { message: 'Released the deploy lock' };
+            if (/No such file/.test(released.stderr))
+                return { message: 'There is no deploy lock' };
+            throw new Error(`Could not release the deploy lock on ${targets.primaryHost}: ${released.stderr.trim()}`);
+        });
+    }
+    return (0, lock_2.withLock)(context, async () => {
+        if (command === 'prune') {
+            await (0, deploy_1.prune)(context);
+            return { message: `Pruned ${config.service} on ${targets.hosts.join(', ')}` };
+        }
+        if (command === 'app') {
+            const roles = targets.roles.filter((role) => role.proxy);
+            for (const role of roles) {
+                await context.onHosts(role.hosts, subcommand === 'maintenance' ? 'Maintenance mode' : 'Live', async (shell) => {
+                    await shell.run(context.auditor.record(subcommand === 'maintenance' ? 'Set app to maintenance mode' : 'Set app to live mode', { role: role.name }));
+                    await shell.run(subcommand === 'maintenance' ? (0, proxy_1.proxyStop)(role, config.drainTimeout) : (0, proxy_1.proxyResume)(role), { step: `kamal-proxy ${subcommand === 'maintenance' ? 'stop' : 'resume'}` });
+                });
+            }
+            return { message: `${roles.map((role) => role.containerPrefix).join(', ')} ${subcommand === 'maintenance' ? 'in maintenance mode' : 'live'}` };
+        }
+        const accessories = (0, accessories_1.selectAccessories)(context, argument ?? 'all');
+        if (subcommand === 'boot')
+            await (0, accessories_1.bootAccessories)(context, accessories);
+        else if (subcommand === 'reboot')
+            await (0, accessories_1.rebootAccessories)(context, accessories);
+        else
+            await (0, accessories_1.removeAccessories)(context, accessories);
+        return { message: `accessory ${subcommand}: ${accessories.map((accessory) => accessory.name).join(', ')}` };
+    });
+}
 
 
 /***/ }),
@@ -59537,6 +60706,41 @@ exports.Progress = Progress;
 
 /***/ }),
 
+/***/ 3808:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.ensureNetwork = ensureNetwork;
+exports.bootProxy = bootProxy;
+const proxy_1 = __nccwpck_require__(4554);
+const model_1 = __nccwpck_require__(615);
+/** `docker network create kamal`, tolerating an existing network. */
+async function ensureNetwork(shell) {
+    const created = await shell.run((0, proxy_1.createNetwork)(), { allowFailure: true });
+    if (created.code !== 0 && !/already exists/.test(created.stderr))
+        throw new Error(`docker network create kamal failed on ${shell.host}: ${created.stderr.trim()}`);
+}
+/** `kamal proxy boot` (spec §1.6): the network everywhere, then kamal-proxy on every proxy host. */
+async function bootProxy(context) {
+    const { config, targets } = context;
+    context.say('Ensure kamal-proxy is running...');
+    await context.onHosts(targets.hosts, 'Network', (shell) => ensureNetwork(shell));
+    await context.onHosts(targets.proxyHosts, 'Ensure kamal-proxy', async (shell, host) => {
+        await context.loginOn(shell);
+        const running = await shell.capture((0, proxy_1.proxyImageVersion)(), { allowFailure: true });
+        if (running && /^v?\d/.test(running) && (0, model_1.compareVersions)(running, model_1.DEFAULT_PROXY_IMAGE_VERSION) < 0) {
+            throw new Error(`kamal-proxy version ${running} is too old, run \`kamal proxy reboot\` in order to update to at least ${model_1.DEFAULT_PROXY_IMAGE_VERSION}`);
+        }
+        await shell.run((0, proxy_1.ensureProxyAppsDirectory)());
+        await shell.run((0, proxy_1.proxyStartOrRun)(config, host), { step: 'kamal-proxy start' });
+    });
+}
+
+
+/***/ }),
+
 /***/ 1361:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
@@ -59614,6 +60818,52 @@ class RemoteShell {
     }
 }
 exports.RemoteShell = RemoteShell;
+
+
+/***/ }),
+
+/***/ 4046:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.CancelledError = exports.LockHeldError = exports.BootError = void 0;
+/** Raised when a role fails to boot on a host; carries what the annotation needs. */
+class BootError extends Error {
+    host;
+    role;
+    step;
+    logTail;
+    constructor(host, role, step, detail, logTail) {
+        super(`Failed to boot ${role} on ${host} (${step}): ${detail}${logTail ? `\nLast log lines of the new container:\n${logTail}` : ''}`);
+        this.host = host;
+        this.role = role;
+        this.step = step;
+        this.logTail = logTail;
+        this.name = 'BootError';
+    }
+}
+exports.BootError = BootError;
+class LockHeldError extends Error {
+    host;
+    details;
+    constructor(host, details) {
+        super(`Deploy lock found on ${host}. Someone else is deploying, or an earlier deploy died holding it:\n${details || '(no lock details)'}\n` +
+            `Wait for that deploy, or release the lock with 'kamal lock release' (or this action's command: lock release) once you are sure nothing is deploying.`);
+        this.host = host;
+        this.details = details;
+        this.name = 'LockHeldError';
+    }
+}
+exports.LockHeldError = LockHeldError;
+class CancelledError extends Error {
+    constructor() {
+        super('The deploy was cancelled: no further host work was started; every host keeps serving a healthy version.');
+        this.name = 'CancelledError';
+    }
+}
+exports.CancelledError = CancelledError;
 
 
 /***/ }),
@@ -59861,6 +61111,227 @@ function runUrl(env) {
 
 /***/ }),
 
+/***/ 5987:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.HookError = exports.HOOK_NAMES = void 0;
+exports.hookReceivesSecrets = hookReceivesSecrets;
+exports.serviceVersion = serviceVersion;
+exports.hookEnvironment = hookEnvironment;
+exports.hookOutputLevel = hookOutputLevel;
+exports.hookFile = hookFile;
+exports.runHook = runHook;
+/**
+ * Kamal hooks (spec §7): executables in `hooks_path` (default `.kamal/hooks`)
+ * run on the machine doing the deploy, in the project directory, with the
+ * KAMAL_* variables (and, for some hooks, every secret) in their environment.
+ * `hookEnvironment` is pure; `runHook` is the edge that starts the process.
+ */
+const node_child_process_1 = __nccwpck_require__(1421);
+const fs = __importStar(__nccwpck_require__(3024));
+const path = __importStar(__nccwpck_require__(6760));
+const lock_1 = __nccwpck_require__(7587);
+const load_1 = __nccwpck_require__(1036);
+exports.HOOK_NAMES = [
+    'pre-connect',
+    'pre-build',
+    'pre-deploy',
+    'pre-app-boot',
+    'post-app-boot',
+    'post-deploy',
+    'docker-setup',
+    'pre-proxy-reboot',
+    'post-proxy-reboot',
+];
+/** Kamal runs these with `secrets: true`. */
+const HOOKS_WITH_SECRETS = ['pre-connect', 'pre-deploy', 'post-deploy'];
+function hookReceivesSecrets(hook) {
+    return HOOKS_WITH_SECRETS.includes(hook);
+}
+/** `<service>@<version>`, the version cut to 7 characters unless it contains `_` (Kamal's abbreviated_version). */
+function serviceVersion(service, version) {
+    if (version === undefined || version === null)
+        return service;
+    return `${service}@${version.includes('_') ? version : version.slice(0, 7)}`;
+}
+/**
+ * The variables Kamal adds to a hook's environment, in Kamal's order
+ * (Kamal::Tags then the run details); secrets last, so they win as in Kamal.
+ */
+function hookEnvironment(hook, details) {
+    const { config } = details;
+    const tags = [
+        ['RECORDED_AT', (0, lock_1.isoSeconds)(details.recordedAt)],
+        ['PERFORMER', details.performer],
+        ['DESTINATION', config.destination || undefined],
+        ['VERSION', config.version],
+        ['SERVICE_VERSION', serviceVersion(config.service, config.version)],
+        ['SERVICE', config.service],
+        ['HOSTS', details.hosts.join(',')],
+        ['ROLES', details.roles && details.roles.length > 0 ? details.roles.join(',') : undefined],
+        ['LOCK', String(details.lock)],
+        ['COMMAND', details.command],
+        ['SUBCOMMAND', details.subcommand],
+        ['RUNTIME', details.runtimeSeconds === undefined ? undefined : String(Math.round(details.runtimeSeconds))],
+    ];
+    const env = {};
+    for (const [tag, value] of tags)
+        if (value !== undefined)
+            env[`KAMAL_${tag}`] = value;
+    if (hookReceivesSecrets(hook) && details.secrets)
+        Object.assign(env, details.secrets);
+    return env;
+}
+/** `hooks_output` for one hook: `quiet`, `verbose`, or undefined (follow the log's verbosity). */
+function hookOutputLevel(config, hook) {
+    const setting = config.raw.hooks_output;
+    const level = (0, load_1.isHash)(setting) ? setting[hook] : setting;
+    return level === 'quiet' || level === 'verbose' ? level : undefined;
+}
+/** `<hooks_path>/<name>`, relative to the project directory as Kamal runs it. */
+function hookFile(hooksPath, hook) {
+    return path.posix.join(hooksPath.replace(/\\/g, '/'), hook);
+}
+/** A hook that failed or could not be run; the message is what the annotation shows. */
+class HookError extends Error {
+    hook;
+    output;
+    constructor(hook, message, output = '') {
+        super(message);
+        this.hook = hook;
+        this.output = output;
+        this.name = 'HookError';
+    }
+}
+exports.HookError = HookError;
+/**
+ * Runs `<hooks_path>/<name>` if it exists: argv is just the hook's path (no
+ * shell), cwd is the project directory, the environment is `baseEnv` plus
+ * `hookEnv`, stdin is closed. Non-zero exit → ``Hook `<name>` failed:`` with
+ * the exit status and the output; a hook without the exec bit → an error
+ * saying how to fix it.
+ */
+async function runHook(hook, options) {
+    const file = hookFile(options.hooksPath, hook);
+    const absolute = path.resolve(options.projectDir, file);
+    const started = Date.now();
+    const stat = statOrUndefined(absolute);
+    if (!stat)
+        return { ran: false, file, output: '', durationMs: 0 };
+    if (!stat.isFile())
+        throw new HookError(hook, `Hook \`${hook}\` failed:\n${file} is not a file. Hooks are executables named after the hook, in ${options.hooksPath}.`);
+    if (!isExecutable(absolute)) {
+        throw new HookError(hook, `Hook \`${hook}\` failed:\n${file} is not executable. Run \`chmod +x ${file}\` and commit it (\`git update-index --chmod=+x ${file}\` keeps the bit in git).`);
+    }
+    const env = { ...options.baseEnv, ...options.hookEnv };
+    const result = await spawnCapturing(absolute, options.projectDir, env, options);
+    const durationMs = Date.now() - started;
+    if (result.startError) {
+        const hint = result.startError.includes('ENOEXEC') || result.startError.includes('EACCES') ? ` Make sure the first line is a #! line naming an interpreter that exists on the runner (e.g. #!/usr/bin/env bash).` : '';
+        throw new HookError(hook, `Hook \`${hook}\` failed:\n${file} could not be started (${result.startError}).${hint}`, result.output);
+    }
+    if (result.status !== 0) {
+        const how = result.signal ? `was killed by ${result.signal}${result.timedOut ? ` after ${options.timeoutMs} ms` : ''}` : `exit status: ${result.status}`;
+        const output = result.output.trimEnd();
+        throw new HookError(hook, `Hook \`${hook}\` failed:\n${file} ${how}${output ? `\n${output}` : ''}`, result.output);
+    }
+    return { ran: true, file, output: result.output, durationMs };
+}
+function spawnCapturing(program, cwd, env, options) {
+    return new Promise((resolve) => {
+        let output = '';
+        let timedOut = false;
+        let settled = false;
+        // Its own process group, so a timeout stops whatever the hook started too.
+        const child = (0, node_child_process_1.spawn)(program, [], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.timeoutMs !== undefined });
+        const collect = (data) => {
+            const chunk = data.toString('utf8');
+            output += chunk;
+            options.onOutput?.(chunk);
+        };
+        child.stdout?.on('data', collect);
+        child.stderr?.on('data', collect);
+        const timer = options.timeoutMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                timedOut = true;
+                try {
+                    if (child.pid !== undefined)
+                        process.kill(-child.pid, 'SIGTERM');
+                }
+                catch {
+                    child.kill('SIGTERM');
+                }
+            }, options.timeoutMs);
+        const finish = (result) => {
+            if (settled)
+                return;
+            settled = true;
+            if (timer)
+                clearTimeout(timer);
+            resolve({ ...result, output, timedOut });
+        };
+        child.on('error', (error) => finish({ status: null, signal: null, startError: error.code ? `${error.code}: ${error.message}` : error.message }));
+        child.on('close', (status, signal) => finish({ status, signal }));
+    });
+}
+function statOrUndefined(file) {
+    try {
+        return fs.statSync(file);
+    }
+    catch {
+        return undefined;
+    }
+}
+function isExecutable(file) {
+    try {
+        fs.accessSync(file, fs.constants.X_OK);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+
+
+/***/ }),
+
 /***/ 9407:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
@@ -60091,6 +61562,7 @@ exports.run = run;
 const core = __importStar(__nccwpck_require__(7484));
 const path = __importStar(__nccwpck_require__(6760));
 const deploy_1 = __nccwpck_require__(4592);
+const operations_1 = __nccwpck_require__(5717);
 const hosts_1 = __nccwpck_require__(2140);
 const progress_1 = __nccwpck_require__(524);
 const ssh_options_1 = __nccwpck_require__(4282);
@@ -60147,14 +61619,19 @@ async function showPlan(inputs, prepared) {
     await core.summary.addRaw((0, render_1.planAsMarkdown)(plan)).write();
     core.setOutput('result', 'planned');
 }
+const DEPLOY_COMMANDS = ['deploy', 'redeploy', 'rollback', 'setup'];
+/** Everything toward the hosts: a deploy (with summary, deployment record, annotations) or a maintenance command. */
 async function deploy(inputs, prepared, where) {
     const { config, targets, secrets } = prepared;
     const command = inputs.command;
+    const isDeploy = DEPLOY_COMMANDS.includes(command);
     const progress = new progress_1.Progress();
     const pool = new hosts_1.HostPool((0, ssh_options_1.sshOptionsFor)(config, inputs, secrets, where.env));
     const boots = [];
     const bytesSent = {};
     const url = (0, app_url_1.appUrl)(config);
+    // redeploy ships a version that was already built and pushed: it never builds.
+    const skipPush = inputs.skipPush || command === 'redeploy';
     let cancelled = false;
     const onSignal = (signal) => {
         if (!cancelled)
@@ -60165,31 +61642,41 @@ async function deploy(inputs, prepared, where) {
     const onTerminate = () => onSignal('SIGTERM');
     process.on('SIGINT', onInterrupt);
     process.on('SIGTERM', onTerminate);
-    const deployment = await startDeployment(inputs, prepared, where.env, url);
+    const request = {
+        command,
+        subcommand: inputs.subcommand,
+        config,
+        targets,
+        secrets,
+        pool,
+        progress,
+        projectDir: where.projectDir,
+        performer: prepared.performer,
+        lockedBy: prepared.lockedBy,
+        skipPush,
+        registryUser: prepared.registryUser,
+        registryPassword: prepared.registryPassword,
+        rolesFilter: inputs.roles.length > 0 ? targets.roles.map((role) => role.name) : undefined,
+        env: where.env,
+        boots,
+        bytesSent,
+        cancelled: () => cancelled,
+        onLock: (lock) => core.saveState(post_1.LOCK_STATE, lock ? JSON.stringify(lock) : ''),
+    };
+    const deployment = isDeploy ? await startDeployment(inputs, prepared, where.env, url) : undefined;
     let result = 'success';
     let failure;
+    let message;
     try {
-        const outcome = await (0, deploy_1.runDeploy)({
-            command,
-            config,
-            targets,
-            secrets,
-            pool,
-            progress,
-            projectDir: where.projectDir,
-            performer: prepared.performer,
-            lockedBy: prepared.lockedBy,
-            // redeploy ships a version that was already built and pushed: it never builds.
-            skipPush: inputs.skipPush || command === 'redeploy',
-            registryUser: prepared.registryUser,
-            registryPassword: prepared.registryPassword,
-            boots,
-            bytesSent,
-            cancelled: () => cancelled,
-            onLock: (lock) => core.saveState(post_1.LOCK_STATE, lock ? JSON.stringify(lock) : ''),
-        });
-        if (outcome.unavailableVersion)
-            result = 'skipped';
+        if (isDeploy) {
+            const outcome = await (0, deploy_1.runDeploy)(request);
+            if (outcome.unavailableVersion)
+                result = 'skipped';
+        }
+        else {
+            message = (await (0, operations_1.runOperation)(request, inputs.argument)).message;
+            core.info(message);
+        }
         progress.say(`  Finished all in ${progress.elapsedSeconds().toFixed(1)} seconds`);
     }
     catch (error) {
@@ -60205,7 +61692,7 @@ async function deploy(inputs, prepared, where) {
     await deployment?.setStatus(result === 'success' || result === 'skipped' ? 'success' : result === 'cancelled' ? 'error' : 'failure', `${command} ${config.version}: ${result}`);
     await core.summary
         .addRaw((0, summary_1.deploySummaryMarkdown)({
-        command,
+        command: [command, inputs.subcommand, inputs.argument].filter(Boolean).join(' '),
         service: config.service,
         destination: config.destination,
         version: config.version,
@@ -60215,8 +61702,11 @@ async function deploy(inputs, prepared, where) {
         boots,
         phases: progress.records,
         error: failure instanceof Error ? failure.message : failure ? String(failure) : undefined,
+        note: message,
         transferLine: (0, bytes_sent_1.bytesSentSummaryLine)(bytesSent),
-        planMarkdown: (0, render_1.planAsMarkdown)((0, deploy_plan_1.buildDeployPlan)(config, targets, { command, skipPush: inputs.skipPush || command === 'redeploy', performer: prepared.performer, registryUser: prepared.registryUserLabel })),
+        planMarkdown: isDeploy
+            ? (0, render_1.planAsMarkdown)((0, deploy_plan_1.buildDeployPlan)(config, targets, { command: command === 'setup' ? 'deploy' : command, skipPush, performer: prepared.performer, registryUser: prepared.registryUserLabel }))
+            : undefined,
         redact,
     }))
         .write();
@@ -60273,6 +61763,84 @@ async function startDeployment(inputs, prepared, env, url) {
     core.setOutput('deployment-id', String(deployment.id));
     await deployment.setStatus('in_progress', `${inputs.command} ${prepared.config.version} started`);
     return deployment;
+}
+
+
+/***/ }),
+
+/***/ 1576:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.bootLimit = bootLimit;
+exports.bootSettings = bootSettings;
+exports.bootGroups = bootGroups;
+exports.bootPlan = bootPlan;
+exports.bootLanes = bootLanes;
+/**
+ * `boot` settings (spec §1.5): which app hosts boot together, the pause after
+ * each group, and how the roles of a group run (Kamal's `on_roles`). Pure.
+ */
+const load_1 = __nccwpck_require__(1036);
+/**
+ * `boot.limit`: a number is used as is; `"N%"` is `max(floor(allHostsCount * N / 100), 1)`
+ * where the count is every host in the config, accessory-only hosts included.
+ */
+function bootLimit(limit, allHostsCount) {
+    if (limit === undefined || limit === null)
+        return undefined;
+    if (String(limit).endsWith('%'))
+        return Math.max(Math.floor((allHostsCount * rubyToI(String(limit))) / 100), 1);
+    return Number(limit);
+}
+function bootSettings(config) {
+    const boot = (0, load_1.isHash)(config.raw.boot) ? config.raw.boot : {};
+    return {
+        limit: bootLimit(boot.limit, config.allHosts.length),
+        wait: boot.wait === undefined || boot.wait === null ? undefined : Number(boot.wait),
+        parallelRoles: boot.parallel_roles === true,
+    };
+}
+/** Ruby's `each_slice(limit)` over the app hosts, in the order given (primary-role hosts first); one group without a limit. */
+function bootGroups(appHosts, limit) {
+    if (appHosts.length === 0)
+        return [];
+    if (limit === undefined)
+        return [[...appHosts]];
+    if (!Number.isInteger(limit) || limit < 1)
+        throw new Error(`boot.limit must be a positive whole number or a percentage, got ${limit}`);
+    const groups = [];
+    for (let start = 0; start < appHosts.length; start += limit)
+        groups.push(appHosts.slice(start, start + limit));
+    return groups;
+}
+/**
+ * The whole boot order: for each group, pre-app-boot → lanes → post-app-boot → sleep.
+ * `roles` are the selected roles in Kamal's order with their selected hosts
+ * (Targets.roles); `appHosts` the selected app hosts, primary-role hosts first (Targets.appHosts).
+ */
+function bootPlan(settings, roles, appHosts) {
+    return bootGroups(appHosts, settings.limit).map((hosts) => ({
+        hosts,
+        hostList: hosts.join(','),
+        lanes: bootLanes(roles, hosts, settings.parallelRoles),
+        waitAfter: settings.wait,
+    }));
+}
+function bootLanes(roles, hosts, parallelRoles) {
+    if (parallelRoles) {
+        return roles.flatMap((role) => role.hosts.filter((host) => hosts.includes(host)).map((host) => [{ host, role }]));
+    }
+    return hosts
+        .map((host) => roles.filter((role) => role.hosts.includes(host)).map((role) => ({ host, role })))
+        .filter((lane) => lane.length > 0);
+}
+/** Ruby's String#to_i: leading whitespace, optional sign, digits; 0 when none. */
+function rubyToI(text) {
+    const match = /^\s*([+-]?\d[\d_]*)/.exec(text);
+    return match ? parseInt(match[1].replace(/_/g, ''), 10) : 0;
 }
 
 
@@ -61134,6 +62702,7 @@ function deploySummaryMarkdown(summary) {
         `Version \`${summary.version}\` · image \`${summary.image}\` · ${summary.seconds.toFixed(1)}s in total`,
         '',
         ...(summary.transferLine ? [summary.transferLine.trimEnd(), ''] : []),
+        ...(summary.note ? ['```', summary.note.slice(0, 4000), '```', ''] : []),
     ];
     const phaseTime = (host, phase, role) => {
         const record = phases.find((item) => item.host === host && item.phase === phase && (role === undefined || item.role === role));

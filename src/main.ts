@@ -1,11 +1,12 @@
 import * as core from '@actions/core'
 import * as path from 'node:path'
-import { CancelledError, runDeploy, type BootOutcome } from './deploy/deploy'
+import { CancelledError, runDeploy, type BootOutcome, type DeployRequest } from './deploy/deploy'
+import { runOperation } from './deploy/operations'
 import { HostPool } from './deploy/hosts'
 import { Progress } from './deploy/progress'
 import { sshOptionsFor } from './deploy/ssh-options'
 import { readInputs, type ActionInputs } from './inputs'
-import { buildDeployPlan } from './plan/deploy-plan'
+import { buildDeployPlan, type PlanCommand } from './plan/deploy-plan'
 import { planAsMarkdown, planAsText, planHeadline } from './plan/render'
 import { LOCK_STATE } from './post'
 import { prepareRun, type PreparedRun } from './prepare'
@@ -14,7 +15,6 @@ import { deploySummaryMarkdown } from './report/summary'
 import { appUrl } from './report/app-url'
 import { bytesSentOutput, bytesSentSummaryLine, type BytesSent } from './transfer/bytes-sent'
 import { GitHubDeployment, runUrl } from './github/deployments'
-
 
 /** The action's main step. */
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -58,14 +58,26 @@ async function showPlan(inputs: ActionInputs, prepared: PreparedRun): Promise<vo
   core.setOutput('result', 'planned')
 }
 
-async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: { projectDir: string; workspace: string; env: NodeJS.ProcessEnv }): Promise<void> {
+interface Where {
+  projectDir: string
+  workspace: string
+  env: NodeJS.ProcessEnv
+}
+
+const DEPLOY_COMMANDS = ['deploy', 'redeploy', 'rollback', 'setup'] as const
+
+/** Everything toward the hosts: a deploy (with summary, deployment record, annotations) or a maintenance command. */
+async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where): Promise<void> {
   const { config, targets, secrets } = prepared
-  const command = inputs.command as 'deploy' | 'redeploy' | 'rollback'
+  const command = inputs.command as DeployRequest['command']
+  const isDeploy = (DEPLOY_COMMANDS as readonly string[]).includes(command)
   const progress = new Progress()
   const pool = new HostPool(sshOptionsFor(config, inputs, secrets, where.env))
   const boots: BootOutcome[] = []
   const bytesSent: BytesSent = {}
   const url = appUrl(config)
+  // redeploy ships a version that was already built and pushed: it never builds.
+  const skipPush = inputs.skipPush || command === 'redeploy'
 
   let cancelled = false
   const onSignal = (signal: string) => {
@@ -77,30 +89,40 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: { proj
   process.on('SIGINT', onInterrupt)
   process.on('SIGTERM', onTerminate)
 
-  const deployment = await startDeployment(inputs, prepared, where.env, url)
+  const request: DeployRequest = {
+    command,
+    subcommand: inputs.subcommand,
+    config,
+    targets,
+    secrets,
+    pool,
+    progress,
+    projectDir: where.projectDir,
+    performer: prepared.performer,
+    lockedBy: prepared.lockedBy,
+    skipPush,
+    registryUser: prepared.registryUser,
+    registryPassword: prepared.registryPassword,
+    rolesFilter: inputs.roles.length > 0 ? targets.roles.map((role) => role.name) : undefined,
+    env: where.env,
+    boots,
+    bytesSent,
+    cancelled: () => cancelled,
+    onLock: (lock) => core.saveState(LOCK_STATE, lock ? JSON.stringify(lock) : ''),
+  }
+
+  const deployment = isDeploy ? await startDeployment(inputs, prepared, where.env, url) : undefined
   let result: DeployResult = 'success'
   let failure: unknown
+  let message: string | undefined
   try {
-    const outcome = await runDeploy({
-      command,
-      config,
-      targets,
-      secrets,
-      pool,
-      progress,
-      projectDir: where.projectDir,
-      performer: prepared.performer,
-      lockedBy: prepared.lockedBy,
-      // redeploy ships a version that was already built and pushed: it never builds.
-      skipPush: inputs.skipPush || command === 'redeploy',
-      registryUser: prepared.registryUser,
-      registryPassword: prepared.registryPassword,
-      boots,
-      bytesSent,
-      cancelled: () => cancelled,
-      onLock: (lock) => core.saveState(LOCK_STATE, lock ? JSON.stringify(lock) : ''),
-    })
-    if (outcome.unavailableVersion) result = 'skipped'
+    if (isDeploy) {
+      const outcome = await runDeploy(request)
+      if (outcome.unavailableVersion) result = 'skipped'
+    } else {
+      message = (await runOperation(request, inputs.argument)).message
+      core.info(message)
+    }
     progress.say(`  Finished all in ${progress.elapsedSeconds().toFixed(1)} seconds`)
   } catch (error) {
     failure = error
@@ -116,7 +138,7 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: { proj
   await core.summary
     .addRaw(
       deploySummaryMarkdown({
-        command,
+        command: [command, inputs.subcommand, inputs.argument].filter(Boolean).join(' '),
         service: config.service,
         destination: config.destination,
         version: config.version,
@@ -126,8 +148,11 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: { proj
         boots,
         phases: progress.records,
         error: failure instanceof Error ? failure.message : failure ? String(failure) : undefined,
+        note: message,
         transferLine: bytesSentSummaryLine(bytesSent),
-        planMarkdown: planAsMarkdown(buildDeployPlan(config, targets, { command, skipPush: inputs.skipPush || command === 'redeploy', performer: prepared.performer, registryUser: prepared.registryUserLabel })),
+        planMarkdown: isDeploy
+          ? planAsMarkdown(buildDeployPlan(config, targets, { command: command === 'setup' ? 'deploy' : (command as PlanCommand), skipPush, performer: prepared.performer, registryUser: prepared.registryUserLabel }))
+          : undefined,
         redact,
       }),
     )

@@ -65,6 +65,15 @@ export class HostPool {
     })
   }
 
+  /** Drops and reopens the connections to these hosts (after something on the host ended the session). */
+  async reconnect(hosts: string[]): Promise<void> {
+    for (const host of hosts) {
+      this.connections.get(host)?.close()
+      this.connections.delete(host)
+    }
+    await this.connect(hosts)
+  }
+
   get(host: string): SshConnection {
     const connection = this.connections.get(host)
     if (!connection) throw new Error(`no SSH connection to ${host}`)

@@ -12,6 +12,8 @@ export interface DeploySummary {
   boots: BootOutcome[]
   phases: PhaseRecord[]
   error?: string
+  /** what a maintenance command reports (lock status, …) */
+  note?: string
   /** one line on the image transfer of a registry-free deploy */
   transferLine?: string
   /** the commands of the run, shown collapsed */
@@ -37,6 +39,7 @@ export function deploySummaryMarkdown(summary: DeploySummary): string {
     `Version \`${summary.version}\` · image \`${summary.image}\` · ${summary.seconds.toFixed(1)}s in total`,
     '',
     ...(summary.transferLine ? [summary.transferLine.trimEnd(), ''] : []),
+    ...(summary.note ? ['```', summary.note.slice(0, 4000), '```', ''] : []),
   ]
 
   const phaseTime = (host: string, phase: string, role?: string) => {
