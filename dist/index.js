@@ -59982,6 +59982,7 @@ var __importStar = (this && this.__importStar) || (function () {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.BuildError = void 0;
 exports.buildAndPush = buildAndPush;
+exports.buildCloneDirectory = buildCloneDirectory;
 const exec = __importStar(__nccwpck_require__(5236));
 const node_crypto_1 = __nccwpck_require__(7598);
 const fs = __importStar(__nccwpck_require__(3024));
@@ -60077,6 +60078,10 @@ async function buildStep(command, args, cwd, env, log) {
     if (result.code !== 0)
         throw new BuildError(`${command} ${args[0]} ${args[1] === 'build' ? 'build ' : ''}failed with exit status ${result.code}:\n${result.output.trimEnd().split('\n').slice(-15).join('\n')}`);
 }
+/** Where the committed tree is cloned for the build (Kamal's `kamal-clones/<service>-<hash>`). */
+function buildCloneDirectory(config, projectDir) {
+    return path.join(os.tmpdir(), 'kamal-clones', `${config.service}-${(0, node_crypto_1.createHash)('sha256').update(projectDir).digest('hex').slice(0, 13)}`);
+}
 /** Kamal's default: build from a clone of the committed tree, so uncommitted files never reach the image. */
 async function cloneForBuild(config, projectDir, log) {
     const rootRun = await run('git', ['rev-parse', '--show-toplevel'], { cwd: projectDir });
@@ -60084,7 +60089,7 @@ async function cloneForBuild(config, projectDir, log) {
         throw new BuildError(`${projectDir} is not in a git repository: check out the repository, or set builder.context to build from the working tree.`);
     const root = rootRun.output.trim();
     const head = (await run('git', ['rev-parse', 'HEAD'], { cwd: root })).output.trim();
-    const cloneDir = path.join(os.tmpdir(), 'kamal-clones', `${config.service}-${(0, node_crypto_1.createHash)('sha256').update(projectDir).digest('hex').slice(0, 13)}`);
+    const cloneDir = buildCloneDirectory(config, projectDir);
     // A fresh local clone each time: git hard-links objects from a local source, so this is cheap and never stale.
     fs.rmSync(cloneDir, { recursive: true, force: true });
     fs.mkdirSync(path.dirname(cloneDir), { recursive: true });
@@ -61570,6 +61575,8 @@ const inputs_1 = __nccwpck_require__(8422);
 const deploy_plan_1 = __nccwpck_require__(2430);
 const render_1 = __nccwpck_require__(31);
 const post_1 = __nccwpck_require__(6661);
+const build_1 = __nccwpck_require__(5083);
+const local_registry_1 = __nccwpck_require__(1922);
 const prepare_1 = __nccwpck_require__(6896);
 const report_error_1 = __nccwpck_require__(8038);
 const summary_1 = __nccwpck_require__(7994);
@@ -61663,6 +61670,8 @@ async function deploy(inputs, prepared, where) {
         cancelled: () => cancelled,
         onLock: (lock) => core.saveState(post_1.LOCK_STATE, lock ? JSON.stringify(lock) : ''),
     };
+    // What the post step removes: the build clone and the registry-free transfer files.
+    core.saveState(post_1.TEMP_PATHS_STATE, JSON.stringify([(0, build_1.buildCloneDirectory)(config, where.projectDir), (0, local_registry_1.transferWorkDirectory)()]));
     const deployment = isDeploy ? await startDeployment(inputs, prepared, where.env, url) : undefined;
     let result = 'success';
     let failure;
@@ -62143,9 +62152,10 @@ var __importStar = (this && this.__importStar) || (function () {
     };
 })();
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.LOCK_STATE = void 0;
+exports.TEMP_PATHS_STATE = exports.LOCK_STATE = void 0;
 exports.post = post;
 const core = __importStar(__nccwpck_require__(7484));
+const fs = __importStar(__nccwpck_require__(3024));
 const path = __importStar(__nccwpck_require__(6760));
 const lock_1 = __nccwpck_require__(7587);
 const hosts_1 = __nccwpck_require__(2140);
@@ -62153,12 +62163,28 @@ const ssh_options_1 = __nccwpck_require__(4282);
 const inputs_1 = __nccwpck_require__(8422);
 const prepare_1 = __nccwpck_require__(6896);
 exports.LOCK_STATE = 'deploy-lock';
+exports.TEMP_PATHS_STATE = 'temp-paths';
 /**
  * The post step runs even when the job is cancelled. If the main step stopped
  * while holding the deploy lock (saved in the step state only by the run that
  * took it), release it here.
  */
 async function post(env = process.env) {
+    await releaseHeldLock(env);
+    removeTemporaryFiles();
+}
+function removeTemporaryFiles() {
+    const saved = core.getState(exports.TEMP_PATHS_STATE);
+    if (!saved)
+        return;
+    for (const temporary of JSON.parse(saved)) {
+        if (fs.existsSync(temporary)) {
+            fs.rmSync(temporary, { recursive: true, force: true });
+            core.info(`Removed ${temporary}`);
+        }
+    }
+}
+async function releaseHeldLock(env) {
     const saved = core.getState(exports.LOCK_STATE);
     if (!saved)
         return;
@@ -64436,6 +64462,7 @@ var __importStar = (this && this.__importStar) || (function () {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.TransferCutError = void 0;
 exports.localRegistryPort = localRegistryPort;
+exports.transferWorkDirectory = transferWorkDirectory;
 exports.shipThroughLocalRegistry = shipThroughLocalRegistry;
 const fs = __importStar(__nccwpck_require__(3024));
 const os = __importStar(__nccwpck_require__(8161));
@@ -64471,10 +64498,14 @@ function localRegistryPort(config) {
  * SSH connection at its 127.0.0.1:<port>. `pull` runs the ordinary `docker pull localhost:<port>/…`
  * on the hosts, so each fetches only the layers it lacks. Everything is torn down afterwards.
  */
+/** The saved image and the compressed-layer cache of registry-free deploys. */
+function transferWorkDirectory(workDirectory) {
+    return path.join(workDirectory ?? process.env.RUNNER_TEMP ?? os.tmpdir(), 'kamal-deploy-transfer');
+}
 async function shipThroughLocalRegistry(shipment, pull) {
     const { config, hosts, say } = shipment;
     const image = config.absoluteImage;
-    const base = path.join(shipment.workDirectory ?? process.env.RUNNER_TEMP ?? os.tmpdir(), 'kamal-deploy-transfer');
+    const base = transferWorkDirectory(shipment.workDirectory);
     fs.mkdirSync(base, { recursive: true });
     const saveDirectory = fs.mkdtempSync(path.join(base, 'save-'));
     try {

@@ -8,7 +8,9 @@ import { sshOptionsFor } from './deploy/ssh-options'
 import { readInputs, type ActionInputs } from './inputs'
 import { buildDeployPlan, type PlanCommand } from './plan/deploy-plan'
 import { planAsMarkdown, planAsText, planHeadline } from './plan/render'
-import { LOCK_STATE } from './post'
+import { LOCK_STATE, TEMP_PATHS_STATE } from './post'
+import { buildCloneDirectory } from './deploy/build'
+import { transferWorkDirectory } from './transfer/local-registry'
 import { prepareRun, type PreparedRun } from './prepare'
 import { reportError } from './report-error'
 import { deploySummaryMarkdown } from './report/summary'
@@ -111,6 +113,8 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
     onLock: (lock) => core.saveState(LOCK_STATE, lock ? JSON.stringify(lock) : ''),
   }
 
+  // What the post step removes: the build clone and the registry-free transfer files.
+  core.saveState(TEMP_PATHS_STATE, JSON.stringify([buildCloneDirectory(config, where.projectDir), transferWorkDirectory()]))
   const deployment = isDeploy ? await startDeployment(inputs, prepared, where.env, url) : undefined
   let result: DeployResult = 'success'
   let failure: unknown

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { LockCommands } from './commands/lock'
 import { HostPool } from './deploy/hosts'
@@ -7,6 +8,7 @@ import { readInputs } from './inputs'
 import { prepareRun } from './prepare'
 
 export const LOCK_STATE = 'deploy-lock'
+export const TEMP_PATHS_STATE = 'temp-paths'
 
 /**
  * The post step runs even when the job is cancelled. If the main step stopped
@@ -14,6 +16,22 @@ export const LOCK_STATE = 'deploy-lock'
  * took it), release it here.
  */
 export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  await releaseHeldLock(env)
+  removeTemporaryFiles()
+}
+
+function removeTemporaryFiles(): void {
+  const saved = core.getState(TEMP_PATHS_STATE)
+  if (!saved) return
+  for (const temporary of JSON.parse(saved) as string[]) {
+    if (fs.existsSync(temporary)) {
+      fs.rmSync(temporary, { recursive: true, force: true })
+      core.info(`Removed ${temporary}`)
+    }
+  }
+}
+
+async function releaseHeldLock(env: NodeJS.ProcessEnv): Promise<void> {
   const saved = core.getState(LOCK_STATE)
   if (!saved) return
   const lock = JSON.parse(saved) as { host: string; directory: string }

@@ -105,6 +105,9 @@ test('killed while holding the lock: the post step (with the saved state) releas
   expect(post.stdout).toContain('releasing it')
   expect(post.stdout).toContain('Released the deploy lock .kamal/lock-cancel on 10.213.0.11')
   expect(lockState()).toBe('free')
+  const removed = /Removed (\S*kamal-clones\/cancel-\w+)/.exec(post.stdout)?.[1]
+  expect(removed).toBeDefined()
+  expect(fs.existsSync(removed as string)).toBe(false)
   await new Promise((resolve) => setTimeout(resolve, 7000))
   for (const answer of await served()) expect(answer).toEqual({ status: 200, body: expect.stringMatching(/^v[123]$/) })
 }, 180_000)

@@ -110,13 +110,18 @@ async function buildStep(command: string, args: string[], cwd: string, env: Node
   if (result.code !== 0) throw new BuildError(`${command} ${args[0]} ${args[1] === 'build' ? 'build ' : ''}failed with exit status ${result.code}:\n${result.output.trimEnd().split('\n').slice(-15).join('\n')}`)
 }
 
+/** Where the committed tree is cloned for the build (Kamal's `kamal-clones/<service>-<hash>`). */
+export function buildCloneDirectory(config: KamalConfig, projectDir: string): string {
+  return path.join(os.tmpdir(), 'kamal-clones', `${config.service}-${createHash('sha256').update(projectDir).digest('hex').slice(0, 13)}`)
+}
+
 /** Kamal's default: build from a clone of the committed tree, so uncommitted files never reach the image. */
 async function cloneForBuild(config: KamalConfig, projectDir: string, log: (line: string) => void): Promise<string> {
   const rootRun = await run('git', ['rev-parse', '--show-toplevel'], { cwd: projectDir })
   if (rootRun.code !== 0) throw new BuildError(`${projectDir} is not in a git repository: check out the repository, or set builder.context to build from the working tree.`)
   const root = rootRun.output.trim()
   const head = (await run('git', ['rev-parse', 'HEAD'], { cwd: root })).output.trim()
-  const cloneDir = path.join(os.tmpdir(), 'kamal-clones', `${config.service}-${createHash('sha256').update(projectDir).digest('hex').slice(0, 13)}`)
+  const cloneDir = buildCloneDirectory(config, projectDir)
   // A fresh local clone each time: git hard-links objects from a local source, so this is cheap and never stale.
   fs.rmSync(cloneDir, { recursive: true, force: true })
   fs.mkdirSync(path.dirname(cloneDir), { recursive: true })

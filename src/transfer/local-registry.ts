@@ -52,10 +52,15 @@ export function localRegistryPort(config: KamalConfig): number {
  * SSH connection at its 127.0.0.1:<port>. `pull` runs the ordinary `docker pull localhost:<port>/…`
  * on the hosts, so each fetches only the layers it lacks. Everything is torn down afterwards.
  */
+/** The saved image and the compressed-layer cache of registry-free deploys. */
+export function transferWorkDirectory(workDirectory?: string): string {
+  return path.join(workDirectory ?? process.env.RUNNER_TEMP ?? os.tmpdir(), 'kamal-deploy-transfer')
+}
+
 export async function shipThroughLocalRegistry<T>(shipment: LocalRegistryShipment, pull: () => Promise<T>): Promise<T> {
   const { config, hosts, say } = shipment
   const image = config.absoluteImage
-  const base = path.join(shipment.workDirectory ?? process.env.RUNNER_TEMP ?? os.tmpdir(), 'kamal-deploy-transfer')
+  const base = transferWorkDirectory(shipment.workDirectory)
   fs.mkdirSync(base, { recursive: true })
   const saveDirectory = fs.mkdtempSync(path.join(base, 'save-'))
   try {
