@@ -55939,6 +55939,7 @@ function posixDirname(remote) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AppCommands = void 0;
+const assets_1 = __nccwpck_require__(8977);
 const base_1 = __nccwpck_require__(2449);
 const HEALTH_STATUS_FORMAT = `'{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}'`;
 /** Commands for one role of the app on one host (Kamal::Commands::App). */
@@ -55988,14 +55989,11 @@ class AppCommands {
         return (0, base_1.argumentize)('--log-opt', { 'max-size': '10m' });
     }
     assetVolumeArgs(version = this.config.version) {
-        if (!this.role.assetPath || !this.role.proxy)
+        if (!(0, assets_1.roleHasAssets)(this.role))
             return [];
-        const [containerPath, options] = splitOnce(this.role.assetPath, ':');
-        const hostPath = `$PWD/${this.assetVolumeDirectory(version)}`;
-        return ['--volume', [hostPath, containerPath, options].filter(Boolean).join(':')];
-    }
-    assetVolumeDirectory(version) {
-        return `.kamal/apps/${this.config.serviceAndDestination}/assets/volumes/${this.role.name}-${version}`;
+        const options = (this.role.assetPath ?? '').split(':').slice(1).join(':');
+        const hostPath = `$PWD/${(0, assets_1.assetVolumeDirectory)(this.config, this.role, version)}`;
+        return ['--volume', [hostPath, (0, assets_1.assetContainerPath)(this.role), options].filter(Boolean).join(':')];
     }
     status(version) {
         return (0, base_1.pipe)(this.containerIdForVersion(version), (0, base_1.xargs)((0, base_1.docker)('inspect', '--format', HEALTH_STATUS_FORMAT)));
@@ -56046,10 +56044,6 @@ class AppCommands {
     }
 }
 exports.AppCommands = AppCommands;
-function splitOnce(value, separator) {
-    const index = value.indexOf(separator);
-    return index < 0 ? [value, undefined] : [value.slice(0, index), value.slice(index + 1)];
-}
 
 
 /***/ }),
@@ -58038,21 +58032,6 @@ class KamalConfig {
     }
     get errorPagesPath() {
         return present(this.raw.error_pages_path) ? String(this.raw.error_pages_path) : undefined;
-    }
-    get boot() {
-        const boot = (0, load_1.isHash)(this.raw.boot) ? this.raw.boot : {};
-        let limit;
-        if (typeof boot.limit === 'string' && boot.limit.endsWith('%')) {
-            limit = Math.max(Math.floor((this.allHosts.length * parseInt(boot.limit, 10)) / 100), 1);
-        }
-        else if (boot.limit !== undefined && boot.limit !== null) {
-            limit = Number(boot.limit);
-        }
-        return {
-            limit,
-            wait: typeof boot.wait === 'number' ? boot.wait : undefined,
-            parallelRoles: boot.parallel_roles === true,
-        };
     }
     get ssh() {
         const ssh = (0, load_1.isHash)(this.raw.ssh) ? this.raw.ssh : {};

@@ -1,5 +1,6 @@
 import type { EnvSpec } from '../config/env'
 import type { KamalConfig, Role } from '../config/model'
+import { assetContainerPath, assetVolumeDirectory, roleHasAssets } from './assets'
 import { argumentize, containerIdFor, docker, line, makeDirectory, optionize, pipe, shell, xargs } from './base'
 
 const HEALTH_STATUS_FORMAT = `'{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}'`
@@ -79,14 +80,10 @@ export class AppCommands {
   }
 
   assetVolumeArgs(version = this.config.version): string[] {
-    if (!this.role.assetPath || !this.role.proxy) return []
-    const [containerPath, options] = splitOnce(this.role.assetPath, ':')
-    const hostPath = `$PWD/${this.assetVolumeDirectory(version)}`
-    return ['--volume', [hostPath, containerPath, options].filter(Boolean).join(':')]
-  }
-
-  assetVolumeDirectory(version: string): string {
-    return `.kamal/apps/${this.config.serviceAndDestination}/assets/volumes/${this.role.name}-${version}`
+    if (!roleHasAssets(this.role)) return []
+    const options = (this.role.assetPath ?? '').split(':').slice(1).join(':')
+    const hostPath = `$PWD/${assetVolumeDirectory(this.config, this.role, version)}`
+    return ['--volume', [hostPath, assetContainerPath(this.role), options].filter(Boolean).join(':')]
   }
 
   status(version: string): string {
@@ -152,9 +149,4 @@ export class AppCommands {
   private extractVersionFromName(): string {
     return `while read line; do echo \${line#${this.role.containerPrefix}-}; done`
   }
-}
-
-function splitOnce(value: string, separator: string): [string, string | undefined] {
-  const index = value.indexOf(separator)
-  return index < 0 ? [value, undefined] : [value.slice(0, index), value.slice(index + 1)]
 }

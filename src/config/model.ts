@@ -180,21 +180,6 @@ export class KamalConfig {
     return present(this.raw.error_pages_path) ? String(this.raw.error_pages_path) : undefined
   }
 
-  get boot(): { limit?: number; wait?: number; parallelRoles: boolean } {
-    const boot = isHash(this.raw.boot) ? this.raw.boot : {}
-    let limit: number | undefined
-    if (typeof boot.limit === 'string' && boot.limit.endsWith('%')) {
-      limit = Math.max(Math.floor((this.allHosts.length * parseInt(boot.limit, 10)) / 100), 1)
-    } else if (boot.limit !== undefined && boot.limit !== null) {
-      limit = Number(boot.limit)
-    }
-    return {
-      limit,
-      wait: typeof boot.wait === 'number' ? boot.wait : undefined,
-      parallelRoles: boot.parallel_roles === true,
-    }
-  }
-
   get ssh(): SshSettings {
     const ssh = isHash(this.raw.ssh) ? this.raw.ssh : {}
     return {
