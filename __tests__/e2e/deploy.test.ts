@@ -234,6 +234,22 @@ describe('deploys to real hosts', () => {
     expect(audit()).toEqual(before)
   }, 240_000)
 
+  test('through a jump host (ssh.proxy), and without ssh-known-hosts: each host key is a warning with the line to pin', async () => {
+    const jumpProject = new AppProject({
+      'config/deploy.yml': `service: jumpy\nimage: e2e/jumpy\nservers:\n  - ${WORKER}\nssh:\n  proxy: root@${WEB[0]}\nregistry:\n  server: 10.213.0.1:5000\n  username: deployer\n  password: unused\nbuilder:\n  arch: amd64\n`,
+    })
+    const run = await startAction(jumpProject.dir, { command: 'lock status', 'ssh-private-key': fs.readFileSync(harness.privateKey, 'utf8') }, { DOCKER_HOST: harness.runner.dockerHost }).finished
+    expect(run.status).toBe(0)
+    expect(run.summary).toContain('There is no deploy lock')
+    const warnings = run.stdout.split('\n').filter((line) => line.startsWith('::warning title=Unpinned host key'))
+    expect(warnings.map((line) => /Unpinned host key%3A ([\d.]+)/.exec(line)?.[1]).sort()).toEqual([WEB[0], WORKER])
+    const pinned = fs.readFileSync(harness.knownHosts, 'utf8')
+    for (const warning of warnings) {
+      const pinLine = warning.split('%0A')[1]
+      expect(pinned).toContain(pinLine)
+    }
+  }, 120_000)
+
   test('no secret value in any log, summary, output or process argv on the hosts', () => {
     const visible = runs.map((run) => [run.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n'), run.stderr, run.summary, JSON.stringify(run.outputs)].join('\n'))
     for (const secret of SECRET_VALUES) for (const text of visible) expect(text).not.toContain(secret)
