@@ -57878,54 +57878,15 @@ function describe(value) {
 /***/ }),
 
 /***/ 615:
-/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
-var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
-    if (k2 === undefined) k2 = k;
-    var desc = Object.getOwnPropertyDescriptor(m, k);
-    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-      desc = { enumerable: true, get: function() { return m[k]; } };
-    }
-    Object.defineProperty(o, k2, desc);
-}) : (function(o, m, k, k2) {
-    if (k2 === undefined) k2 = k;
-    o[k2] = m[k];
-}));
-var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
-    Object.defineProperty(o, "default", { enumerable: true, value: v });
-}) : function(o, v) {
-    o["default"] = v;
-});
-var __importStar = (this && this.__importStar) || (function () {
-    var ownKeys = function(o) {
-        ownKeys = Object.getOwnPropertyNames || function (o) {
-            var ar = [];
-            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
-            return ar;
-        };
-        return ownKeys(o);
-    };
-    return function (mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        __setModuleDefault(result, mod);
-        return result;
-    };
-})();
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.KamalConfig = exports.DEFAULT_PROXY_IMAGE_VERSION = exports.EMULATED_KAMAL_VERSION = void 0;
-exports.ensureAccessoryPlacement = ensureAccessoryPlacement;
-exports.ensureDestinationIfRequired = ensureDestinationIfRequired;
-exports.checkCrossFieldRules = checkCrossFieldRules;
 exports.proxyHostNames = proxyHostNames;
 exports.present = present;
 exports.compareVersions = compareVersions;
-const fs = __importStar(__nccwpck_require__(3024));
-const path = __importStar(__nccwpck_require__(6760));
-const errors_1 = __nccwpck_require__(3916);
 const env_1 = __nccwpck_require__(8409);
 const load_1 = __nccwpck_require__(1036);
 /** The Kamal version whose behaviour we reproduce (for `minimum_version`). */
@@ -58161,104 +58122,6 @@ class KamalConfig {
     }
 }
 exports.KamalConfig = KamalConfig;
-/**
- * An accessory placed by tag must find a host with that tag. Kamal would
- * silently place it nowhere; we stop with an error instead. (Unknown roles are
- * reported by the validator, as Kamal does.)
- */
-function ensureAccessoryPlacement(config) {
-    const hostTags = new Set(config.roles.flatMap((role) => [...role.tagsByHost.values()].flat()));
-    for (const accessory of config.accessories) {
-        const spec = accessory.raw;
-        const byList = Array.isArray(spec.tags);
-        const tags = byList ? spec.tags.map(String) : spec.tag !== undefined && spec.tag !== null ? [String(spec.tag)] : [];
-        const unknownTag = tags.find((tag) => !hostTags.has(tag));
-        if (unknownTag === undefined)
-            continue;
-        const at = byList ? ['accessories', accessory.name, 'tags', tags.indexOf(unknownTag)] : ['accessories', accessory.name, 'tag'];
-        throw new errors_1.ConfigError(`accessories/${accessory.name}: no host carries the tag ${unknownTag}, so the accessory would run nowhere. Tag a host under servers (- host: ${unknownTag}) or fix the tag name.`, config.locate(at));
-    }
-}
-/** Kamal's first check after validation: `require_destination` needs a destination. */
-function ensureDestinationIfRequired(config) {
-    if (config.raw.require_destination === true && !config.destination) {
-        throw new errors_1.ConfigError(`You must specify a destination: ${config.source.files[0]} sets require_destination, so set the action's 'destination' input (e.g. staging, production).`, config.locate(['require_destination'], { key: true }));
-    }
-}
-/** Kamal's cross-field checks (Kamal::Configuration#ensure_*), each located at the setting to change. */
-function checkCrossFieldRules(config, projectDir) {
-    const raw = config.raw;
-    const fail = (message, at, key = false) => {
-        throw new errors_1.ConfigError(message, config.locate(at, { key }));
-    };
-    if (raw.servers !== undefined && raw.servers !== null) {
-        const primary = config.primaryRole;
-        if (!primary) {
-            fail(`The primary_role ${config.primaryRoleName} isn't defined. Add a '${config.primaryRoleName}' role under servers, or set primary_role to one of: ${config.roles.map((role) => role.name).join(', ')}.`, present(raw.primary_role) ? ['primary_role'] : ['servers'], !present(raw.primary_role));
-        }
-        else if (primary.hosts.length === 0) {
-            fail(`No servers specified for the ${primary.name} primary_role. List at least one host under it.`, primary.path, true);
-        }
-        if (raw.allow_empty_roles !== true) {
-            for (const role of config.roles) {
-                if (role.hosts.length === 0) {
-                    fail(`No servers specified for the ${role.name} role. You can ignore this with allow_empty_roles: true`, role.path, true);
-                }
-            }
-        }
-    }
-    if (present(raw.minimum_version) && compareVersions(String(raw.minimum_version), exports.EMULATED_KAMAL_VERSION) > 0) {
-        fail(`Current version is ${exports.EMULATED_KAMAL_VERSION}, minimum required is ${raw.minimum_version}. This action behaves as Kamal ${exports.EMULATED_KAMAL_VERSION}; lower minimum_version or use a newer release of the action.`, ['minimum_version']);
-    }
-    if (config.retainContainers < 1)
-        fail('Must retain at least 1 container: set retain_containers to 1 or more.', ['retain_containers']);
-    if (!/^[a-z0-9_-]+$/i.test(config.service)) {
-        fail('Service name can only include alphanumeric characters, hyphens, and underscores. Rename the service, e.g. my-app.', ['service']);
-    }
-    for (const hook of ['pre-traefik-reboot', 'post-traefik-reboot']) {
-        const file = path.join(config.hooksPath, hook);
-        if (fs.existsSync(path.resolve(projectDir, file))) {
-            throw new errors_1.ConfigError(`Found ${hook}, these should be renamed to (pre|post)-proxy-reboot`, { file, line: 1, column: 1 });
-        }
-    }
-    for (const role of config.roles) {
-        const ssl = role.proxy?.raw.ssl;
-        const customCertificate = (0, load_1.isHash)(ssl) && present(ssl.certificate_pem) && present(ssl.private_key_pem);
-        if (role.proxy && ssl && role.hosts.length > 1 && !customCertificate) {
-            fail(`SSL is only supported on a single server unless you provide custom certificates, found ${role.hosts.length} servers for role ${role.name}. Terminate TLS at a load balancer (ssl: false) or give certificate_pem/private_key_pem.`, [...role.proxy.path, 'ssl']);
-        }
-    }
-    const sslHosts = new Map();
-    for (const role of config.roles.filter((item) => item.proxy && item.proxy.raw.ssl)) {
-        for (const host of proxyHostNames(role.proxy)) {
-            if (sslHosts.has(host))
-                fail(`Different roles can't share the same host for SSL: ${host}. Give each SSL role its own proxy host.`, [...role.proxy.path]);
-            sslHosts.set(host, role);
-        }
-    }
-    const builder = (0, load_1.isHash)(raw.builder) ? raw.builder : {};
-    if (config.localRegistry && present(builder.remote) && !String(builder.remote).startsWith('ssh://')) {
-        fail('Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)', ['builder', 'remote']);
-    }
-    for (const host of config.allHosts) {
-        const runs = config.roles.filter((role) => role.hosts.includes(host) && role.proxy && (0, load_1.isHash)(role.proxy.raw.run));
-        const distinct = new Set(runs.map((role) => JSON.stringify(role.proxy.raw.run)));
-        if (distinct.size > 1) {
-            fail(`Conflicting proxy run configurations for host ${host}. Make proxy.run identical for every role on that host.`, [...runs[1].proxy.path, 'run']);
-        }
-    }
-    const hooksOutput = raw.hooks_output;
-    const levels = ['quiet', 'verbose'];
-    if (typeof hooksOutput === 'string' && !levels.includes(hooksOutput)) {
-        fail(`Invalid hooks_output '${hooksOutput}', must be one of: quiet, verbose. Set hooks_output to quiet or verbose (or remove it).`, ['hooks_output']);
-    }
-    else if ((0, load_1.isHash)(hooksOutput)) {
-        for (const [hook, level] of Object.entries(hooksOutput)) {
-            if (!levels.includes(String(level)))
-                fail(`Invalid hooks_output '${level}' for hook '${hook}', must be one of: quiet, verbose. Set it to quiet or verbose.`, ['hooks_output', hook]);
-        }
-    }
-}
 function proxyHostNames(proxy) {
     const raw = proxy.raw;
     if (Array.isArray(raw.hosts))
@@ -58296,6 +58159,160 @@ function compareVersions(a, b) {
             return difference;
     }
     return 0;
+}
+
+
+/***/ }),
+
+/***/ 7794:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.ensureAccessoryPlacement = ensureAccessoryPlacement;
+exports.ensureDestinationIfRequired = ensureDestinationIfRequired;
+exports.checkCrossFieldRules = checkCrossFieldRules;
+const fs = __importStar(__nccwpck_require__(3024));
+const path = __importStar(__nccwpck_require__(6760));
+const errors_1 = __nccwpck_require__(3916);
+const load_1 = __nccwpck_require__(1036);
+const model_1 = __nccwpck_require__(615);
+/*
+ * Kamal's checks that span several settings (Kamal::Configuration#ensure_*),
+ * run after the structural validation; each error is located at the setting
+ * to change.
+ */
+/**
+ * An accessory placed by tag must find a host with that tag. Kamal would
+ * silently place it nowhere; we stop with an error instead. (Unknown roles are
+ * reported by the validator, as Kamal does.)
+ */
+function ensureAccessoryPlacement(config) {
+    const hostTags = new Set(config.roles.flatMap((role) => [...role.tagsByHost.values()].flat()));
+    for (const accessory of config.accessories) {
+        const spec = accessory.raw;
+        const byList = Array.isArray(spec.tags);
+        const tags = byList ? spec.tags.map(String) : spec.tag !== undefined && spec.tag !== null ? [String(spec.tag)] : [];
+        const unknownTag = tags.find((tag) => !hostTags.has(tag));
+        if (unknownTag === undefined)
+            continue;
+        const at = byList ? ['accessories', accessory.name, 'tags', tags.indexOf(unknownTag)] : ['accessories', accessory.name, 'tag'];
+        throw new errors_1.ConfigError(`accessories/${accessory.name}: no host carries the tag ${unknownTag}, so the accessory would run nowhere. Tag a host under servers (- host: ${unknownTag}) or fix the tag name.`, config.locate(at));
+    }
+}
+/** Kamal's first check after validation: `require_destination` needs a destination. */
+function ensureDestinationIfRequired(config) {
+    if (config.raw.require_destination === true && !config.destination) {
+        throw new errors_1.ConfigError(`You must specify a destination: ${config.source.files[0]} sets require_destination, so set the action's 'destination' input (e.g. staging, production).`, config.locate(['require_destination'], { key: true }));
+    }
+}
+/** Kamal's cross-field checks (Kamal::Configuration#ensure_*), each located at the setting to change. */
+function checkCrossFieldRules(config, projectDir) {
+    const raw = config.raw;
+    const fail = (message, at, key = false) => {
+        throw new errors_1.ConfigError(message, config.locate(at, { key }));
+    };
+    if (raw.servers !== undefined && raw.servers !== null) {
+        const primary = config.primaryRole;
+        if (!primary) {
+            fail(`The primary_role ${config.primaryRoleName} isn't defined. Add a '${config.primaryRoleName}' role under servers, or set primary_role to one of: ${config.roles.map((role) => role.name).join(', ')}.`, (0, model_1.present)(raw.primary_role) ? ['primary_role'] : ['servers'], !(0, model_1.present)(raw.primary_role));
+        }
+        else if (primary.hosts.length === 0) {
+            fail(`No servers specified for the ${primary.name} primary_role. List at least one host under it.`, primary.path, true);
+        }
+        if (raw.allow_empty_roles !== true) {
+            for (const role of config.roles) {
+                if (role.hosts.length === 0) {
+                    fail(`No servers specified for the ${role.name} role. You can ignore this with allow_empty_roles: true`, role.path, true);
+                }
+            }
+        }
+    }
+    if ((0, model_1.present)(raw.minimum_version) && (0, model_1.compareVersions)(String(raw.minimum_version), model_1.EMULATED_KAMAL_VERSION) > 0) {
+        fail(`Current version is ${model_1.EMULATED_KAMAL_VERSION}, minimum required is ${raw.minimum_version}. This action behaves as Kamal ${model_1.EMULATED_KAMAL_VERSION}; lower minimum_version or use a newer release of the action.`, ['minimum_version']);
+    }
+    if (config.retainContainers < 1)
+        fail('Must retain at least 1 container: set retain_containers to 1 or more.', ['retain_containers']);
+    if (!/^[a-z0-9_-]+$/i.test(config.service)) {
+        fail('Service name can only include alphanumeric characters, hyphens, and underscores. Rename the service, e.g. my-app.', ['service']);
+    }
+    for (const hook of ['pre-traefik-reboot', 'post-traefik-reboot']) {
+        const file = path.join(config.hooksPath, hook);
+        if (fs.existsSync(path.resolve(projectDir, file))) {
+            throw new errors_1.ConfigError(`Found ${hook}, these should be renamed to (pre|post)-proxy-reboot`, { file, line: 1, column: 1 });
+        }
+    }
+    for (const role of config.roles) {
+        const ssl = role.proxy?.raw.ssl;
+        const customCertificate = (0, load_1.isHash)(ssl) && (0, model_1.present)(ssl.certificate_pem) && (0, model_1.present)(ssl.private_key_pem);
+        if (role.proxy && ssl && role.hosts.length > 1 && !customCertificate) {
+            fail(`SSL is only supported on a single server unless you provide custom certificates, found ${role.hosts.length} servers for role ${role.name}. Terminate TLS at a load balancer (ssl: false) or give certificate_pem/private_key_pem.`, [...role.proxy.path, 'ssl']);
+        }
+    }
+    const sslHosts = new Map();
+    for (const role of config.roles.filter((item) => item.proxy && item.proxy.raw.ssl)) {
+        for (const host of (0, model_1.proxyHostNames)(role.proxy)) {
+            if (sslHosts.has(host))
+                fail(`Different roles can't share the same host for SSL: ${host}. Give each SSL role its own proxy host.`, [...role.proxy.path]);
+            sslHosts.set(host, role);
+        }
+    }
+    const builder = (0, load_1.isHash)(raw.builder) ? raw.builder : {};
+    if (config.localRegistry && (0, model_1.present)(builder.remote) && !String(builder.remote).startsWith('ssh://')) {
+        fail('Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)', ['builder', 'remote']);
+    }
+    for (const host of config.allHosts) {
+        const runs = config.roles.filter((role) => role.hosts.includes(host) && role.proxy && (0, load_1.isHash)(role.proxy.raw.run));
+        const distinct = new Set(runs.map((role) => JSON.stringify(role.proxy.raw.run)));
+        if (distinct.size > 1) {
+            fail(`Conflicting proxy run configurations for host ${host}. Make proxy.run identical for every role on that host.`, [...runs[1].proxy.path, 'run']);
+        }
+    }
+    const hooksOutput = raw.hooks_output;
+    const levels = ['quiet', 'verbose'];
+    if (typeof hooksOutput === 'string' && !levels.includes(hooksOutput)) {
+        fail(`Invalid hooks_output '${hooksOutput}', must be one of: quiet, verbose. Set hooks_output to quiet or verbose (or remove it).`, ['hooks_output']);
+    }
+    else if ((0, load_1.isHash)(hooksOutput)) {
+        for (const [hook, level] of Object.entries(hooksOutput)) {
+            if (!levels.includes(String(level)))
+                fail(`Invalid hooks_output '${level}' for hook '${hook}', must be one of: quiet, verbose. Set it to quiet or verbose.`, ['hooks_output', hook]);
+        }
+    }
 }
 
 
@@ -62243,6 +62260,7 @@ const os = __importStar(__nccwpck_require__(8161));
 const errors_1 = __nccwpck_require__(3916);
 const load_1 = __nccwpck_require__(1036);
 const model_1 = __nccwpck_require__(615);
+const rules_1 = __nccwpck_require__(7794);
 const validate_1 = __nccwpck_require__(2526);
 const targets_1 = __nccwpck_require__(1);
 const load_2 = __nccwpck_require__(4105);
@@ -62252,10 +62270,10 @@ function prepareRun(inputs, context) {
     reportIssue(source, (0, validate_1.validateConfig)(source.raw));
     const version = resolveVersion(inputs, projectDir, env);
     const config = new model_1.KamalConfig(source, { destination: inputs.destination, version, projectDir });
-    (0, model_1.ensureAccessoryPlacement)(config);
-    (0, model_1.ensureDestinationIfRequired)(config);
+    (0, rules_1.ensureAccessoryPlacement)(config);
+    (0, rules_1.ensureDestinationIfRequired)(config);
     reportIssue(source, (0, validate_1.checkRequiredKeys)(source.raw));
-    (0, model_1.checkCrossFieldRules)(config, projectDir);
+    (0, rules_1.checkCrossFieldRules)(config, projectDir);
     const secrets = (0, load_2.loadSecrets)({
         projectDir,
         secretsPath: config.secretsPath,
