@@ -59616,7 +59616,7 @@ async function bootAccessoryOn(context, accessory, shell, host) {
     for (const upload of commands.fileUploads()) {
         await shell.run(upload.before);
         const content = (0, accessory_2.accessoryFileContent)(upload.file, { projectDir: request.projectDir, env: request.env, accessoryEnv });
-        await shell.upload(upload.remotePath, content.toString('utf8'), parseInt(upload.file.mode, 8), `file of ${accessory.name}`);
+        await shell.upload(upload.remotePath, content, parseInt(upload.file.mode, 8), `file of ${accessory.name}`);
         for (const command of upload.after)
             await shell.run(command, { step: `file of ${accessory.name}` });
     }
@@ -60067,7 +60067,8 @@ async function buildAndPush(options) {
     }
 }
 async function buildStep(command, args, cwd, env, log) {
-    log(`$ ${command} ${args.map((arg) => (arg.includes('=') && args[args.indexOf(arg) - 1] === '--build-arg' ? `${arg.split('=')[0]}=[REDACTED]` : arg)).join(' ')}`);
+    const shown = args.map((arg, index) => (args[index - 1] === '--build-arg' ? `${arg.split('=')[0]}=[REDACTED]` : arg));
+    log(`$ ${command} ${shown.join(' ')}`);
     const result = await run(command, args, { cwd, env });
     for (const line of result.output.trimEnd().split('\n').slice(-40))
         log(`  ${line}`);

@@ -34,7 +34,7 @@ async function bootAccessoryOn(context: RunContext, accessory: AccessorySettings
   for (const upload of commands.fileUploads()) {
     await shell.run(upload.before)
     const content = accessoryFileContent(upload.file, { projectDir: request.projectDir, env: request.env, accessoryEnv })
-    await shell.upload(upload.remotePath, content.toString('utf8'), parseInt(upload.file.mode, 8), `file of ${accessory.name}`)
+    await shell.upload(upload.remotePath, content, parseInt(upload.file.mode, 8), `file of ${accessory.name}`)
     for (const command of upload.after) await shell.run(command, { step: `file of ${accessory.name}` })
   }
 

@@ -104,7 +104,8 @@ export async function buildAndPush(options: BuildOptions): Promise<void> {
 }
 
 async function buildStep(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
-  log(`$ ${command} ${args.map((arg) => (arg.includes('=') && args[args.indexOf(arg) - 1] === '--build-arg' ? `${arg.split('=')[0]}=[REDACTED]` : arg)).join(' ')}`)
+  const shown = args.map((arg, index) => (args[index - 1] === '--build-arg' ? `${arg.split('=')[0]}=[REDACTED]` : arg))
+  log(`$ ${command} ${shown.join(' ')}`)
   const result = await run(command, args, { cwd, env })
   for (const line of result.output.trimEnd().split('\n').slice(-40)) log(`  ${line}`)
   if (result.code !== 0) throw new BuildError(`${command} ${args[0]} ${args[1] === 'build' ? 'build ' : ''}failed with exit status ${result.code}:\n${result.output.trimEnd().split('\n').slice(-15).join('\n')}`)

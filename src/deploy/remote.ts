@@ -40,7 +40,7 @@ export class RemoteShell {
     return (await this.run(command, options)).stdout.trim()
   }
 
-  async upload(path: string, content: string, mode: number, description: string): Promise<void> {
+  async upload(path: string, content: string | Buffer, mode: number, description: string): Promise<void> {
     await this.connection.upload(path, content, mode)
     this.log(`upload ${path} (mode ${mode.toString(8).padStart(4, '0')}; ${description})`)
   }
