@@ -33,14 +33,14 @@ describe('no secret value reaches the log, the summary or the outputs', () => {
     const config = path.join(withEnvSecret, 'config/deploy.yml')
     fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('    - API_TOKEN:DEMO_API_TOKEN\n', '    - API_TOKEN:DEMO_API_TOKEN\n    - FROM_ENV\n'))
     const env = { LEAK_CHECK_ENV: ENV_ONLY }
-    runs.push(runAction(withEnvSecret, { command: 'plan', destination: 'staging', version: 'v1', secrets: `KAMAL_REGISTRY_PASSWORD=${INPUT_PASSWORD}`, 'ssh-private-key': MULTILINE_KEY }, env))
-    runs.push(runAction(withEnvSecret, { command: 'plan', version: 'v1', secrets: JSON.stringify({ KAMAL_REGISTRY_PASSWORD: INPUT_PASSWORD }) }, env))
-    runs.push(runAction(withEnvSecret, { command: 'deploy', version: 'v1', secrets: `KAMAL_REGISTRY_PASSWORD=${INPUT_PASSWORD}` }, env))
+    runs.push(runAction(withEnvSecret, { command: 'plan', destination: 'staging', version: 'v1', secrets: `KAMAL_REGISTRY_PASSWORD=${INPUT_PASSWORD}`, 'ssh-private-key': MULTILINE_KEY }, env, 'source'))
+    runs.push(runAction(withEnvSecret, { command: 'plan', version: 'v1', secrets: JSON.stringify({ KAMAL_REGISTRY_PASSWORD: INPUT_PASSWORD }) }, env, 'source'))
+    runs.push(runAction(withEnvSecret, { command: 'deploy', version: 'v1', secrets: `KAMAL_REGISTRY_PASSWORD=${INPUT_PASSWORD}` }, env, 'source'))
 
     const missing = project('')
     fs.appendFileSync(path.join(missing, 'config/deploy.yml'), '')
     fs.writeFileSync(path.join(missing, '.kamal/secrets'), `DEMO_API_TOKEN=demo-api-token-for-production\nBROKEN=$(echo $LEAK_CHECK_ENV; exit 4)\n`)
-    runs.push(runAction(missing, { command: 'plan', version: 'v1', secrets: `KAMAL_REGISTRY_PASSWORD=${INPUT_PASSWORD}` }, { LEAK_CHECK_ENV: ENV_ONLY }))
+    runs.push(runAction(missing, { command: 'plan', version: 'v1', secrets: `KAMAL_REGISTRY_PASSWORD=${INPUT_PASSWORD}` }, { LEAK_CHECK_ENV: ENV_ONLY }, 'source'))
   })
 
   test('the runs happened (plans succeeded, broken ones failed)', () => {

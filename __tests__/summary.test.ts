@@ -1,4 +1,4 @@
-import type { BootOutcome } from '../src/deploy/deploy'
+import type { BootOutcome } from '../src/deploy/request'
 import type { PhaseRecord } from '../src/deploy/progress'
 import { deploySummaryMarkdown, type DeploySummary } from '../src/report/summary'
 

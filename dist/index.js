@@ -9540,7 +9540,7 @@ const {
   PacketWriter,
   ZlibPacketReader,
   ZlibPacketWriter,
-} = __nccwpck_require__(2211);
+} = __nccwpck_require__(4592);
 
 const MODULE_VER = (__nccwpck_require__(8342)/* .version */ .rE);
 
@@ -19054,7 +19054,7 @@ const {
   PacketWriter,
   ZlibPacketReader,
   ZlibPacketWriter,
-} = __nccwpck_require__(2211);
+} = __nccwpck_require__(4592);
 
 let MESSAGE_HANDLERS;
 
@@ -22898,7 +22898,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2211:
+/***/ 4592:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -56233,6 +56233,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.builderSettings = builderSettings;
 exports.builderName = builderName;
 exports.buildCommand = buildCommand;
+exports.planBuild = planBuild;
 const load_1 = __nccwpck_require__(1036);
 const shell_1 = __nccwpck_require__(997);
 const base_1 = __nccwpck_require__(2449);
@@ -56278,6 +56279,51 @@ function buildCommand(config, { noCache = false, redactArgs = false } = {}) {
     const settings = builderSettings(config);
     const name = builderName(config, settings);
     return (0, base_1.line)('docker buildx build --output=type=registry', settings.arch.length > 0 && `--platform ${settings.arch.map((arch) => `linux/${arch}`).join(',')}`, name && `--builder ${name}`, `-t ${config.absoluteImage}`, `-t ${config.latestImage}`, ...cacheArgs(config, settings), `--label service="${config.service}"`, ...Object.entries(settings.args).flatMap(([key, value]) => ['--build-arg', redactArgs ? `${key}=[REDACTED]` : `${key}=${(0, shell_1.escapeShellValue)(value)}`]), ...settings.secrets.flatMap((secret) => ['--secret', `id="${secret}"`]), `--file ${settings.dockerfile}`, settings.target && `--target ${settings.target}`, settings.ssh && `--ssh ${settings.ssh}`, settings.provenance !== undefined && settings.provenance !== null && `--provenance ${settings.provenance}`, settings.sbom !== undefined && settings.sbom !== null && `--sbom ${settings.sbom}`, noCache && '--no-cache', settings.context ?? '.', '2>&1');
+}
+/** Every runner command of `kamal build push`, in order. */
+function planBuild(config, facts) {
+    const settings = builderSettings(config);
+    const steps = [];
+    const step = (purpose, argv, cwd, extra = {}) => ({ kind: 'runner', purpose, argv, display: displayArgv(argv), cwd, ...extra });
+    if (facts.login && !config.localRegistry) {
+        steps.push(step('log in to the registry', ['docker', 'login', ...(config.registryServer ? [config.registryServer] : []), '-u', facts.registryUser ?? '', '--password-stdin'], facts.buildDirectory, { stdin: 'registry-password' }));
+    }
+    if (facts.clone) {
+        const { root, head, directory } = facts.clone;
+        steps.push(step('remove the old build clone', ['rm', '-rf', directory], root));
+        steps.push(step('clone the committed tree', ['git', 'clone', '--quiet', '--no-checkout', root, directory], root));
+        steps.push(step('check out the commit', ['git', '-C', directory, 'checkout', '--quiet', head], root));
+    }
+    const buildArgs = Object.entries(settings.args).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`]);
+    const tags = ['-t', config.absoluteImage, '-t', config.latestImage];
+    const secretEnv = settings.secrets.length > 0 ? settings.secrets : undefined;
+    if (facts.buildx) {
+        const name = builderName(config, settings);
+        if (name) {
+            const create = ['docker', 'buildx', 'create', '--name', name, `--driver=${settings.driver}`, ...(config.localRegistry ? ['--driver-opt', 'network=host'] : [])];
+            steps.push(step('create the builder', create, facts.buildDirectory, { skipIf: { argv: ['docker', 'buildx', 'inspect', name], display: `docker buildx inspect ${name}` } }));
+        }
+        const argv = [
+            'docker', 'buildx', 'build', config.localRegistry ? '--load' : '--output=type=registry',
+            ...(settings.arch.length > 0 ? ['--platform', settings.arch.map((arch) => `linux/${arch}`).join(',')] : []),
+            ...(name ? ['--builder', name] : []),
+            ...tags, '--label', `service=${config.service}`, ...buildArgs,
+            ...settings.secrets.flatMap((secret) => ['--secret', `id=${secret}`]),
+            '--file', settings.dockerfile, ...(settings.target ? ['--target', settings.target] : []), '.',
+        ];
+        steps.push(step('build and push the image', argv, facts.buildDirectory, { secretEnv }));
+    }
+    else {
+        const argv = ['docker', 'build', ...tags, '--label', `service=${config.service}`, ...buildArgs, '--file', settings.dockerfile, ...(settings.target ? ['--target', settings.target] : []), '.'];
+        steps.push(step('build the image (no buildx: the legacy builder)', argv, facts.buildDirectory, { env: { DOCKER_BUILDKIT: '0' }, secretEnv }));
+        if (!config.localRegistry)
+            for (const image of [config.absoluteImage, config.latestImage])
+                steps.push(step('push the image', ['docker', 'push', image], facts.buildDirectory));
+    }
+    return steps;
+}
+function displayArgv(argv) {
+    return argv.map((arg, index) => (argv[index - 1] === '--build-arg' ? `${arg.split('=')[0]}=[REDACTED]` : /[\s"'$]/.test(arg) ? JSON.stringify(arg) : arg)).join(' ');
 }
 
 
@@ -56443,7 +56489,11 @@ class LockCommands {
         return `${this.directory}/details`;
     }
     acquire(details) {
-        return (0, base_1.combine)([(0, base_1.line)('mkdir', this.directory), `echo "${mimeBase64(details)}" > ${this.detailsFile}`]);
+        return this.acquireEncoded(mimeBase64(details));
+    }
+    /** `acquire` with the details already in Base64 (or a placeholder for them). */
+    acquireEncoded(encoded) {
+        return (0, base_1.combine)([(0, base_1.line)('mkdir', this.directory), `echo "${encoded}" > ${this.detailsFile}`]);
     }
     release() {
         return (0, base_1.combine)([(0, base_1.line)('rm', this.detailsFile), (0, base_1.line)('rm -r', this.directory)]);
@@ -59572,371 +59622,6 @@ function scalarValue(read, node) {
 
 /***/ }),
 
-/***/ 9389:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-"use strict";
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.selectAccessories = selectAccessories;
-exports.bootAccessories = bootAccessories;
-exports.removeAccessories = removeAccessories;
-exports.rebootAccessories = rebootAccessories;
-const accessory_1 = __nccwpck_require__(1864);
-const accessory_2 = __nccwpck_require__(9292);
-const proxy_boot_1 = __nccwpck_require__(3808);
-/** The accessories a command names: one by name, or `all` in config order. */
-function selectAccessories(context, name) {
-    const { config, request } = context;
-    const names = name === 'all' ? config.accessories.map((accessory) => accessory.name) : [name];
-    return names.map((item) => (0, accessory_2.accessorySettings)(config, item, request.projectDir));
-}
-/** `kamal accessory boot` (per accessory, on its hosts): files and directories everywhere, a container where none exists. */
-async function bootAccessories(context, accessories) {
-    for (const accessory of accessories) {
-        if (accessory.hosts.length === 0)
-            continue;
-        context.say(`Booting accessory ${accessory.name} on ${accessory.hosts.join(', ')}...`);
-        await context.onHosts(accessory.hosts, `Accessory ${accessory.name}`, (shell, host) => bootAccessoryOn(context, accessory, shell, host));
-    }
-}
-async function bootAccessoryOn(context, accessory, shell, host) {
-    const { config, request, auditor } = context;
-    const commands = new accessory_1.AccessoryCommands(config, accessory);
-    const credential = (value) => (Array.isArray(value) ? request.secrets.get(String(value[0])) : String(value ?? ''));
-    const ownLogin = accessory.registry && !accessory.registry.local ? commands.registryLogin(credential(accessory.registry.username)) : undefined;
-    if (ownLogin)
-        await shell.run(ownLogin, { stdin: credential(accessory.registry?.password), step: 'docker login' });
-    else
-        await context.loginOn(shell);
-    await (0, proxy_boot_1.ensureNetwork)(shell);
-    for (const command of commands.directoryCommands())
-        await shell.run(command, { step: `directories of ${accessory.name}` });
-    const accessoryEnv = Object.fromEntries(Object.entries(accessory.env.clear).map(([key, value]) => [key, String(value ?? '')]));
-    for (const upload of commands.fileUploads()) {
-        await shell.run(upload.before);
-        const content = (0, accessory_2.accessoryFileContent)(upload.file, { projectDir: request.projectDir, env: request.env, accessoryEnv });
-        await shell.upload(upload.remotePath, content, parseInt(upload.file.mode, 8), `file of ${accessory.name}`);
-        for (const command of upload.after)
-            await shell.run(command, { step: `file of ${accessory.name}` });
-    }
-    const existing = await shell.capture(commands.info({ all: true, quiet: true }), { allowFailure: true });
-    if (existing) {
-        context.say(`Skipping booting ${accessory.name} on ${host}, a container already exists`);
-        return;
-    }
-    await shell.run(auditor.record(`Booted ${accessory.name} accessory`));
-    await shell.run(commands.ensureEnvDirectory());
-    await shell.upload(commands.envFilePath, commands.envFileContent((key) => request.secrets.get(key)), 0o600, `env of ${accessory.name}`);
-    await shell.run(commands.run(host), { step: `docker run ${accessory.service}` });
-    if (accessory.proxy) {
-        const id = await shell.capture(commands.runningContainerId());
-        await shell.run(commands.deploy(id), { step: `kamal-proxy deploy ${accessory.service}` });
-    }
-}
-/** `kamal accessory remove`: stop, remove the container, its image and its directory. */
-async function removeAccessories(context, accessories) {
-    for (const accessory of accessories) {
-        const commands = new accessory_1.AccessoryCommands(context.config, accessory);
-        await context.onHosts(accessory.hosts, `Remove accessory ${accessory.name}`, async (shell) => {
-            if (accessory.proxy)
-                await shell.run(commands.removeFromProxy(), { allowFailure: true });
-            await shell.run(commands.stop(), { allowFailure: true });
-            await shell.run(commands.removeContainer(), { allowFailure: true });
-            await shell.run(commands.removeImage(), { allowFailure: true });
-            await shell.run(commands.removeServiceDirectory(), { allowFailure: true });
-        });
-    }
-}
-/** `kamal accessory reboot`: stop and remove the container, then boot it again. */
-async function rebootAccessories(context, accessories) {
-    for (const accessory of accessories) {
-        const commands = new accessory_1.AccessoryCommands(context.config, accessory);
-        await context.onHosts(accessory.hosts, `Stop accessory ${accessory.name}`, async (shell) => {
-            await shell.run(commands.stop(), { allowFailure: true });
-            await shell.run(commands.removeContainer(), { allowFailure: true });
-        });
-    }
-    await bootAccessories(context, accessories);
-}
-
-
-/***/ }),
-
-/***/ 1159:
-/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
-
-"use strict";
-
-var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
-    if (k2 === undefined) k2 = k;
-    var desc = Object.getOwnPropertyDescriptor(m, k);
-    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-      desc = { enumerable: true, get: function() { return m[k]; } };
-    }
-    Object.defineProperty(o, k2, desc);
-}) : (function(o, m, k, k2) {
-    if (k2 === undefined) k2 = k;
-    o[k2] = m[k];
-}));
-var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
-    Object.defineProperty(o, "default", { enumerable: true, value: v });
-}) : function(o, v) {
-    o["default"] = v;
-});
-var __importStar = (this && this.__importStar) || (function () {
-    var ownKeys = function(o) {
-        ownKeys = Object.getOwnPropertyNames || function (o) {
-            var ar = [];
-            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
-            return ar;
-        };
-        return ownKeys(o);
-    };
-    return function (mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        __setModuleDefault(result, mod);
-        return result;
-    };
-})();
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.bootApp = bootApp;
-const node_crypto_1 = __nccwpck_require__(7598);
-const fs = __importStar(__nccwpck_require__(3024));
-const app_1 = __nccwpck_require__(1413);
-const base_1 = __nccwpck_require__(2449);
-const assets_1 = __nccwpck_require__(8977);
-const env_file_1 = __nccwpck_require__(6948);
-const error_pages_1 = __nccwpck_require__(5853);
-const proxy_1 = __nccwpck_require__(4554);
-const tls_1 = __nccwpck_require__(2667);
-const boot_groups_1 = __nccwpck_require__(1576);
-const deploy_plan_1 = __nccwpck_require__(2430);
-const hosts_1 = __nccwpck_require__(2140);
-const request_1 = __nccwpck_require__(4046);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-/** One health decision shared by every host: non-primary roles boot only after the first primary container is healthy. */
-class PrimaryBarrier {
-    settle;
-    decided = false;
-    decision = new Promise((resolve) => (this.settle = resolve));
-    open() {
-        return this.decide(true);
-    }
-    close() {
-        return this.decide(false);
-    }
-    decide(healthy) {
-        if (this.decided)
-            return false;
-        this.decided = true;
-        this.settle(healthy);
-        return true;
-    }
-}
-/**
- * `kamal app boot` (spec §1.5): files every host needs first (error pages,
- * assets, certificates), then the boot groups in order — pre-app-boot hook,
- * the group's (host, role) boots, post-app-boot hook, boot.wait — then the
- * `latest` tag on every app host.
- */
-async function bootApp(context) {
-    const { config, targets, request } = context;
-    await prepareHosts(context);
-    const barrier = new PrimaryBarrier();
-    const primaryBooting = targets.roles.some((role) => role.primary);
-    const groups = (0, boot_groups_1.bootPlan)((0, boot_groups_1.bootSettings)(config), targets.roles, targets.appHosts);
-    for (const [index, group] of groups.entries()) {
-        context.checkCancelled();
-        context.say(`Booting ${config.version} on ${group.hostList}${groups.length > 1 ? ` (group ${index + 1} of ${groups.length})` : ''}...`);
-        await context.hook('pre-app-boot', { hosts: group.hosts });
-        await (0, hosts_1.forEachLimited)(group.lanes, request.parallelism ?? 30, (lane) => lane[0].host, async (lane) => {
-            for (const { host, role } of lane)
-                await bootRoleRecorded(context, host, role, primaryBooting ? barrier : undefined);
-        });
-        await context.hook('post-app-boot', { hosts: group.hosts });
-        if (group.waitAfter)
-            await sleep(group.waitAfter * 1000);
-    }
-    await context.onHosts(targets.appHosts, 'Tag latest image', async (shell) => {
-        await shell.run(context.auditor.record(`Tagging ${config.absoluteImage} as the latest image`));
-        await shell.run(new app_1.AppCommands(config, targets.roles[0], shell.host).tagLatestImage());
-    });
-}
-/** Error pages, asset volumes and custom certificates, on every app host before any boot. */
-async function prepareHosts(context) {
-    const { config, targets, request } = context;
-    const errorPages = (0, error_pages_1.errorPagesUpload)(config, request.projectDir);
-    const needsCertificates = targets.roles.some((role) => (0, tls_1.hasCustomCertificate)(role));
-    const needsAssets = targets.roles.some((role) => (0, assets_1.roleHasAssets)(role));
-    if (!errorPages && !needsCertificates && !needsAssets)
-        return;
-    await context.onHosts(targets.appHosts, 'Prepare boot', async (shell, host) => {
-        if (errorPages) {
-            await shell.run(errorPages.createDirectory);
-            await shell.run((0, base_1.makeDirectory)(errorPages.versionDirectory));
-            for (const file of errorPages.files)
-                await shell.upload(file.remotePath, fs.readFileSync(file.localPath, 'utf8'), errorPages.mode, 'error page');
-        }
-        for (const role of targets.roles.filter((item) => item.hosts.includes(host))) {
-            if ((0, assets_1.roleHasAssets)(role)) {
-                await shell.run((0, assets_1.extractAssets)(config, role), { step: 'asset extraction' });
-                const old = (await shell.capture(new app_1.AppCommands(config, role, host).currentRunningVersion(), { allowFailure: true })) || undefined;
-                await shell.run((0, assets_1.syncAssetVolumes)(config, role, old), { step: 'asset sync' });
-            }
-            if ((0, tls_1.hasCustomCertificate)(role)) {
-                await shell.run((0, tls_1.createTlsDirectory)(config, role));
-                for (const upload of (0, tls_1.tlsUploads)(config, role, (key) => request.secrets.get(key)))
-                    await shell.upload(upload.path, upload.content, upload.mode, `from secret ${upload.secret}`);
-            }
-        }
-    });
-}
-async function bootRoleRecorded(context, host, role, barrier) {
-    const { config, request } = context;
-    try {
-        const outcome = await request.progress.phase(host, 'Boot app', (log) => bootRole(context, context.shell(host, log), role, host, barrier), role.name);
-        request.boots.push(outcome);
-    }
-    catch (error) {
-        request.boots.push({
-            host,
-            role: role.name,
-            version: config.version,
-            container: `${role.containerPrefix}-${config.version}`,
-            ok: false,
-            error: error instanceof Error ? error.message : String(error),
-            logTail: error instanceof request_1.BootError ? error.logTail : undefined,
-        });
-        throw error;
-    }
-}
-/** The per-(host, role) boot of spec §1.5. */
-async function bootRole(context, shell, role, host, barrier) {
-    const { config, request, auditor } = context;
-    const app = new app_1.AppCommands(config, role, host);
-    const version = config.version;
-    const container = app.containerName();
-    const outcome = { host, role: role.name, version, container, ok: false };
-    const clash = await shell.capture(app.containerIdForVersion(version), { allowFailure: true });
-    if (clash) {
-        const renamed = `${container}_replaced_${(0, node_crypto_1.randomBytes)(8).toString('hex')}`;
-        await shell.run(auditor.record(`Renaming container ${version} to ${renamed.slice(role.containerPrefix.length + 1)}`, { role: role.name }));
-        await shell.run(app.rename(container, renamed), { step: 'rename clashing container' });
-    }
-    const previous = (await shell.capture(app.currentRunningVersion(), { allowFailure: true })) || undefined;
-    outcome.previousVersion = previous;
-    if (barrier && !role.primary) {
-        context.say(`Waiting for the first healthy ${config.primaryRoleName} container before booting ${role.name} on ${host}...`);
-        if (!(await barrier.decision))
-            throw new request_1.BootError(host, role.name, 'barrier', `First ${config.primaryRoleName} container is unhealthy, not booting ${role.name} on ${host}`);
-        context.say(`First ${config.primaryRoleName} container is healthy, booting ${role.name} on ${host}...`);
-    }
-    if (request.cancelled?.())
-        throw new request_1.CancelledError();
-    const started = Date.now();
-    let step = 'start container';
-    try {
-        await shell.run(auditor.record(`Booted app version ${version}`, { role: role.name }));
-        await shell.run(app.ensureEnvDirectory());
-        const env = config.envFor(role, host);
-        const keys = (0, env_file_1.envFileKeys)(env);
-        await shell.upload(app.envFilePath, (0, env_file_1.envFileContent)(env, (key) => request.secrets.get(key)), 0o600, keys.length > 0 ? keys.join(', ') : 'no secrets');
-        const hostname = `${(0, deploy_plan_1.hostnamePrefix)(host)}-${(0, node_crypto_1.randomBytes)(6).toString('hex')}`;
-        await shell.run(app.run({ env, hostname }), { step: 'docker run' });
-        if (role.proxy) {
-            step = 'kamal-proxy deploy';
-            const id = await shell.capture(app.containerIdForVersion(version));
-            if (!id)
-                throw new Error(`Failed to get endpoint for ${role.name} on ${host}, did the container boot?`);
-            await shell.run((0, proxy_1.proxyDeploy)(config, role, id), { step: 'kamal-proxy deploy' });
-        }
-        else {
-            step = 'readiness';
-            await waitUntilReady(shell, app, version, config.readinessDelay, config.deployTimeout);
-        }
-        outcome.healthSeconds = (Date.now() - started) / 1000;
-        if (role.primary && barrier?.open())
-            context.say(`First ${config.primaryRoleName} container is healthy on ${host}, booting any other roles`);
-    }
-    catch (error) {
-        const logTail = (await shell.capture(app.logs(version, 30), { allowFailure: true })) || undefined;
-        if (role.primary && barrier?.close())
-            context.say(`First ${config.primaryRoleName} container is unhealthy on ${host}, not booting any other roles`);
-        await shell.run(app.stop(version), { allowFailure: true });
-        const detail = error instanceof Error ? error.message : String(error);
-        throw new request_1.BootError(host, role.name, step, detail, logTail);
-    }
-    if (previous && previous !== version) {
-        await shell.run(app.stop(previous), { allowFailure: true });
-        if ((0, assets_1.roleHasAssets)(role))
-            await shell.run((0, assets_1.cleanUpAssets)(config, role), { allowFailure: true });
-        if (config.errorPagesPath)
-            await shell.run((0, error_pages_1.cleanUpErrorPages)(config), { allowFailure: true });
-    }
-    outcome.ok = true;
-    return outcome;
-}
-/** Non-proxied roles: poll until healthy, or still running after `readiness_delay` (spec §1.5). */
-async function waitUntilReady(shell, app, version, readinessDelay, deployTimeout) {
-    const deadline = Date.now() + deployTimeout * 1000;
-    let status;
-    for (let attempt = 1;; attempt++) {
-        status = await shell.capture(app.status(version), { allowFailure: true });
-        if (status === 'healthy')
-            return;
-        if (status === 'running') {
-            if (readinessDelay === 0)
-                return;
-            await sleep(readinessDelay * 1000);
-            status = await shell.capture(app.status(version), { allowFailure: true });
-            if (status === 'running' || status === 'healthy')
-                return;
-        }
-        if (Date.now() >= deadline)
-            break;
-        await sleep(Math.min(attempt * 1000, Math.max(deadline - Date.now(), 0)));
-    }
-    throw new Error(`container not ready after ${deployTimeout} seconds (${status || 'unknown'})`);
-}
-
-
-/***/ }),
-
-/***/ 1921:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-"use strict";
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.bootstrapServers = bootstrapServers;
-const server_1 = __nccwpck_require__(659);
-/** `kamal server bootstrap` (spec §1.2): Docker on every host (installed where Kamal would), then the docker-setup hook. */
-async function bootstrapServers(context) {
-    const { targets, request } = context;
-    context.say('Ensure Docker is installed...');
-    const missing = [];
-    const installed = [];
-    await context.onHosts(targets.hosts, 'Ensure Docker', async (shell, host) => {
-        const outcome = await (0, server_1.bootstrapHost)(async (command) => (await shell.run(command, { allowFailure: true })).code === 0);
-        if (outcome === 'missing')
-            missing.push(host);
-        if (outcome === 'installed')
-            installed.push(host);
-    });
-    if (missing.length > 0)
-        throw new Error((0, server_1.dockerMissingMessage)(missing));
-    // Adding the login to the docker group ends its SSH session; start a fresh one.
-    if (installed.length > 0)
-        await request.pool.reconnect(installed);
-    await context.hook('docker-setup');
-}
-
-
-/***/ }),
-
 /***/ 5083:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
@@ -59977,7 +59662,8 @@ var __importStar = (this && this.__importStar) || (function () {
 })();
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.BuildError = void 0;
-exports.buildAndPush = buildAndPush;
+exports.runnerFacts = runnerFacts;
+exports.runRunnerStep = runRunnerStep;
 exports.buildCloneDirectory = buildCloneDirectory;
 const exec = __importStar(__nccwpck_require__(5236));
 const node_crypto_1 = __nccwpck_require__(7598);
@@ -60007,393 +59693,55 @@ async function run(command, args, options = {}) {
     });
     return { code, output };
 }
-/** Builds the image on the runner and pushes `<repo>:<version>` and `<repo>:<latest>` (spec §4.1). */
-async function buildAndPush(options) {
-    const { config, log } = options;
+/** Facts about the runner the build plan needs: buildx, and the clone to build from (read-only). */
+async function runnerFacts(config, options) {
     const env = { ...(options.env ?? process.env) };
-    const settings = (0, builder_1.builderSettings)(config);
     if ((await run('docker', ['--version'], { env }).catch(() => ({ code: 127, output: '' }))).code !== 0) {
         throw new BuildError('Docker is not installed locally: add a step that installs Docker (GitHub-hosted Ubuntu runners have it).');
     }
     const buildx = (await run('docker', ['buildx', 'version'], { env })).code === 0;
-    if (!config.localRegistry && options.registryPassword !== undefined) {
-        const login = await run('docker', ['login', ...(config.registryServer ? [config.registryServer] : []), '-u', options.registryUser ?? '', '--password-stdin'], { env, input: options.registryPassword });
-        if (login.code !== 0)
-            throw new BuildError(`docker login to ${config.registryServer ?? 'Docker Hub'} failed on the runner:\n${login.output.trim()}\nCheck registry.username and the password secret.`);
-        log(`docker login ${config.registryServer ?? ''} -u ${options.registryUser} --password-stdin  → ok`);
-    }
-    const buildDir = settings.context ? path.resolve(options.projectDir, settings.context) : await cloneForBuild(config, options.projectDir, log);
-    const dockerfile = settings.dockerfile;
-    if (!fs.existsSync(path.resolve(buildDir, dockerfile))) {
-        throw new BuildError(`Missing ${dockerfile} in ${settings.context ? buildDir : 'the committed tree'}: set builder.dockerfile, or commit the Dockerfile.`);
-    }
-    for (const name of settings.secrets)
-        env[name] = options.secrets.get(name);
-    const buildArgs = Object.entries(settings.args).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`]);
-    const tags = ['-t', config.absoluteImage, '-t', config.latestImage];
-    if (buildx) {
-        const name = (0, builder_1.builderName)(config, settings);
-        if (name && (await run('docker', ['buildx', 'inspect', name], { env })).code !== 0) {
-            log(`Missing compatible builder, so creating a new one first: ${name}`);
-            const create = await run('docker', ['buildx', 'create', '--name', name, `--driver=${settings.driver}`, ...(config.localRegistry ? ['--driver-opt', 'network=host'] : [])], { env });
-            if (create.code !== 0)
-                throw new BuildError(`docker buildx create ${name} failed:\n${create.output.trim()}`);
-        }
-        const args = [
-            // A local registry is served from the runner's Docker after the build (src/transfer): load, do not push.
-            'buildx', 'build', config.localRegistry ? '--load' : '--output=type=registry',
-            ...(settings.arch.length > 0 ? ['--platform', settings.arch.map((arch) => `linux/${arch}`).join(',')] : []),
-            ...(name ? ['--builder', name] : []),
-            ...tags,
-            '--label', `service=${config.service}`,
-            ...buildArgs,
-            ...settings.secrets.flatMap((secret) => ['--secret', `id=${secret}`]),
-            '--file', dockerfile,
-            ...(settings.target ? ['--target', settings.target] : []),
-            ...(options.noCache ? ['--no-cache'] : []),
-            '.',
-        ];
-        await buildStep('docker', args, buildDir, env, log);
-    }
-    else {
-        log('docker buildx is not installed: building with `docker build` and pushing each tag (builder secrets, cache and multi-arch need buildx)');
-        const args = ['build', ...tags, '--label', `service=${config.service}`, ...buildArgs, '--file', dockerfile, ...(settings.target ? ['--target', settings.target] : []), ...(options.noCache ? ['--no-cache'] : []), '.'];
-        await buildStep('docker', args, buildDir, { ...env, DOCKER_BUILDKIT: '0' }, log);
-        if (config.localRegistry)
-            log('Local registry: the image stays in the runner\'s Docker; the pull serves it to the hosts over SSH');
-        else
-            for (const image of [config.absoluteImage, config.latestImage])
-                await buildStep('docker', ['push', image], buildDir, env, log);
-    }
+    const settings = (0, builder_1.builderSettings)(config);
+    const login = options.registryPassword !== undefined;
+    if (settings.context)
+        return { buildx, buildDirectory: path.resolve(options.projectDir, settings.context), login, registryUser: options.registryUser };
+    const rootRun = await run('git', ['rev-parse', '--show-toplevel'], { cwd: options.projectDir });
+    if (rootRun.code !== 0)
+        throw new BuildError(`${options.projectDir} is not in a git repository: check out the repository, or set builder.context to build from the working tree.`);
+    const root = rootRun.output.trim();
+    const head = (await run('git', ['rev-parse', 'HEAD'], { cwd: root })).output.trim();
+    const directory = buildCloneDirectory(config, options.projectDir);
+    return { buildx, buildDirectory: path.join(directory, path.relative(root, options.projectDir)), clone: { root, head, directory }, login, registryUser: options.registryUser };
 }
-async function buildStep(command, args, cwd, env, log) {
-    const shown = args.map((arg, index) => (args[index - 1] === '--build-arg' ? `${arg.split('=')[0]}=[REDACTED]` : arg));
-    log(`$ ${command} ${shown.join(' ')}`);
-    const result = await run(command, args, { cwd, env });
-    for (const line of result.output.trimEnd().split('\n').slice(-40))
-        log(`  ${line}`);
-    if (result.code !== 0)
-        throw new BuildError(`${command} ${args[0]} ${args[1] === 'build' ? 'build ' : ''}failed with exit status ${result.code}:\n${result.output.trimEnd().split('\n').slice(-15).join('\n')}`);
+/** Runs one runner step of the plan; a failure throws a BuildError unless the step allows it. */
+async function runRunnerStep(step, io) {
+    const startedAt = Date.now();
+    const env = { ...io.env, ...(step.env ?? {}) };
+    for (const name of step.secretEnv ?? [])
+        env[name] = io.secret(name);
+    if (step.skipIf) {
+        const check = await run(step.skipIf.argv[0], step.skipIf.argv.slice(1), { cwd: step.skipIf.cwd ?? step.cwd, env });
+        io.log(`$ ${step.skipIf.display}  → exit ${check.code}`);
+        if (check.code === 0)
+            return { step, outcome: 'skipped', code: 0, startedAt, endedAt: Date.now(), outputTail: '' };
+    }
+    if (step.argv[0] === 'docker' && step.argv.includes('--file')) {
+        const dockerfile = step.argv[step.argv.indexOf('--file') + 1];
+        if (!fs.existsSync(path.resolve(step.cwd, dockerfile)))
+            throw new BuildError(`Missing ${dockerfile} in ${step.cwd}: set builder.dockerfile, or commit the Dockerfile.`);
+    }
+    io.log(`$ ${step.display}`);
+    const result = await run(step.argv[0], step.argv.slice(1), { cwd: fs.existsSync(step.cwd) ? step.cwd : undefined, env, input: step.stdin === 'registry-password' ? io.registryPassword ?? '' : undefined });
+    const tail = io.redact(result.output.trimEnd().split('\n').slice(-40).join('\n'));
+    for (const line of tail.split('\n').filter(Boolean))
+        io.log(`  ${line}`);
+    const record = { step, outcome: result.code === 0 ? 'ok' : 'failed', code: result.code, startedAt, endedAt: Date.now(), outputTail: tail };
+    if (result.code !== 0 && !step.allowFailure)
+        throw new BuildError(`${step.argv.slice(0, 3).join(' ')} failed with exit status ${result.code} (${step.purpose}):\n${tail.split('\n').slice(-15).join('\n')}`);
+    return record;
 }
 /** Where the committed tree is cloned for the build (Kamal's `kamal-clones/<service>-<hash>`). */
 function buildCloneDirectory(config, projectDir) {
     return path.join(os.tmpdir(), 'kamal-clones', `${config.service}-${(0, node_crypto_1.createHash)('sha256').update(projectDir).digest('hex').slice(0, 13)}`);
-}
-/** Kamal's default: build from a clone of the committed tree, so uncommitted files never reach the image. */
-async function cloneForBuild(config, projectDir, log) {
-    const rootRun = await run('git', ['rev-parse', '--show-toplevel'], { cwd: projectDir });
-    if (rootRun.code !== 0)
-        throw new BuildError(`${projectDir} is not in a git repository: check out the repository, or set builder.context to build from the working tree.`);
-    const root = rootRun.output.trim();
-    const head = (await run('git', ['rev-parse', 'HEAD'], { cwd: root })).output.trim();
-    const cloneDir = buildCloneDirectory(config, projectDir);
-    // A fresh local clone each time: git hard-links objects from a local source, so this is cheap and never stale.
-    fs.rmSync(cloneDir, { recursive: true, force: true });
-    fs.mkdirSync(path.dirname(cloneDir), { recursive: true });
-    const clone = await run('git', ['clone', '--quiet', '--no-checkout', root, cloneDir]);
-    if (clone.code !== 0)
-        throw new BuildError(`git clone of ${root} failed:\n${clone.output.trim()}`);
-    const checkout = await run('git', ['-C', cloneDir, 'checkout', '--quiet', head]);
-    if (checkout.code !== 0)
-        throw new BuildError(`git checkout ${head} in the build clone failed:\n${checkout.output.trim()}`);
-    log(`Building from a local git clone of ${head.slice(0, 12)} (uncommitted changes are not included): ${cloneDir}`);
-    return path.join(cloneDir, path.relative(root, projectDir));
-}
-
-
-/***/ }),
-
-/***/ 9116:
-/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
-
-"use strict";
-
-var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
-    if (k2 === undefined) k2 = k;
-    var desc = Object.getOwnPropertyDescriptor(m, k);
-    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-      desc = { enumerable: true, get: function() { return m[k]; } };
-    }
-    Object.defineProperty(o, k2, desc);
-}) : (function(o, m, k, k2) {
-    if (k2 === undefined) k2 = k;
-    o[k2] = m[k];
-}));
-var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
-    Object.defineProperty(o, "default", { enumerable: true, value: v });
-}) : function(o, v) {
-    o["default"] = v;
-});
-var __importStar = (this && this.__importStar) || (function () {
-    var ownKeys = function(o) {
-        ownKeys = Object.getOwnPropertyNames || function (o) {
-            var ar = [];
-            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
-            return ar;
-        };
-        return ownKeys(o);
-    };
-    return function (mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        __setModuleDefault(result, mod);
-        return result;
-    };
-})();
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.RunContext = void 0;
-const auditor_1 = __nccwpck_require__(2996);
-const registry_1 = __nccwpck_require__(927);
-const fs = __importStar(__nccwpck_require__(3024));
-const path = __importStar(__nccwpck_require__(6760));
-const hooks_1 = __nccwpck_require__(5987);
-const hosts_1 = __nccwpck_require__(2140);
-const remote_1 = __nccwpck_require__(1361);
-const request_1 = __nccwpck_require__(4046);
-/** The helpers every step of a run uses, bound to one request. */
-class RunContext {
-    request;
-    auditor;
-    login;
-    /** whether this run holds the deploy lock now (KAMAL_LOCK for hooks) */
-    lockHeld = false;
-    constructor(request) {
-        this.request = request;
-        this.auditor = new auditor_1.Auditor(request.config, request.performer);
-        this.login = (0, registry_1.registryLogin)(request.config, request.registryUser);
-    }
-    get config() {
-        return this.request.config;
-    }
-    get targets() {
-        return this.request.targets;
-    }
-    say(line) {
-        this.request.progress.say(line);
-    }
-    checkCancelled() {
-        if (this.request.cancelled?.())
-            throw new request_1.CancelledError();
-    }
-    /** The same work on each host, in parallel (bounded), one log group per host for the phase; failures combined. */
-    onHosts(hosts, phase, work) {
-        const { pool, progress } = this.request;
-        return (0, hosts_1.forEachLimited)(hosts, this.request.parallelism ?? 30, (host) => host, (host) => progress.phase(host, phase, (log) => work(new remote_1.RemoteShell(pool.get(host), log), host)));
-    }
-    shell(host, log) {
-        return new remote_1.RemoteShell(this.request.pool.get(host), log);
-    }
-    /** `docker login` on a host, password on stdin (nothing for a local registry). */
-    async loginOn(shell) {
-        if (this.login)
-            await shell.run(this.login, { stdin: this.request.registryPassword ?? '', step: 'docker login' });
-    }
-    /** Runs `.kamal/hooks/<hook>` locally if it exists, with Kamal's KAMAL_* variables (spec §7). */
-    async hook(hook, { hosts, runtimeSeconds, subcommand } = {}) {
-        const { request } = this;
-        const secrets = (0, hooks_1.hookReceivesSecrets)(hook) ? Object.fromEntries(request.secrets.keys().map((key) => [key, request.secrets.get(key)])) : undefined;
-        const hookEnv = (0, hooks_1.hookEnvironment)(hook, {
-            config: request.config,
-            performer: request.performer,
-            recordedAt: new Date(),
-            hosts: hosts ?? request.targets.hosts,
-            roles: request.rolesFilter,
-            lock: this.lockHeld,
-            command: request.command,
-            subcommand,
-            runtimeSeconds,
-            secrets,
-        });
-        if (!fs.existsSync(path.resolve(request.projectDir, (0, hooks_1.hookFile)(request.config.hooksPath, hook))))
-            return;
-        await request.progress.phase('local', `Hook ${hook}`, async (log) => {
-            const run = await (0, hooks_1.runHook)(hook, { projectDir: request.projectDir, hooksPath: request.config.hooksPath, baseEnv: request.env, hookEnv });
-            log(`Running ${run.file} (${(run.durationMs / 1000).toFixed(1)}s)`);
-            for (const line of run.output.trimEnd().split('\n').filter(Boolean))
-                log(`  ${line}`);
-        });
-    }
-}
-exports.RunContext = RunContext;
-
-
-/***/ }),
-
-/***/ 4592:
-/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
-
-"use strict";
-
-var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
-    if (k2 === undefined) k2 = k;
-    var desc = Object.getOwnPropertyDescriptor(m, k);
-    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-      desc = { enumerable: true, get: function() { return m[k]; } };
-    }
-    Object.defineProperty(o, k2, desc);
-}) : (function(o, m, k, k2) {
-    if (k2 === undefined) k2 = k;
-    o[k2] = m[k];
-}));
-var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
-    Object.defineProperty(o, "default", { enumerable: true, value: v });
-}) : function(o, v) {
-    o["default"] = v;
-});
-var __importStar = (this && this.__importStar) || (function () {
-    var ownKeys = function(o) {
-        ownKeys = Object.getOwnPropertyNames || function (o) {
-            var ar = [];
-            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
-            return ar;
-        };
-        return ownKeys(o);
-    };
-    return function (mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        __setModuleDefault(result, mod);
-        return result;
-    };
-})();
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.LockHeldError = exports.CancelledError = exports.BootError = void 0;
-exports.runDeploy = runDeploy;
-exports.prune = prune;
-const core = __importStar(__nccwpck_require__(7484));
-const app_1 = __nccwpck_require__(1413);
-const prune_1 = __nccwpck_require__(294);
-const registry_1 = __nccwpck_require__(927);
-const local_registry_1 = __nccwpck_require__(1922);
-const accessories_1 = __nccwpck_require__(9389);
-const boot_1 = __nccwpck_require__(1159);
-const bootstrap_1 = __nccwpck_require__(1921);
-const build_1 = __nccwpck_require__(5083);
-const context_1 = __nccwpck_require__(9116);
-const lock_1 = __nccwpck_require__(4332);
-const proxy_boot_1 = __nccwpck_require__(3808);
-var request_1 = __nccwpck_require__(4046);
-Object.defineProperty(exports, "BootError", ({ enumerable: true, get: function () { return request_1.BootError; } }));
-Object.defineProperty(exports, "CancelledError", ({ enumerable: true, get: function () { return request_1.CancelledError; } }));
-Object.defineProperty(exports, "LockHeldError", ({ enumerable: true, get: function () { return request_1.LockHeldError; } }));
-/**
- * `kamal deploy` / `setup` / `redeploy` / `rollback` (spec §1.1–§1.4), run for
- * real over SSH, hooks at Kamal's points (§7). The lock is released whatever
- * happens; post-deploy runs only after a successful deploy.
- */
-async function runDeploy(request) {
-    const context = new context_1.RunContext(request);
-    const { command, targets, progress } = request;
-    // setup builds under the lock too; rollback neither builds nor pulls, so it locks first.
-    const lockFirst = command === 'setup' || command === 'rollback';
-    await context.hook('pre-connect');
-    context.say(`Connecting to ${targets.hosts.join(', ')}...`);
-    await request.pool.connect(targets.hosts);
-    try {
-        if (lockFirst)
-            await (0, lock_1.acquireLock)(context);
-        if (command === 'setup')
-            await (0, bootstrap_1.bootstrapServers)(context);
-        if (command !== 'rollback')
-            await deliverImage(context);
-        context.checkCancelled();
-        if (!lockFirst)
-            await (0, lock_1.acquireLock)(context);
-        if (command === 'rollback' && (await rollbackTargetMissing(context)))
-            return { unavailableVersion: true };
-        await context.hook('pre-deploy');
-        context.checkCancelled();
-        if (command === 'deploy' || command === 'setup')
-            await (0, proxy_boot_1.bootProxy)(context);
-        if (command === 'setup')
-            await (0, accessories_1.bootAccessories)(context, (0, accessories_1.selectAccessories)(context, 'all'));
-        if (command !== 'rollback')
-            await stopStaleContainers(context);
-        context.checkCancelled();
-        await (0, boot_1.bootApp)(context);
-        if (command === 'deploy' || command === 'setup')
-            await prune(context);
-    }
-    finally {
-        if (context.lockHeld)
-            await releaseLockKeepingError(context);
-    }
-    await context.hook('post-deploy', { runtimeSeconds: progress.elapsedSeconds() });
-    return {};
-}
-/** Build and push on the runner (unless skipped), then pull on every app host. */
-async function deliverImage(context) {
-    const { request, config, targets } = context;
-    if (!request.skipPush) {
-        await context.hook('pre-build');
-        context.say('Build and push app image...');
-        await request.progress.phase('local', 'Build and push', (log) => (0, build_1.buildAndPush)({ config, secrets: request.secrets, projectDir: request.projectDir, registryUser: request.registryUser, registryPassword: request.registryPassword, log }));
-    }
-    context.checkCancelled();
-    const pullOnHosts = () => context.onHosts(targets.appHosts, 'Pull image', async (shell) => {
-        await context.loginOn(shell);
-        await shell.run(context.auditor.record(`Pulled image with version ${config.version}`));
-        const [remove, pull, checkLabel] = (0, registry_1.pullCommands)(config);
-        await shell.run(remove, { allowFailure: true });
-        await shell.run(pull, { step: 'docker pull' });
-        await shell.run(checkLabel, { step: 'image label check' });
-    });
-    if (config.localRegistry) {
-        const shipment = { config, hosts: targets.appHosts, connection: (host) => request.pool.get(host), say: (line) => context.say(line), bytesSent: request.bytesSent };
-        await (0, local_registry_1.shipThroughLocalRegistry)(shipment, pullOnHosts);
-    }
-    else {
-        await pullOnHosts();
-    }
-}
-async function releaseLockKeepingError(context) {
-    try {
-        await (0, lock_1.releaseLock)(context);
-    }
-    catch (error) {
-        core.error(`Error releasing the deploy lock: ${error instanceof Error ? error.message : String(error)}. Release it with command: lock release.`);
-    }
-}
-async function rollbackTargetMissing(context) {
-    const { config, targets } = context;
-    let missing = false;
-    await context.onHosts(targets.appHosts, 'Check rollback version', async (shell, host) => {
-        for (const role of targets.roles.filter((item) => item.hosts.includes(host))) {
-            const id = await shell.capture(new app_1.AppCommands(config, role, host).containerIdForVersion(config.version), { allowFailure: true });
-            if (!id)
-                missing = true;
-        }
-    });
-    if (missing)
-        context.say(`The app version '${config.version}' is not available as a container (use 'kamal app containers' for available versions)`);
-    return missing;
-}
-async function stopStaleContainers(context) {
-    const { config, targets } = context;
-    context.say('Detect stale containers...');
-    await context.onHosts(targets.appHosts, 'Stale containers', async (shell, host) => {
-        for (const role of targets.roles.filter((item) => item.hosts.includes(host))) {
-            const app = new app_1.AppCommands(config, role, host);
-            const versions = (await shell.capture(app.listVersions(), { allowFailure: true })).split('\n').filter(Boolean);
-            const current = await shell.capture(app.currentRunningVersion(), { allowFailure: true });
-            for (const version of versions.filter((item) => item !== current))
-                await shell.run(app.stop(version), { allowFailure: true });
-        }
-    });
-}
-/** `kamal prune all` (spec §1.8): stopped containers beyond retain_containers, then unused images. */
-async function prune(context) {
-    const prune = new prune_1.PruneCommands(context.config);
-    context.say('Prune old containers and images...');
-    await context.onHosts(context.targets.hosts, 'Prune', async (shell) => {
-        await shell.run(context.auditor.record('Pruned containers'));
-        await shell.run(prune.containers());
-        await shell.run(context.auditor.record('Pruned images'));
-        await shell.run(prune.danglingImages());
-        await shell.run(prune.taggedImages());
-    });
 }
 
 
@@ -60495,129 +59843,6 @@ exports.HostPool = HostPool;
 
 /***/ }),
 
-/***/ 4332:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-"use strict";
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.acquireLock = acquireLock;
-exports.releaseLock = releaseLock;
-exports.withLock = withLock;
-const base_1 = __nccwpck_require__(2449);
-const lock_1 = __nccwpck_require__(7587);
-const request_1 = __nccwpck_require__(4046);
-/** Kamal's deploy lock: `mkdir -p .kamal` on every host, then the lock directory on the primary host. */
-async function acquireLock(context, message = 'Automatic deploy lock') {
-    const { config, targets, request } = context;
-    const lock = new lock_1.LockCommands(config);
-    context.say('Acquiring the deploy lock...');
-    await context.onHosts(targets.hosts, 'Prepare', async (shell) => void (await shell.run((0, base_1.makeDirectory)('.kamal'))));
-    await request.progress.phase(targets.primaryHost, 'Acquire deploy lock', async (log) => {
-        const shell = context.shell(targets.primaryHost, log);
-        const details = (0, lock_1.lockDetails)({ lockedBy: request.lockedBy, at: new Date(), version: config.version, message });
-        const acquired = await shell.run(lock.acquire(details), { allowFailure: true });
-        if (acquired.code === 0)
-            return;
-        if (/cannot create directory|File exists/i.test(acquired.stderr)) {
-            const status = await shell.run(lock.status(), { allowFailure: true });
-            throw new request_1.LockHeldError(targets.primaryHost, status.stdout.trim());
-        }
-        throw new Error(`Could not take the deploy lock on ${targets.primaryHost}: ${acquired.stderr.trim()}`);
-    });
-    context.lockHeld = true;
-    request.onLock?.({ host: targets.primaryHost, directory: lock.directory });
-}
-async function releaseLock(context) {
-    const { request, targets } = context;
-    context.say('Releasing the deploy lock...');
-    await request.progress.phase(targets.primaryHost, 'Release deploy lock', async (log) => {
-        await context.shell(targets.primaryHost, log).run(new lock_1.LockCommands(request.config).release(), { step: 'lock release' });
-    });
-    context.lockHeld = false;
-    request.onLock?.(null);
-}
-/** Runs `work` holding the lock; the lock is released whatever happens. */
-async function withLock(context, work) {
-    await acquireLock(context);
-    try {
-        return await work();
-    }
-    finally {
-        await releaseLock(context);
-    }
-}
-
-
-/***/ }),
-
-/***/ 5717:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-"use strict";
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.runOperation = runOperation;
-const lock_1 = __nccwpck_require__(7587);
-const proxy_1 = __nccwpck_require__(4554);
-const accessories_1 = __nccwpck_require__(9389);
-const context_1 = __nccwpck_require__(9116);
-const deploy_1 = __nccwpck_require__(4592);
-const lock_2 = __nccwpck_require__(4332);
-/**
- * The commands besides deploys: `prune`, `lock release|status`,
- * `app maintenance|live`, `accessory boot|reboot|remove <name|all>`.
- */
-async function runOperation(request, argument) {
-    const context = new context_1.RunContext(request);
-    const { command, subcommand, targets, config } = request;
-    await context.hook('pre-connect');
-    await request.pool.connect(targets.hosts);
-    if (command === 'lock') {
-        const lock = new lock_1.LockCommands(config);
-        return request.progress.phase(targets.primaryHost, `Lock ${subcommand}`, async (log) => {
-            const shell = context.shell(targets.primaryHost, log);
-            if (subcommand === 'status') {
-                const status = await shell.run(lock.status(), { allowFailure: true });
-                return { message: status.code === 0 ? status.stdout.trim() : 'There is no deploy lock' };
-            }
-            const released = await shell.run(lock.release(), { allowFailure: true });
-            if (released.code === 0)
-                return { message: 'Released the deploy lock' };
-            if (/No such file/.test(released.stderr))
-                return { message: 'There is no deploy lock' };
-            throw new Error(`Could not release the deploy lock on ${targets.primaryHost}: ${released.stderr.trim()}`);
-        });
-    }
-    return (0, lock_2.withLock)(context, async () => {
-        if (command === 'prune') {
-            await (0, deploy_1.prune)(context);
-            return { message: `Pruned ${config.service} on ${targets.hosts.join(', ')}` };
-        }
-        if (command === 'app') {
-            const roles = targets.roles.filter((role) => role.proxy);
-            for (const role of roles) {
-                await context.onHosts(role.hosts, subcommand === 'maintenance' ? 'Maintenance mode' : 'Live', async (shell) => {
-                    await shell.run(context.auditor.record(subcommand === 'maintenance' ? 'Set app to maintenance mode' : 'Set app to live mode', { role: role.name }));
-                    await shell.run(subcommand === 'maintenance' ? (0, proxy_1.proxyStop)(role, config.drainTimeout) : (0, proxy_1.proxyResume)(role), { step: `kamal-proxy ${subcommand === 'maintenance' ? 'stop' : 'resume'}` });
-                });
-            }
-            return { message: `${roles.map((role) => role.containerPrefix).join(', ')} ${subcommand === 'maintenance' ? 'in maintenance mode' : 'live'}` };
-        }
-        const accessories = (0, accessories_1.selectAccessories)(context, argument ?? 'all');
-        if (subcommand === 'boot')
-            await (0, accessories_1.bootAccessories)(context, accessories);
-        else if (subcommand === 'reboot')
-            await (0, accessories_1.rebootAccessories)(context, accessories);
-        else
-            await (0, accessories_1.removeAccessories)(context, accessories);
-        return { message: `accessory ${subcommand}: ${accessories.map((accessory) => accessory.name).join(', ')}` };
-    });
-}
-
-
-/***/ }),
-
 /***/ 524:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
@@ -60704,122 +59929,6 @@ class Progress {
     }
 }
 exports.Progress = Progress;
-
-
-/***/ }),
-
-/***/ 3808:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-"use strict";
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.ensureNetwork = ensureNetwork;
-exports.bootProxy = bootProxy;
-const proxy_1 = __nccwpck_require__(4554);
-const model_1 = __nccwpck_require__(615);
-/** `docker network create kamal`, tolerating an existing network. */
-async function ensureNetwork(shell) {
-    const created = await shell.run((0, proxy_1.createNetwork)(), { allowFailure: true });
-    if (created.code !== 0 && !/already exists/.test(created.stderr))
-        throw new Error(`docker network create kamal failed on ${shell.host}: ${created.stderr.trim()}`);
-}
-/** `kamal proxy boot` (spec §1.6): the network everywhere, then kamal-proxy on every proxy host. */
-async function bootProxy(context) {
-    const { config, targets } = context;
-    context.say('Ensure kamal-proxy is running...');
-    await context.onHosts(targets.hosts, 'Network', (shell) => ensureNetwork(shell));
-    await context.onHosts(targets.proxyHosts, 'Ensure kamal-proxy', async (shell, host) => {
-        await context.loginOn(shell);
-        const running = await shell.capture((0, proxy_1.proxyImageVersion)(), { allowFailure: true });
-        if (running && /^v?\d/.test(running) && (0, model_1.compareVersions)(running, model_1.DEFAULT_PROXY_IMAGE_VERSION) < 0) {
-            throw new Error(`kamal-proxy version ${running} is too old, run \`kamal proxy reboot\` in order to update to at least ${model_1.DEFAULT_PROXY_IMAGE_VERSION}`);
-        }
-        await shell.run((0, proxy_1.ensureProxyAppsDirectory)());
-        await shell.run((0, proxy_1.proxyStartOrRun)(config, host), { step: 'kamal-proxy start' });
-    });
-}
-
-
-/***/ }),
-
-/***/ 1361:
-/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
-
-"use strict";
-
-var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
-    if (k2 === undefined) k2 = k;
-    var desc = Object.getOwnPropertyDescriptor(m, k);
-    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-      desc = { enumerable: true, get: function() { return m[k]; } };
-    }
-    Object.defineProperty(o, k2, desc);
-}) : (function(o, m, k, k2) {
-    if (k2 === undefined) k2 = k;
-    o[k2] = m[k];
-}));
-var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
-    Object.defineProperty(o, "default", { enumerable: true, value: v });
-}) : function(o, v) {
-    o["default"] = v;
-});
-var __importStar = (this && this.__importStar) || (function () {
-    var ownKeys = function(o) {
-        ownKeys = Object.getOwnPropertyNames || function (o) {
-            var ar = [];
-            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
-            return ar;
-        };
-        return ownKeys(o);
-    };
-    return function (mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        __setModuleDefault(result, mod);
-        return result;
-    };
-})();
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.RemoteShell = void 0;
-const core = __importStar(__nccwpck_require__(7484));
-const hosts_1 = __nccwpck_require__(2140);
-/** Commands on one host within one phase: logs each with its exit status and time. */
-class RemoteShell {
-    connection;
-    log;
-    constructor(connection, log) {
-        this.connection = connection;
-        this.log = log;
-    }
-    get host() {
-        return this.connection.host;
-    }
-    async run(command, options = {}) {
-        const started = Date.now();
-        const result = await this.connection.exec(command, { stdin: options.stdin });
-        const seconds = ((Date.now() - started) / 1000).toFixed(2);
-        this.log(`$ ${command}`);
-        if (core.isDebug() || result.code !== 0) {
-            for (const line of `${result.stdout}${result.stderr}`.trimEnd().split('\n').filter(Boolean).slice(-20))
-                this.log(`  ${line}`);
-        }
-        this.log(`  → exit ${result.code} in ${seconds}s`);
-        if (result.code !== 0 && !options.allowFailure)
-            throw new hosts_1.RemoteCommandError(this.host, command, result, options.step);
-        return result;
-    }
-    /** stdout of a command, trimmed. */
-    async capture(command, options = {}) {
-        return (await this.run(command, options)).stdout.trim();
-    }
-    async upload(path, content, mode, description) {
-        await this.connection.upload(path, content, mode);
-        this.log(`upload ${path} (mode ${mode.toString(8).padStart(4, '0')}; ${description})`);
-    }
-}
-exports.RemoteShell = RemoteShell;
 
 
 /***/ }),
@@ -60992,6 +60101,678 @@ class InputError extends Error {
     }
 }
 exports.InputError = InputError;
+
+
+/***/ }),
+
+/***/ 8216:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.PrimaryBarrier = void 0;
+/** One health decision shared by every host: non-primary roles boot only after the first primary container is healthy. */
+class PrimaryBarrier {
+    settle;
+    decided = false;
+    decision = new Promise((resolve) => (this.settle = resolve));
+    /** true when this call decided (the first healthy primary container) */
+    open(host) {
+        return this.decide({ healthy: true, host });
+    }
+    close(host, reason) {
+        return this.decide({ healthy: false, host, reason });
+    }
+    decide(decision) {
+        if (this.decided)
+            return false;
+        this.decided = true;
+        this.settle(decision);
+        return true;
+    }
+}
+exports.PrimaryBarrier = PrimaryBarrier;
+
+
+/***/ }),
+
+/***/ 2274:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Execution = void 0;
+exports.executePlan = executePlan;
+/**
+ * Runs a Plan: stages in order, each stage's lanes in parallel (one per
+ * place), each lane's units one after another. Every command and upload is
+ * written to the RunRecord as it ran. Failures stop the next stages; the lock
+ * release runs whatever happens while the lock is held.
+ */
+const core = __importStar(__nccwpck_require__(7484));
+const auditor_1 = __nccwpck_require__(2996);
+const hosts_1 = __nccwpck_require__(2140);
+const request_1 = __nccwpck_require__(4046);
+const steps_1 = __nccwpck_require__(2960);
+const local_registry_1 = __nccwpck_require__(1922);
+const barrier_1 = __nccwpck_require__(8216);
+const host_steps_1 = __nccwpck_require__(3863);
+const local_steps_1 = __nccwpck_require__(5446);
+const record_1 = __nccwpck_require__(6950);
+/** Shared state of one run, handed to the step runners. */
+class Execution {
+    plan;
+    context;
+    record = new record_1.RunRecord();
+    boots = [];
+    bytesSent = {};
+    barrier = new barrier_1.PrimaryBarrier();
+    auditor;
+    stepIndex = new Map();
+    lockHeld = false;
+    message;
+    unavailableVersion = false;
+    failed = false;
+    constructor(plan, context) {
+        this.plan = plan;
+        this.context = context;
+        this.auditor = new auditor_1.Auditor(context.config, context.performer);
+        let index = 0;
+        for (const { step } of (0, steps_1.walkPlan)(plan))
+            this.stepIndex.set(step, index++);
+    }
+    say(line) {
+        this.context.progress.say(line);
+    }
+    get runFailed() {
+        return this.failed;
+    }
+    async run() {
+        let failure;
+        const stages = this.plan.stages;
+        for (let index = 0; index < stages.length; index++) {
+            const stage = stages[index];
+            const runnable = stage.always === 'lock-held' ? this.lockHeld : !this.failed && !this.unavailableVersion;
+            if (!runnable || (stage.onSuccessOnly && this.failed))
+                continue;
+            try {
+                if (stage.always !== 'lock-held' && this.context.cancelled?.())
+                    throw new request_1.CancelledError();
+                const shipping = stage.lanes.some((lane) => lane.units.some((unit) => unit.steps.some((step) => step.kind === 'ship')));
+                if (shipping && stages[index + 1]) {
+                    const pull = stages[++index];
+                    await this.ship(stage, () => this.runStage(pull));
+                }
+                else {
+                    await this.runStage(stage);
+                }
+            }
+            catch (error) {
+                if (stage.always === 'lock-held') {
+                    core.error(`Error releasing the deploy lock: ${error instanceof Error ? error.message : String(error)}. Release it with command: lock release.`);
+                    continue;
+                }
+                if (!this.failed)
+                    failure = error;
+                this.failed = true;
+            }
+        }
+        return { record: this.record, boots: this.boots, bytesSent: this.bytesSent, message: this.message, unavailableVersion: this.unavailableVersion, failure };
+    }
+    /** Registry-free: the runner serves the image while the hosts pull. */
+    async ship(stage, pull) {
+        const { config, pool } = this.context;
+        const step = stage.lanes[0].units[0].steps[0];
+        const hosts = step.kind === 'ship' ? step.hosts : [];
+        const startedAt = Date.now();
+        await (0, local_registry_1.shipThroughLocalRegistry)({ config, hosts, connection: (host) => pool.get(host), say: (line) => this.say(line), bytesSent: this.bytesSent }, pull);
+        this.record.add({ step: this.stepIndex.get(step) ?? -1, stage: stage.title, place: 'local', kind: 'ship', command: `serve ${config.absoluteImage} to ${hosts.join(', ')}`, outcome: 'ok', startedAt, endedAt: Date.now() });
+    }
+    async runStage(stage) {
+        const { parallelism = 30 } = this.context;
+        await (0, hosts_1.forEachLimited)(stage.lanes, parallelism, (lane) => lane.place, (lane) => this.runLane(stage, lane));
+    }
+    async runLane(stage, lane) {
+        const byUnit = lane.units.length > 1 || lane.units.some((unit) => unit.boot);
+        if (!byUnit) {
+            await this.context.progress.phase(lane.place, stage.title, (log) => this.runUnit(stage, lane, lane.units[0], log), lane.units[0]?.role);
+            return;
+        }
+        for (const unit of lane.units)
+            await this.context.progress.phase(lane.place, stage.title, (log) => this.runUnit(stage, lane, unit, log), unit.role);
+    }
+    async runUnit(stage, lane, unit, log) {
+        const values = new Map([['version', this.context.config.version]]);
+        const started = Date.now();
+        let healthyAt;
+        try {
+            for (const step of unit.steps) {
+                if (!this.shouldRun(step, values))
+                    continue;
+                if (unit.boot && step.kind === 'exec' && step.label === 'docker run' && this.context.cancelled?.())
+                    throw new request_1.CancelledError();
+                await this.runStep(stage, lane, unit, step, values, log);
+                if (step.kind === 'health' || (step.kind === 'exec' && step.label === 'kamal-proxy deploy'))
+                    healthyAt = Date.now();
+            }
+        }
+        catch (error) {
+            if (error instanceof host_steps_1.UnitSkipped)
+                return;
+            await this.afterFailure(stage, lane, unit, values, log, error);
+            if (!unit.boot)
+                throw error;
+            const role = unit.role ?? '';
+            const bootError = error instanceof request_1.BootError || error instanceof request_1.CancelledError ? error : new request_1.BootError(lane.place, role, failedStepName(error), error instanceof Error ? error.message : String(error), values.get('log_tail') || undefined);
+            this.boots.push({
+                host: lane.place,
+                role,
+                version: unit.boot.version,
+                container: unit.boot.container,
+                previousVersion: values.get('old_version') || undefined,
+                ok: false,
+                error: bootError.message,
+                logTail: bootError instanceof request_1.BootError ? bootError.logTail : undefined,
+            });
+            throw bootError;
+        }
+        if (unit.boot) {
+            this.boots.push({
+                host: lane.place,
+                role: unit.role ?? '',
+                version: unit.boot.version,
+                container: unit.boot.container,
+                previousVersion: values.get('old_version') || undefined,
+                ok: true,
+                healthSeconds: healthyAt !== undefined ? (healthyAt - started) / 1000 : undefined,
+            });
+        }
+    }
+    /** The unit's failure steps (stop the new container, keep its log tail); a primary failure closes the barrier. */
+    async afterFailure(stage, lane, unit, values, log, error) {
+        const role = this.context.config.roles.find((item) => item.name === unit.role);
+        if (unit.boot && role?.primary && this.barrier.close(lane.place, error instanceof Error ? error.message.split('\n')[0] : String(error))) {
+            this.say(`First ${this.context.config.primaryRoleName} container is unhealthy on ${lane.place}, not booting any other roles`);
+        }
+        for (const step of unit.onFailure ?? []) {
+            try {
+                await this.runStep(stage, lane, unit, step, values, log);
+            }
+            catch {
+                // best effort: the first failure is the one reported
+            }
+        }
+        if (error instanceof request_1.BootError && values.get('log_tail') && !error.logTail)
+            Object.assign(error, { logTail: values.get('log_tail') });
+    }
+    shouldRun(step, values) {
+        const version = this.context.config.version;
+        const has = (name) => {
+            const value = values.get(name);
+            return value !== undefined && value !== '' && value !== version;
+        };
+        if (step.when && !has(step.when))
+            return false;
+        if (step.unless && has(step.unless))
+            return false;
+        return true;
+    }
+    async runStep(stage, lane, unit, step, values, log) {
+        const index = this.stepIndex.get(step) ?? -1;
+        const meta = { step: index, stage: stage.title, place: lane.place, role: unit.role };
+        if (step.kind === 'runner' || step.kind === 'hook' || step.kind === 'sleep' || step.kind === 'ship') {
+            await (0, local_steps_1.runLocalStep)(this, step, meta, log);
+            return;
+        }
+        if (step.kind === 'connect') {
+            const startedAt = Date.now();
+            await this.context.pool.connect([lane.place]);
+            this.record.add({ ...meta, kind: 'connect', command: `ssh ${this.context.config.ssh.user}@${lane.place}`, outcome: 'ok', startedAt, endedAt: Date.now() });
+            return;
+        }
+        await (0, host_steps_1.runHostStep)(this, step, values, meta, log);
+    }
+}
+exports.Execution = Execution;
+function failedStepName(error) {
+    const step = error.step;
+    return typeof step === 'string' && step ? step : 'boot';
+}
+async function executePlan(plan, context) {
+    return new Execution(plan, context).run();
+}
+
+
+/***/ }),
+
+/***/ 3863:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.UnitSkipped = void 0;
+exports.runHostStep = runHostStep;
+/** The executor of host steps: one SSH command (or upload) at a time, each written to the record. */
+const lock_1 = __nccwpck_require__(7587);
+const server_1 = __nccwpck_require__(659);
+const model_1 = __nccwpck_require__(615);
+const hosts_1 = __nccwpck_require__(2140);
+const request_1 = __nccwpck_require__(4046);
+const placeholders_1 = __nccwpck_require__(1557);
+const upload_content_1 = __nccwpck_require__(910);
+/** Thrown by a skip-if step: the rest of the unit is not needed. */
+class UnitSkipped extends Error {
+}
+exports.UnitSkipped = UnitSkipped;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+async function runHostStep(execution, step, values, meta, log) {
+    const { context } = execution;
+    const host = meta.place;
+    const connection = context.pool.get(host);
+    const secret = (name) => context.secrets.get(name);
+    let lastEntry;
+    /** Runs one command, logs it with its exit status and time, records it. */
+    const run = async (template, options = {}) => {
+        const command = (0, placeholders_1.fillPlaceholders)(template, values, secret);
+        const startedAt = Date.now();
+        const result = await connection.exec(command, { stdin: options.stdin ? stdinValue(options.stdin) : undefined });
+        const endedAt = Date.now();
+        const shown = context.redact(command);
+        log(`$ ${shown}`);
+        if (result.code !== 0)
+            for (const line of context.redact(`${result.stdout}${result.stderr}`).trimEnd().split('\n').filter(Boolean).slice(-20))
+                log(`  ${line}`);
+        log(`  → exit ${result.code} in ${((endedAt - startedAt) / 1000).toFixed(2)}s`);
+        lastEntry = { ...meta, kind: options.kind ?? step.kind, command, outcome: result.code === 0 ? 'ok' : options.allowFailure ? 'tolerated' : 'failed', code: result.code, startedAt, endedAt };
+        execution.record.add(lastEntry);
+        if (result.code !== 0 && !options.allowFailure)
+            throw new hosts_1.RemoteCommandError(host, shown, { ...result, stderr: context.redact(result.stderr), stdout: context.redact(result.stdout) }, options.label);
+        return result;
+    };
+    const capture = async (template, options = {}) => (await run(template, options)).stdout.trim();
+    const stdinValue = (source) => ('registryPassword' in source ? context.registryPassword ?? '' : 'secret' in source ? secret(source.secret) : source.literal);
+    switch (step.kind) {
+        case 'exec': {
+            const result = await run(step.command, { stdin: step.stdin, allowFailure: step.allowFailure || step.tolerate !== undefined, label: step.label });
+            if (result.code !== 0 && step.tolerate !== undefined && !step.allowFailure && !new RegExp(step.tolerate).test(result.stderr)) {
+                throw new hosts_1.RemoteCommandError(host, context.redact((0, placeholders_1.fillPlaceholders)(step.command, values, secret)), result, step.label);
+            }
+            if (step.capture) {
+                const value = result.code === 0 ? result.stdout.trim() : '';
+                if (!value && step.emptyIsError)
+                    throw new Error(step.emptyIsError);
+                values.set(step.capture, value);
+            }
+            return;
+        }
+        case 'upload': {
+            const startedAt = Date.now();
+            await connection.upload(step.path, (0, upload_content_1.uploadContent)(step.content, host, { config: context.config, secrets: context.secrets, projectDir: context.projectDir, env: context.env }), step.mode);
+            const mode = step.mode.toString(8).padStart(4, '0');
+            log(`upload ${step.path} (mode ${mode}; ${step.describe})`);
+            execution.record.add({ ...meta, kind: 'upload', command: `upload ${step.path} (mode ${mode})`, outcome: 'ok', startedAt, endedAt: Date.now() });
+            return;
+        }
+        case 'lock': {
+            const details = (0, lock_1.lockDetails)({ lockedBy: context.lockedBy, at: new Date(), version: context.config.version, message: step.message });
+            values.set('lock_details', (0, lock_1.mimeBase64)(details));
+            execution.say('Acquiring the deploy lock...');
+            const acquired = await run(step.command, { allowFailure: true });
+            if (acquired.code === 0) {
+                execution.lockHeld = true;
+                context.onLock?.({ host, directory: step.command.split(' ')[1] });
+                return;
+            }
+            if (/cannot create directory|File exists/i.test(acquired.stderr)) {
+                const status = await run(step.status, { allowFailure: true, kind: 'lock-status' });
+                throw new request_1.LockHeldError(host, status.stdout.trim());
+            }
+            throw new Error(`Could not take the deploy lock on ${host}: ${acquired.stderr.trim()}`);
+        }
+        case 'proxy-version': {
+            const running = await capture(step.command, { allowFailure: true });
+            if (running && /^v?\d/.test(running) && (0, model_1.compareVersions)(running, step.minimum) < 0) {
+                throw new Error(`kamal-proxy version ${running} is too old, run \`kamal proxy reboot\` in order to update to at least ${step.minimum}`);
+            }
+            return;
+        }
+        case 'stale': {
+            const versions = (await capture(step.list, { allowFailure: true })).split('\n').filter(Boolean);
+            const current = await capture(step.current, { allowFailure: true });
+            for (const version of versions.filter((item) => item !== current)) {
+                values.set('stale_version', version);
+                await run(step.stop, { allowFailure: true });
+            }
+            return;
+        }
+        case 'clash': {
+            if (!(await capture(step.find, { allowFailure: true })))
+                return;
+            await run(step.audit);
+            await run(step.rename, { label: 'rename clashing container' });
+            return;
+        }
+        case 'barrier-wait': {
+            execution.say(`Waiting for the first healthy ${step.primaryRole} container before booting ${meta.role} on ${host}...`);
+            const decision = await execution.barrier.decision;
+            execution.record.add({ ...meta, kind: 'barrier-wait', command: `wait for the first healthy ${step.primaryRole} container (${decision.host}: ${decision.healthy ? 'healthy' : 'failed'})`, outcome: decision.healthy ? 'ok' : 'failed', startedAt: Date.now(), endedAt: Date.now() });
+            if (!decision.healthy) {
+                throw new request_1.BootError(host, meta.role ?? '', 'barrier', `First ${step.primaryRole} container is unhealthy on ${decision.host}, not booting ${meta.role} on ${host}${decision.reason ? ` (${decision.host}: ${decision.reason})` : ''}`);
+            }
+            execution.say(`First ${step.primaryRole} container is healthy, booting ${meta.role} on ${host}...`);
+            return;
+        }
+        case 'barrier-open': {
+            if (execution.barrier.open(host))
+                execution.say(`First ${context.config.primaryRoleName} container is healthy on ${host}, booting any other roles`);
+            return;
+        }
+        case 'health':
+            await waitUntilReady(step, (command) => capture(command, { allowFailure: true }));
+            return;
+        case 'ensure-docker': {
+            const outcome = await (0, server_1.bootstrapHost)(async (command) => (await run(command, { allowFailure: true })).code === 0);
+            if (outcome === 'missing')
+                throw new Error((0, server_1.dockerMissingMessage)([host]));
+            // Adding the login to the docker group ends its SSH session; start a fresh one.
+            if (outcome === 'installed')
+                await context.pool.reconnect([host]);
+            return;
+        }
+        case 'skip-if': {
+            if (await capture(step.command, { allowFailure: true })) {
+                if (lastEntry)
+                    lastEntry.outcome = 'skipped';
+                execution.say(step.message);
+                throw new UnitSkipped(step.message);
+            }
+            return;
+        }
+        case 'require-version': {
+            if (await capture(step.command, { allowFailure: true }))
+                return;
+            if (!execution.unavailableVersion)
+                execution.say(`The app version '${context.config.version}' is not available as a container (use 'kamal app containers' for available versions)`);
+            execution.unavailableVersion = true;
+            return;
+        }
+        case 'report': {
+            const result = await run(step.command, { allowFailure: true });
+            if (result.code === 0)
+                execution.message = step.success ?? result.stdout.trim();
+            else if (step.otherwise && result.stderr.includes(step.otherwise.stderr))
+                execution.message = step.otherwise.message;
+            else
+                throw new hosts_1.RemoteCommandError(host, step.command, result);
+            return;
+        }
+    }
+}
+/** Non-proxied roles: poll until healthy, or still running after `readiness_delay` (spec §1.5). A container that exits fails at once. */
+async function waitUntilReady(step, status) {
+    const deadline = Date.now() + step.deployTimeout * 1000;
+    let state;
+    for (let attempt = 1;; attempt++) {
+        state = await status(step.command);
+        if (state === 'healthy')
+            return;
+        if (state === 'running') {
+            if (step.readinessDelay === 0)
+                return;
+            await sleep(step.readinessDelay * 1000);
+            state = await status(step.command);
+            if (state === 'running' || state === 'healthy')
+                return;
+        }
+        if (state === 'exited' || state === 'dead')
+            break;
+        if (Date.now() >= deadline)
+            break;
+        await sleep(Math.min(attempt * 1000, Math.max(deadline - Date.now(), 0)));
+    }
+    throw new Error(state === 'exited' || state === 'dead' ? `the container ${state}` : `container not ready after ${step.deployTimeout} seconds (${state || 'unknown'})`);
+}
+
+
+/***/ }),
+
+/***/ 5446:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.runLocalStep = runLocalStep;
+/** The executor of runner steps: processes on the runner (build), local hooks, waits. */
+const build_1 = __nccwpck_require__(5083);
+const hooks_1 = __nccwpck_require__(5987);
+async function runLocalStep(execution, step, meta, log) {
+    const { context } = execution;
+    const startedAt = Date.now();
+    switch (step.kind) {
+        case 'runner': {
+            const result = await (0, build_1.runRunnerStep)(step, {
+                secret: (name) => context.secrets.get(name),
+                registryPassword: context.registryPassword,
+                env: context.env,
+                log,
+                redact: context.redact,
+            }).catch((error) => {
+                execution.record.add({ ...meta, kind: 'runner', command: step.display, outcome: 'failed', startedAt, endedAt: Date.now() });
+                throw error;
+            });
+            if (step.skipIf)
+                execution.record.add({ ...meta, kind: 'runner-check', command: step.skipIf.display, outcome: 'ok', code: result.outcome === 'skipped' ? 0 : 1, startedAt, endedAt: startedAt });
+            execution.record.add({ ...meta, kind: 'runner', command: step.display, outcome: result.outcome === 'failed' ? 'tolerated' : result.outcome, code: result.code, startedAt: result.startedAt, endedAt: result.endedAt });
+            return;
+        }
+        case 'hook': {
+            const { config, targets } = context;
+            const secrets = (0, hooks_1.hookReceivesSecrets)(step.hook) ? Object.fromEntries(context.secrets.keys().map((key) => [key, context.secrets.get(key)])) : undefined;
+            const hookEnv = (0, hooks_1.hookEnvironment)(step.hook, {
+                config,
+                performer: context.performer,
+                recordedAt: new Date(),
+                hosts: step.hosts.length > 0 ? step.hosts : targets.hosts,
+                roles: context.rolesFilter,
+                lock: execution.lockHeld,
+                command: execution.plan.command,
+                subcommand: execution.plan.subcommand,
+                runtimeSeconds: step.hook === 'post-deploy' ? context.progress.elapsedSeconds() : undefined,
+                secrets,
+            });
+            const run = await (0, hooks_1.runHook)(step.hook, { projectDir: context.projectDir, hooksPath: config.hooksPath, baseEnv: context.env, hookEnv });
+            log(`Running ${run.file} (${(run.durationMs / 1000).toFixed(1)}s)`);
+            for (const line of context.redact(run.output).trimEnd().split('\n').filter(Boolean))
+                log(`  ${line}`);
+            execution.record.add({ ...meta, kind: 'hook', command: run.file, outcome: 'ok', code: 0, startedAt, endedAt: Date.now() });
+            return;
+        }
+        case 'sleep':
+            await new Promise((resolve) => setTimeout(resolve, step.seconds * 1000));
+            execution.record.add({ ...meta, kind: 'sleep', command: `sleep ${step.seconds}`, outcome: 'ok', startedAt, endedAt: Date.now() });
+            return;
+        case 'ship':
+            return;
+    }
+}
+
+
+/***/ }),
+
+/***/ 1557:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.fillPlaceholders = fillPlaceholders;
+exports.displayPlaceholders = displayPlaceholders;
+const node_crypto_1 = __nccwpck_require__(7598);
+const steps_1 = __nccwpck_require__(2960);
+/** Values the executor makes itself when a command asks for them. */
+const GENERATED = {
+    hostname_hex: () => (0, node_crypto_1.randomBytes)(6).toString('hex'),
+    replaced: () => (0, node_crypto_1.randomBytes)(8).toString('hex'),
+};
+/**
+ * Fills every [[kda:name]] of a command. `secret:NAME` reads a secret; generated
+ * values are made once per unit so a step and its record agree.
+ */
+function fillPlaceholders(command, values, secret) {
+    return command.replace(steps_1.PLACEHOLDER_PATTERN, (_, name) => {
+        if (name.startsWith('secret:'))
+            return secret(name.slice('secret:'.length));
+        const known = values.get(name);
+        if (known !== undefined)
+            return known;
+        const generate = GENERATED[name];
+        if (!generate)
+            throw new Error(`internal: no value for [[kda:${name}]] in: ${command}`);
+        const value = generate();
+        values.set(name, value);
+        return value;
+    });
+}
+/** How a placeholder reads in the plan: `<old version>`. */
+function displayPlaceholders(command) {
+    return command.replace(steps_1.PLACEHOLDER_PATTERN, (_, name) => {
+        if (name.startsWith('secret:'))
+            return `$${name.slice('secret:'.length)}`;
+        const shown = { hostname_hex: '<12 hex>', replaced: '<16 hex>', lock_details: '<base64 lock details>' };
+        return shown[name] ?? `<${name.replace(/_/g, ' ')}>`;
+    });
+}
+
+
+/***/ }),
+
+/***/ 6950:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.RunRecord = void 0;
+class RunRecord {
+    entries = [];
+    add(entry) {
+        this.entries.push(entry);
+    }
+    forPlace(place) {
+        return this.entries.filter((entry) => entry.place === place);
+    }
+}
+exports.RunRecord = RunRecord;
+
+
+/***/ }),
+
+/***/ 910:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.uploadContent = uploadContent;
+const fs = __importStar(__nccwpck_require__(3024));
+const accessory_1 = __nccwpck_require__(1864);
+const env_file_1 = __nccwpck_require__(6948);
+const accessory_2 = __nccwpck_require__(9292);
+/** The bytes of an upload, read from secrets and files only now, when it runs. */
+function uploadContent(content, host, sources) {
+    const { config, secrets, projectDir } = sources;
+    const secret = (key) => secrets.get(key);
+    switch (content.kind) {
+        case 'role-env': {
+            const role = config.roles.find((item) => item.name === content.role);
+            if (!role)
+                throw new Error(`internal: no role ${content.role}`);
+            return (0, env_file_1.envFileContent)(config.envFor(role, host), secret);
+        }
+        case 'accessory-env':
+            return new accessory_1.AccessoryCommands(config, (0, accessory_2.accessorySettings)(config, content.accessory, projectDir)).envFileContent(secret);
+        case 'accessory-file': {
+            const accessory = (0, accessory_2.accessorySettings)(config, content.accessory, projectDir);
+            const upload = new accessory_1.AccessoryCommands(config, accessory).fileUploads()[content.index];
+            const accessoryEnv = Object.fromEntries(Object.entries(accessory.env.clear).map(([key, value]) => [key, String(value ?? '')]));
+            return (0, accessory_2.accessoryFileContent)(upload.file, { projectDir, env: sources.env, accessoryEnv });
+        }
+        case 'tls':
+            return secret(content.secret);
+        case 'local-file':
+            return fs.readFileSync(content.path);
+    }
+}
 
 
 /***/ }),
@@ -61563,23 +61344,23 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.run = run;
 const core = __importStar(__nccwpck_require__(7484));
 const path = __importStar(__nccwpck_require__(6760));
-const deploy_1 = __nccwpck_require__(4592);
-const operations_1 = __nccwpck_require__(5717);
+const build_1 = __nccwpck_require__(5083);
 const hosts_1 = __nccwpck_require__(2140);
 const progress_1 = __nccwpck_require__(524);
+const request_1 = __nccwpck_require__(4046);
 const ssh_options_1 = __nccwpck_require__(4282);
+const executor_1 = __nccwpck_require__(2274);
+const deployments_1 = __nccwpck_require__(6887);
 const inputs_1 = __nccwpck_require__(8422);
-const deploy_plan_1 = __nccwpck_require__(2430);
+const make_plan_1 = __nccwpck_require__(681);
 const render_1 = __nccwpck_require__(31);
 const post_1 = __nccwpck_require__(6661);
-const build_1 = __nccwpck_require__(5083);
-const local_registry_1 = __nccwpck_require__(1922);
 const prepare_1 = __nccwpck_require__(6896);
+const app_url_1 = __nccwpck_require__(597);
 const report_error_1 = __nccwpck_require__(8038);
 const summary_1 = __nccwpck_require__(7994);
-const app_url_1 = __nccwpck_require__(597);
 const bytes_sent_1 = __nccwpck_require__(5283);
-const deployments_1 = __nccwpck_require__(6887);
+const local_registry_1 = __nccwpck_require__(1922);
 /** The action's main step. */
 async function run(env = process.env) {
     const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
@@ -61597,7 +61378,7 @@ async function run(env = process.env) {
         if (url)
             core.setOutput('url', url);
         if (inputs.command === 'plan')
-            await showPlan(inputs, prepared);
+            await showPlan(inputs, prepared, { projectDir, workspace, env });
         else
             await deploy(inputs, prepared, { projectDir, workspace, env });
     }
@@ -61606,13 +61387,8 @@ async function run(env = process.env) {
         core.setOutput('result', 'failed');
     }
 }
-async function showPlan(inputs, prepared) {
-    const plan = (0, deploy_plan_1.buildDeployPlan)(prepared.config, prepared.targets, {
-        command: 'deploy',
-        skipPush: inputs.skipPush,
-        performer: prepared.performer,
-        registryUser: prepared.registryUserLabel,
-    });
+async function showPlan(inputs, prepared, where) {
+    const plan = await (0, make_plan_1.makePlan)(inputs, prepared, where);
     core.info((0, render_1.planHeadline)(plan));
     for (const block of (0, render_1.planAsText)(plan)) {
         core.startGroup(block.title);
@@ -61624,18 +61400,18 @@ async function showPlan(inputs, prepared) {
     core.setOutput('result', 'planned');
 }
 const DEPLOY_COMMANDS = ['deploy', 'redeploy', 'rollback', 'setup'];
-/** Everything toward the hosts: a deploy (with summary, deployment record, annotations) or a maintenance command. */
+/** Everything toward the hosts: the plan, executed, then the summary, deployment status and annotations from its record. */
 async function deploy(inputs, prepared, where) {
     const { config, targets, secrets } = prepared;
     const command = inputs.command;
     const isDeploy = DEPLOY_COMMANDS.includes(command);
     const progress = new progress_1.Progress();
-    const pool = new hosts_1.HostPool((0, ssh_options_1.sshOptionsFor)(config, inputs, secrets, where.env));
-    const boots = [];
-    const bytesSent = {};
+    const redact = redactor(secrets.values());
     const url = (0, app_url_1.appUrl)(config);
-    // redeploy ships a version that was already built and pushed: it never builds.
-    const skipPush = inputs.skipPush || command === 'redeploy';
+    // What the post step removes: the build clone and the registry-free transfer files.
+    core.saveState(post_1.TEMP_PATHS_STATE, JSON.stringify([(0, build_1.buildCloneDirectory)(config, where.projectDir), (0, local_registry_1.transferWorkDirectory)()]));
+    const plan = await (0, make_plan_1.makePlan)(inputs, prepared, where);
+    const pool = new hosts_1.HostPool((0, ssh_options_1.sshOptionsFor)(config, inputs, secrets, where.env));
     let cancelled = false;
     const onSignal = (signal) => {
         if (!cancelled)
@@ -61646,55 +61422,37 @@ async function deploy(inputs, prepared, where) {
     const onTerminate = () => onSignal('SIGTERM');
     process.on('SIGINT', onInterrupt);
     process.on('SIGTERM', onTerminate);
-    const request = {
-        command,
-        subcommand: inputs.subcommand,
-        config,
-        targets,
-        secrets,
-        pool,
-        progress,
-        projectDir: where.projectDir,
-        performer: prepared.performer,
-        lockedBy: prepared.lockedBy,
-        skipPush,
-        registryUser: prepared.registryUser,
-        registryPassword: prepared.registryPassword,
-        rolesFilter: inputs.roles.length > 0 ? targets.roles.map((role) => role.name) : undefined,
-        env: where.env,
-        boots,
-        bytesSent,
-        cancelled: () => cancelled,
-        onLock: (lock) => core.saveState(post_1.LOCK_STATE, lock ? JSON.stringify(lock) : ''),
-    };
-    // What the post step removes: the build clone and the registry-free transfer files.
-    core.saveState(post_1.TEMP_PATHS_STATE, JSON.stringify([(0, build_1.buildCloneDirectory)(config, where.projectDir), (0, local_registry_1.transferWorkDirectory)()]));
     const deployment = isDeploy ? await startDeployment(inputs, prepared, where.env, url) : undefined;
-    let result = 'success';
-    let failure;
-    let message;
+    let execution;
     try {
-        if (isDeploy) {
-            const outcome = await (0, deploy_1.runDeploy)(request);
-            if (outcome.unavailableVersion)
-                result = 'skipped';
-        }
-        else {
-            message = (await (0, operations_1.runOperation)(request, inputs.argument)).message;
-            core.info(message);
-        }
-        progress.say(`  Finished all in ${progress.elapsedSeconds().toFixed(1)} seconds`);
-    }
-    catch (error) {
-        failure = error;
-        result = error instanceof deploy_1.CancelledError || cancelled ? 'cancelled' : 'failed';
+        execution = await (0, executor_1.executePlan)(plan, {
+            config,
+            targets,
+            secrets,
+            pool,
+            progress,
+            projectDir: where.projectDir,
+            performer: prepared.performer,
+            lockedBy: prepared.lockedBy,
+            registryPassword: prepared.registryPassword,
+            rolesFilter: inputs.roles.length > 0 ? targets.roles.map((role) => role.name) : undefined,
+            env: where.env,
+            cancelled: () => cancelled,
+            onLock: (lock) => core.saveState(post_1.LOCK_STATE, lock ? JSON.stringify(lock) : ''),
+            redact,
+        });
     }
     finally {
         pool.closeAll();
         process.off('SIGINT', onInterrupt);
         process.off('SIGTERM', onTerminate);
     }
-    const redact = redactor(secrets.values());
+    const failure = execution.failure;
+    const result = failure ? (failure instanceof request_1.CancelledError || cancelled ? 'cancelled' : 'failed') : execution.unavailableVersion ? 'skipped' : 'success';
+    if (execution.message)
+        core.info(execution.message);
+    if (!failure)
+        progress.say(`  Finished all in ${progress.elapsedSeconds().toFixed(1)} seconds`);
     await deployment?.setStatus(result === 'success' || result === 'skipped' ? 'success' : result === 'cancelled' ? 'error' : 'failure', `${command} ${config.version}: ${result}`);
     await core.summary
         .addRaw((0, summary_1.deploySummaryMarkdown)({
@@ -61705,27 +61463,25 @@ async function deploy(inputs, prepared, where) {
         image: config.absoluteImage,
         result,
         seconds: progress.elapsedSeconds(),
-        boots,
+        boots: execution.boots,
         phases: progress.records,
         error: failure instanceof Error ? failure.message : failure ? String(failure) : undefined,
-        note: message,
-        transferLine: (0, bytes_sent_1.bytesSentSummaryLine)(bytesSent),
-        planMarkdown: isDeploy
-            ? (0, render_1.planAsMarkdown)((0, deploy_plan_1.buildDeployPlan)(config, targets, { command: command === 'setup' ? 'deploy' : command, skipPush, performer: prepared.performer, registryUser: prepared.registryUserLabel }))
-            : undefined,
+        note: execution.message,
+        transferLine: (0, bytes_sent_1.bytesSentSummaryLine)(execution.bytesSent),
+        planMarkdown: (0, render_1.recordAsMarkdown)(execution.record.entries, redact),
         redact,
     }))
         .write();
     core.setOutput('result', result);
     core.setOutput('duration', progress.elapsedSeconds().toFixed(1));
-    if (Object.keys(bytesSent).length > 0)
-        core.setOutput('bytes-sent', (0, bytes_sent_1.bytesSentOutput)(bytesSent));
+    if (Object.keys(execution.bytesSent).length > 0)
+        core.setOutput('bytes-sent', (0, bytes_sent_1.bytesSentOutput)(execution.bytesSent));
     if (result === 'cancelled') {
-        core.error(new deploy_1.CancelledError().message, { title: 'Deploy cancelled' });
+        core.error(new request_1.CancelledError().message, { title: 'Deploy cancelled' });
         process.exitCode = 1;
     }
     else if (failure) {
-        annotateFailure(failure, boots, config.primaryRoleName, redact, where);
+        annotateFailure(failure, execution.boots, config.primaryRoleName, redact, where);
     }
 }
 /** GitHub shows about ten error annotations per step: the primary role's failures first, the rest folded into one. */
@@ -61769,6 +61525,192 @@ async function startDeployment(inputs, prepared, env, url) {
     core.setOutput('deployment-id', String(deployment.id));
     await deployment.setStatus('in_progress', `${inputs.command} ${prepared.config.version} started`);
     return deployment;
+}
+
+
+/***/ }),
+
+/***/ 681:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.makePlan = makePlan;
+/**
+ * From the inputs and the prepared config to the run's Plan: gathers the
+ * read-only facts the pure plan builders need (hook files, error pages, the
+ * runner's docker and the build clone), then builds the plan. `command: plan`
+ * prints exactly what a run executes.
+ */
+const fs = __importStar(__nccwpck_require__(3024));
+const path = __importStar(__nccwpck_require__(6760));
+const builder_1 = __nccwpck_require__(249);
+const error_pages_1 = __nccwpck_require__(5853);
+const accessory_1 = __nccwpck_require__(9292);
+const build_1 = __nccwpck_require__(5083);
+const hooks_1 = __nccwpck_require__(5987);
+const deploy_plan_1 = __nccwpck_require__(2430);
+/** The plan of the command in the inputs (`plan` shows the deploy's). */
+async function makePlan(inputs, prepared, where) {
+    const { config, targets } = prepared;
+    const command = inputs.command === 'plan' ? 'deploy' : inputs.command;
+    // redeploy ships a version that was already built and pushed: it never builds.
+    const skipPush = inputs.skipPush || command === 'redeploy';
+    const builds = ['deploy', 'setup'].includes(command) && !skipPush;
+    const build = builds ? (0, builder_1.planBuild)(config, await factsForBuild(inputs, prepared, where)) : [];
+    const accessoryNames = command === 'setup' ? config.accessories.map((accessory) => accessory.name) : command === 'accessory' ? (inputs.argument === 'all' || !inputs.argument ? config.accessories.map((accessory) => accessory.name) : [inputs.argument]) : [];
+    return (0, deploy_plan_1.buildPlan)(config, targets, {
+        command,
+        subcommand: inputs.subcommand,
+        argument: inputs.argument,
+        skipPush,
+        performer: prepared.performer,
+        registryUser: prepared.registryUserInCommand,
+        hooks: presentHooks(config.hooksPath, where.projectDir),
+        build,
+        errorPages: ['deploy', 'setup', 'redeploy', 'rollback'].includes(command) ? (0, error_pages_1.errorPagesUpload)(config, where.projectDir) : undefined,
+        accessories: accessoryNames.map((name) => (0, accessory_1.accessorySettings)(config, name, where.projectDir)),
+    });
+}
+async function factsForBuild(inputs, prepared, where) {
+    const options = { projectDir: where.projectDir, registryPassword: prepared.registryPassword, registryUser: prepared.registryUser, env: where.env };
+    try {
+        return await (0, build_1.runnerFacts)(prepared.config, options);
+    }
+    catch (error) {
+        // A plan is still worth showing on a machine without Docker: the run itself fails at this point.
+        if (inputs.command === 'plan' && error instanceof build_1.BuildError)
+            return { buildx: true, buildDirectory: where.projectDir, login: options.registryPassword !== undefined, registryUser: prepared.registryUserLabel };
+        throw error;
+    }
+}
+function presentHooks(hooksPath, projectDir) {
+    return new Set(hooks_1.HOOK_NAMES.filter((hook) => fs.existsSync(path.resolve(projectDir, (0, hooks_1.hookFile)(hooksPath, hook)))));
+}
+
+
+/***/ }),
+
+/***/ 7089:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.accessoryBootStages = accessoryBootStages;
+exports.accessoryRemoveStages = accessoryRemoveStages;
+exports.accessoryRebootStages = accessoryRebootStages;
+/** `kamal accessory boot|reboot|remove` as plan stages. Pure. */
+const accessory_1 = __nccwpck_require__(1864);
+const proxy_1 = __nccwpck_require__(4554);
+const steps_1 = __nccwpck_require__(2960);
+const exec = (command, extra = {}) => ({ kind: 'exec', command, changes: true, ...extra });
+/** Files and directories everywhere, then a container where none exists (Kamal skips an existing one). */
+function accessoryBootStages(context, accessories) {
+    return accessories
+        .filter((accessory) => accessory.hosts.length > 0)
+        .map((accessory) => ({
+        phase: 'accessories',
+        title: `Accessory ${accessory.name}`,
+        lanes: accessory.hosts.map((host) => ({ place: host, units: [{ steps: accessoryBootSteps(context, accessory, host) }] })),
+    }));
+}
+function accessoryBootSteps(context, accessory, host) {
+    const { config, auditor } = context;
+    const commands = new accessory_1.AccessoryCommands(config, accessory);
+    const steps = [];
+    const registry = accessory.registry;
+    const ownLogin = registry && !registry.local ? commands.registryLogin(credentialLabel(registry.username)) : undefined;
+    if (ownLogin)
+        steps.push(exec(ownLogin, { stdin: credentialSource(registry?.password), label: 'docker login', note: 'password on stdin' }));
+    else if (context.login)
+        steps.push(exec(context.login, { stdin: { registryPassword: true }, label: 'docker login', note: 'password on stdin' }));
+    steps.push(exec((0, proxy_1.createNetwork)(), { tolerate: 'already exists', note: "'already exists' is fine" }));
+    for (const command of commands.directoryCommands())
+        steps.push(exec(command, { label: `directories of ${accessory.name}` }));
+    commands.fileUploads().forEach((upload, index) => {
+        steps.push(exec(upload.before));
+        steps.push({ kind: 'upload', path: upload.remotePath, mode: parseInt(upload.file.mode, 8), content: { kind: 'accessory-file', accessory: accessory.name, index }, describe: `file of ${accessory.name}`, changes: true });
+        for (const command of upload.after)
+            steps.push(exec(command, { label: `file of ${accessory.name}` }));
+    });
+    steps.push({ kind: 'skip-if', command: commands.info({ all: true, quiet: true }), message: `Skipping booting ${accessory.name} on ${host}, a container already exists`, changes: false });
+    steps.push(exec(auditor.record(`Booted ${accessory.name} accessory`)));
+    steps.push(exec(commands.ensureEnvDirectory()));
+    steps.push({ kind: 'upload', path: commands.envFilePath, mode: 0o600, content: { kind: 'accessory-env', accessory: accessory.name }, describe: `env of ${accessory.name}`, changes: true });
+    steps.push(exec(commands.run(host), { label: `docker run ${accessory.service}` }));
+    if (accessory.proxy) {
+        steps.push({ kind: 'exec', command: commands.runningContainerId(), capture: 'container_id', changes: false, label: `${accessory.service} container id` });
+        steps.push(exec(commands.deploy((0, steps_1.placeholder)('container_id')), { label: `kamal-proxy deploy ${accessory.service}` }));
+    }
+    return steps;
+}
+/** Stop, remove the container, its image and its directory. */
+function accessoryRemoveStages(context, accessories) {
+    return accessories.map((accessory) => {
+        const commands = new accessory_1.AccessoryCommands(context.config, accessory);
+        const steps = [
+            ...(accessory.proxy ? [exec(commands.removeFromProxy(), { allowFailure: true })] : []),
+            exec(commands.stop(), { allowFailure: true }),
+            exec(commands.removeContainer(), { allowFailure: true }),
+            exec(commands.removeImage(), { allowFailure: true }),
+            exec(commands.removeServiceDirectory(), { allowFailure: true }),
+        ];
+        return { phase: 'accessories', title: `Remove accessory ${accessory.name}`, lanes: accessory.hosts.map((host) => ({ place: host, units: [{ steps }] })) };
+    });
+}
+/** Stop and remove each container, then boot again. */
+function accessoryRebootStages(context, accessories) {
+    const stops = accessories.map((accessory) => {
+        const commands = new accessory_1.AccessoryCommands(context.config, accessory);
+        return {
+            phase: 'accessories',
+            title: `Stop accessory ${accessory.name}`,
+            lanes: accessory.hosts.map((host) => ({ place: host, units: [{ steps: [exec(commands.stop(), { allowFailure: true }), exec(commands.removeContainer(), { allowFailure: true })] }] })),
+        };
+    });
+    return [...stops, ...accessoryBootStages(context, accessories)];
+}
+/** A registry username in a command: the secret's placeholder for `[NAME]`, the literal otherwise. */
+function credentialLabel(value) {
+    return Array.isArray(value) ? (0, steps_1.secretPlaceholder)(String(value[0])) : String(value ?? '');
+}
+function credentialSource(value) {
+    return Array.isArray(value) ? { secret: String(value[0]) } : { literal: String(value ?? '') };
 }
 
 
@@ -61852,115 +61794,210 @@ function rubyToI(text) {
 
 /***/ }),
 
+/***/ 7799:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.hostnamePrefix = hostnamePrefix;
+exports.bootStages = bootStages;
+exports.bootUnit = bootUnit;
+/**
+ * `kamal app boot` (spec §1.5) as plan stages: files every app host needs
+ * first, then each boot group (pre-app-boot, the (host, role) boots,
+ * post-app-boot, boot.wait), then the `latest` tag. Pure.
+ */
+const app_1 = __nccwpck_require__(1413);
+const base_1 = __nccwpck_require__(2449);
+const assets_1 = __nccwpck_require__(8977);
+const env_file_1 = __nccwpck_require__(6948);
+const error_pages_1 = __nccwpck_require__(5853);
+const proxy_1 = __nccwpck_require__(4554);
+const tls_1 = __nccwpck_require__(2667);
+const boot_groups_1 = __nccwpck_require__(1576);
+const steps_1 = __nccwpck_require__(2960);
+/** Kamal's container hostname prefix: the first 51 characters of the host, without a trailing dot. */
+function hostnamePrefix(host) {
+    return host.slice(0, 51).replace(/\.$/, '');
+}
+function bootStages(context) {
+    const { config, targets, hooks } = context;
+    const stages = [];
+    const prepare = prepareStage(context);
+    if (prepare)
+        stages.push(prepare);
+    const primaryBooting = targets.roles.some((role) => role.primary);
+    const groups = (0, boot_groups_1.bootPlan)((0, boot_groups_1.bootSettings)(config), targets.roles, targets.appHosts);
+    groups.forEach((group, index) => {
+        const ofGroups = groups.length > 1 ? ` (group ${index + 1} of ${groups.length})` : '';
+        if (hooks.has('pre-app-boot'))
+            stages.push((0, steps_1.stageOn)('boot', `Hook pre-app-boot${ofGroups}`, steps_1.RUNNER, [{ kind: 'hook', hook: 'pre-app-boot', hosts: group.hosts, changes: true }]));
+        const lanes = group.lanes.map((lane) => ({ place: lane[0].host, units: lane.map(({ host, role }) => bootUnit(context, host, role, primaryBooting)) }));
+        stages.push({ phase: 'boot', title: `Boot app${ofGroups}`, lanes, waitsFor: index > 0 ? `boot group ${index}` : undefined });
+        if (hooks.has('post-app-boot'))
+            stages.push((0, steps_1.stageOn)('boot', `Hook post-app-boot${ofGroups}`, steps_1.RUNNER, [{ kind: 'hook', hook: 'post-app-boot', hosts: group.hosts, changes: true }]));
+        if (group.waitAfter)
+            stages.push((0, steps_1.stageOn)('boot', `Wait ${group.waitAfter}s (boot.wait)`, steps_1.RUNNER, [{ kind: 'sleep', seconds: group.waitAfter, changes: false }]));
+    });
+    stages.push({
+        phase: 'tag',
+        title: 'Tag latest image',
+        lanes: targets.appHosts.map((host) => ({
+            place: host,
+            units: [{ steps: [exec(context.auditor.record(`Tagging ${config.absoluteImage} as the latest image`)), exec(new app_1.AppCommands(config, targets.roles[0], host).tagLatestImage())] }],
+        })),
+    });
+    return stages;
+}
+const exec = (command, extra = {}) => ({ kind: 'exec', command, changes: true, ...extra });
+/** Error pages, asset volumes and custom certificates, on every app host before any boot. */
+function prepareStage(context) {
+    const { config, targets, errorPages } = context;
+    const needsCertificates = targets.roles.some((role) => (0, tls_1.hasCustomCertificate)(role));
+    const needsAssets = targets.roles.some((role) => (0, assets_1.roleHasAssets)(role));
+    if (!errorPages && !needsCertificates && !needsAssets)
+        return undefined;
+    const lanes = targets.appHosts.map((host) => {
+        const units = [];
+        if (errorPages) {
+            units.push({
+                steps: [
+                    exec(errorPages.createDirectory),
+                    exec((0, base_1.makeDirectory)(errorPages.versionDirectory)),
+                    ...errorPages.files.map((file) => ({ kind: 'upload', path: file.remotePath, mode: errorPages.mode, content: { kind: 'local-file', path: file.localPath }, describe: 'error page', changes: true })),
+                ],
+            });
+        }
+        for (const role of targets.roles.filter((item) => item.hosts.includes(host))) {
+            const steps = [];
+            if ((0, assets_1.roleHasAssets)(role)) {
+                const old = (0, steps_1.placeholder)('old_version');
+                steps.push(exec((0, assets_1.extractAssets)(config, role), { label: 'asset extraction' }));
+                steps.push({ kind: 'exec', command: new app_1.AppCommands(config, role, host).currentRunningVersion(), capture: 'old_version', allowFailure: true, changes: false, note: 'the running version shares its assets' });
+                steps.push(exec((0, assets_1.syncAssetVolumes)(config, role, old), { label: 'asset sync', when: 'old_version' }));
+                steps.push(exec((0, assets_1.syncAssetVolumes)(config, role), { label: 'asset sync', unless: 'old_version' }));
+            }
+            if ((0, tls_1.hasCustomCertificate)(role)) {
+                const ssl = tlsSecrets(role);
+                steps.push(exec((0, tls_1.createTlsDirectory)(config, role)));
+                steps.push({ kind: 'upload', path: (0, tls_1.tlsCertificatePath)(config, role), mode: tls_1.TLS_FILE_MODE, content: { kind: 'tls', role: role.name, secret: ssl.certificate }, describe: `from secret ${ssl.certificate}`, changes: true });
+                steps.push({ kind: 'upload', path: (0, tls_1.tlsPrivateKeyPath)(config, role), mode: tls_1.TLS_FILE_MODE, content: { kind: 'tls', role: role.name, secret: ssl.privateKey }, describe: `from secret ${ssl.privateKey}`, changes: true });
+            }
+            if (steps.length > 0)
+                units.push({ role: role.name, steps });
+        }
+        return { place: host, units };
+    });
+    return { phase: 'boot', title: 'Prepare boot', lanes: lanes.filter((lane) => lane.units.length > 0) };
+}
+function tlsSecrets(role) {
+    const ssl = (role.proxy?.raw.ssl ?? {});
+    return { certificate: String(ssl.certificate_pem), privateKey: String(ssl.private_key_pem) };
+}
+/** The per-(host, role) boot of spec §1.5, its runtime decisions as named steps. */
+function bootUnit(context, host, role, primaryBooting) {
+    const { config, auditor } = context;
+    const app = new app_1.AppCommands(config, role, host);
+    const version = config.version;
+    const container = app.containerName();
+    const replaced = `${container}_replaced_${(0, steps_1.placeholder)('replaced')}`;
+    const steps = [
+        {
+            kind: 'clash',
+            role: role.name,
+            find: app.containerIdForVersion(version),
+            audit: auditor.record(`Renaming container ${version} to ${replaced.slice(role.containerPrefix.length + 1)}`, { role: role.name }),
+            rename: app.rename(container, replaced),
+            changes: true,
+            note: `rename to ${container}_replaced_<16 hex> if it exists`,
+        },
+        { kind: 'exec', command: app.currentRunningVersion(), capture: 'old_version', allowFailure: true, changes: false, note: 'the version to stop afterwards' },
+    ];
+    if (primaryBooting && !role.primary)
+        steps.push({ kind: 'barrier-wait', primaryRole: config.primaryRoleName, changes: false, note: `wait until the first ${config.primaryRoleName} container is healthy` });
+    steps.push(exec(auditor.record(`Booted app version ${version}`, { role: role.name })));
+    steps.push(exec(app.ensureEnvDirectory()));
+    const env = config.envFor(role, host);
+    const keys = (0, env_file_1.envFileKeys)(env);
+    steps.push({ kind: 'upload', path: app.envFilePath, mode: 0o600, content: { kind: 'role-env', role: role.name }, describe: keys.length > 0 ? keys.join(', ') : 'no secrets', changes: true });
+    steps.push(exec(app.run({ env, hostname: `${hostnamePrefix(host)}-${(0, steps_1.placeholder)('hostname_hex')}` }), { label: 'docker run' }));
+    if (role.proxy) {
+        steps.push({ kind: 'exec', command: app.containerIdForVersion(version), capture: 'container_id', changes: false, label: 'the new container id', note: 'the new container id', emptyIsError: `Failed to get endpoint for ${role.name} on ${host}, did the container boot?` });
+        steps.push(exec((0, proxy_1.proxyDeploy)(config, role, (0, steps_1.placeholder)('container_id')), { label: 'kamal-proxy deploy', note: 'kamal-proxy health-checks the new container, switches traffic, drains the old one' }));
+    }
+    else {
+        steps.push({ kind: 'health', command: app.status(version), readinessDelay: config.readinessDelay, deployTimeout: config.deployTimeout, changes: false, note: `poll until healthy, or running after ${config.readinessDelay}s (timeout ${config.deployTimeout}s)` });
+    }
+    if (primaryBooting && role.primary)
+        steps.push({ kind: 'barrier-open', changes: false, note: 'the other roles may boot' });
+    steps.push(exec(app.stop((0, steps_1.placeholder)('old_version')), { allowFailure: true, when: 'old_version', note: 'if an old version was running' }));
+    if ((0, assets_1.roleHasAssets)(role))
+        steps.push(exec((0, assets_1.cleanUpAssets)(config, role), { allowFailure: true, when: 'old_version' }));
+    if (config.errorPagesPath)
+        steps.push(exec((0, error_pages_1.cleanUpErrorPages)(config), { allowFailure: true, when: 'old_version' }));
+    return {
+        role: role.name,
+        steps,
+        onFailure: [
+            { kind: 'exec', command: app.logs(version, 30), capture: 'log_tail', allowFailure: true, changes: false, note: 'the new container’s last log lines' },
+            exec(app.stop(version), { allowFailure: true, note: 'stop the new container; the old one keeps serving' }),
+        ],
+        boot: { version, container },
+    };
+}
+
+
+/***/ }),
+
 /***/ 2430:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.LOCAL = exports.PHASES = void 0;
-exports.buildDeployPlan = buildDeployPlan;
-exports.hostnamePrefix = hostnamePrefix;
+exports.hostnamePrefix = void 0;
+exports.buildPlan = buildPlan;
+/**
+ * Every run toward the hosts as one Plan (spec §1): deploy, setup, redeploy,
+ * rollback and the maintenance commands. Pure: the facts it needs about the
+ * runner and the project (hook files, error pages, the build's steps) are
+ * gathered before it is called.
+ */
 const app_1 = __nccwpck_require__(1413);
 const auditor_1 = __nccwpck_require__(2996);
 const base_1 = __nccwpck_require__(2449);
-const builder_1 = __nccwpck_require__(249);
-const env_file_1 = __nccwpck_require__(6948);
 const lock_1 = __nccwpck_require__(7587);
 const prune_1 = __nccwpck_require__(294);
 const proxy_1 = __nccwpck_require__(4554);
 const registry_1 = __nccwpck_require__(927);
-exports.PHASES = ['build', 'pull', 'lock', 'proxy', 'stale', 'boot', 'tag', 'prune', 'unlock'];
-exports.LOCAL = 'local';
-/** The ordered steps of `kamal deploy|redeploy|rollback` (spec §1.1, §1.3, §1.4, §1.5), as data. */
-function buildDeployPlan(config, targets, options) {
-    const steps = [];
-    const add = (step) => steps.push(step);
-    const auditor = new auditor_1.Auditor(config, options.performer, options.now);
-    const lock = new lock_1.LockCommands(config);
-    const login = (0, registry_1.registryLogin)(config, options.registryUser);
-    const { command } = options;
-    if (command !== 'rollback') {
-        if (!options.skipPush)
-            add({ phase: 'build', host: exports.LOCAL, run: (0, builder_1.buildCommand)(config, { redactArgs: true }), note: 'build and push the image' });
-        for (const host of targets.appHosts) {
-            if (login)
-                add({ phase: 'pull', host, run: login, note: 'password on stdin' });
-            add({ phase: 'pull', host, run: auditor.record(`Pulled image with version ${config.version}`) });
-            for (const run of (0, registry_1.pullCommands)(config))
-                add({ phase: 'pull', host, run });
+const model_1 = __nccwpck_require__(615);
+const accessory_plan_1 = __nccwpck_require__(7089);
+const boot_plan_1 = __nccwpck_require__(7799);
+const steps_1 = __nccwpck_require__(2960);
+var boot_plan_2 = __nccwpck_require__(7799);
+Object.defineProperty(exports, "hostnamePrefix", ({ enumerable: true, get: function () { return boot_plan_2.hostnamePrefix; } }));
+const exec = (command, extra = {}) => ({ kind: 'exec', command, changes: true, ...extra });
+const readOnly = (command, extra = {}) => ({ kind: 'exec', command, changes: false, ...extra });
+function buildPlan(config, targets, request) {
+    const auditor = new auditor_1.Auditor(config, request.performer, request.now);
+    const login = (0, registry_1.registryLogin)(config, request.registryUser);
+    const parts = new PlanParts(config, targets, request, auditor, login);
+    const stages = (() => {
+        switch (request.command) {
+            case 'deploy':
+            case 'setup':
+            case 'redeploy':
+            case 'rollback':
+                return parts.deployStages();
+            default:
+                return parts.operationStages();
         }
-    }
-    for (const host of targets.hosts)
-        add({ phase: 'lock', host, run: (0, base_1.makeDirectory)('.kamal') });
-    add({ phase: 'lock', host: targets.primaryHost, run: lock.acquire('<lock details>').replace(/echo ".*"/s, 'echo "<base64 lock details>"'), note: 'Automatic deploy lock' });
-    if (command === 'rollback') {
-        for (const role of targets.roles) {
-            for (const host of role.hosts) {
-                add({ phase: 'lock', host, role: role.name, run: new app_1.AppCommands(config, role, host).containerIdForVersion(config.version), note: 'the version must exist as a container' });
-            }
-        }
-    }
-    if (command === 'deploy') {
-        for (const host of targets.hosts)
-            add({ phase: 'proxy', host, run: (0, proxy_1.createNetwork)(), note: "'already exists' is fine" });
-        for (const host of targets.proxyHosts) {
-            if (login)
-                add({ phase: 'proxy', host, run: login, note: 'password on stdin' });
-            add({ phase: 'proxy', host, run: (0, proxy_1.proxyImageVersion)(), note: 'must be v0.9.2 or newer' });
-            add({ phase: 'proxy', host, run: (0, proxy_1.ensureProxyAppsDirectory)() });
-            add({ phase: 'proxy', host, run: (0, proxy_1.proxyStartOrRun)(config, host) });
-        }
-    }
-    if (command !== 'rollback') {
-        for (const role of targets.roles) {
-            for (const host of role.hosts) {
-                const app = new app_1.AppCommands(config, role, host);
-                add({ phase: 'stale', host, role: role.name, run: app.listVersions() });
-                add({ phase: 'stale', host, role: role.name, note: 'stop every running version other than the current one' });
-            }
-        }
-    }
-    for (const role of targets.roles) {
-        for (const host of role.hosts) {
-            const app = new app_1.AppCommands(config, role, host);
-            const step = (run, note, upload) => add({ phase: 'boot', host, role: role.name, run, note, upload });
-            step(app.containerIdForVersion(config.version), `rename to ${app.containerName()}_replaced_<hex> if it exists`);
-            step(app.currentRunningVersion(), 'the version to stop afterwards');
-            if (!role.primary)
-                step(undefined, `wait until the first ${config.primaryRoleName} container is healthy`);
-            step(auditor.record(`Booted app version ${config.version}`, { role: role.name }));
-            step(app.ensureEnvDirectory());
-            const env = config.envFor(role, host);
-            step(undefined, undefined, { path: app.envFilePath, mode: '0600', keys: (0, env_file_1.envFileKeys)(env) });
-            step(app.run({ env, hostname: `${hostnamePrefix(host)}-<12 hex>` }));
-            if (role.proxy) {
-                step(app.containerIdForVersion(config.version), 'the new container id');
-                step((0, proxy_1.proxyDeploy)(config, role, '<container id>'), 'kamal-proxy health-checks the new container, switches traffic, drains the old one');
-            }
-            else {
-                step(app.status(config.version), `poll until healthy, or running after ${config.readinessDelay}s (timeout ${config.deployTimeout}s)`);
-            }
-            step(app.stop('<old version>'), 'if an old version was running');
-        }
-    }
-    for (const host of targets.appHosts) {
-        const app = new app_1.AppCommands(config, targets.roles[0], host);
-        add({ phase: 'tag', host, run: (0, base_1.combine)([auditor.record(`Tagging ${config.absoluteImage} as the latest image`), app.tagLatestImage()]) });
-    }
-    if (command === 'deploy') {
-        const prune = new prune_1.PruneCommands(config);
-        for (const host of targets.hosts) {
-            add({ phase: 'prune', host, run: auditor.record('Pruned containers') });
-            add({ phase: 'prune', host, run: prune.containers() });
-            add({ phase: 'prune', host, run: auditor.record('Pruned images') });
-            add({ phase: 'prune', host, run: prune.danglingImages() });
-            add({ phase: 'prune', host, run: prune.taggedImages() });
-        }
-    }
-    add({ phase: 'unlock', host: targets.primaryHost, run: lock.release() });
+    })();
     return {
-        command,
+        command: request.command,
+        subcommand: request.subcommand,
+        argument: request.argument,
         service: config.service,
         destination: config.destination,
         version: config.version,
@@ -61968,12 +62005,188 @@ function buildDeployPlan(config, targets, options) {
         primaryHost: targets.primaryHost,
         hosts: targets.hosts,
         roles: targets.roles.map((role) => role.name),
-        steps,
+        stages,
     };
 }
-/** Kamal's container hostname prefix: the first 51 characters of the host, without a trailing dot. */
-function hostnamePrefix(host) {
-    return host.slice(0, 51).replace(/\.$/, '');
+class PlanParts {
+    config;
+    targets;
+    request;
+    auditor;
+    login;
+    constructor(config, targets, request, auditor, login) {
+        this.config = config;
+        this.targets = targets;
+        this.request = request;
+        this.auditor = auditor;
+        this.login = login;
+    }
+    hook(hook, hosts = this.targets.hosts, extra = {}) {
+        if (!this.request.hooks.has(hook))
+            return [];
+        return [(0, steps_1.stageOn)('connect', `Hook ${hook}`, steps_1.RUNNER, [{ kind: 'hook', hook, hosts, changes: true }], extra)];
+    }
+    connect() {
+        return (0, steps_1.stageOnEach)('connect', 'Connect', this.targets.hosts, () => [{ kind: 'connect', changes: false }]);
+    }
+    loginStep() {
+        return this.login ? [exec(this.login, { stdin: { registryPassword: true }, label: 'docker login', note: 'password on stdin' })] : [];
+    }
+    /** `mkdir -p .kamal` everywhere, then the lock directory on the primary host. */
+    lock(message = 'Automatic deploy lock') {
+        const lock = new lock_1.LockCommands(this.config);
+        return [
+            (0, steps_1.stageOnEach)('lock', 'Prepare', this.targets.hosts, () => [exec((0, base_1.makeDirectory)('.kamal'))]),
+            (0, steps_1.stageOn)('lock', 'Acquire deploy lock', this.targets.primaryHost, [
+                { kind: 'lock', command: lock.acquireEncoded((0, steps_1.placeholder)('lock_details')), status: lock.status(), message, changes: true, note: message },
+            ]),
+        ];
+    }
+    unlock() {
+        return (0, steps_1.stageOn)('unlock', 'Release deploy lock', this.targets.primaryHost, [exec(new lock_1.LockCommands(this.config).release(), { label: 'lock release' })], { always: 'lock-held' });
+    }
+    /** Build and push on the runner (unless skipped), then pull on every app host (through the runner's registry when registry-free). */
+    deliverImage() {
+        const { config, targets, request } = this;
+        const stages = [];
+        if (!request.skipPush) {
+            stages.push(...this.hook('pre-build'));
+            if (request.build.length > 0) {
+                stages.push({ phase: 'build', title: 'Build and push', lanes: [{ place: steps_1.RUNNER, units: [{ steps: request.build.map((step) => ({ ...step, changes: true })) }] }] });
+            }
+        }
+        const [remove, pull, checkLabel] = (0, registry_1.pullCommands)(config);
+        const pullStage = (0, steps_1.stageOnEach)('pull', 'Pull image', targets.appHosts, () => [
+            ...this.loginStep(),
+            exec(this.auditor.record(`Pulled image with version ${config.version}`)),
+            exec(remove, { allowFailure: true }),
+            exec(pull, { label: 'docker pull' }),
+            readOnly(checkLabel, { label: 'image label check' }),
+        ]);
+        if (config.localRegistry)
+            stages.push((0, steps_1.stageOn)('pull', 'Serve the image over SSH', steps_1.RUNNER, [{ kind: 'ship', hosts: targets.appHosts, changes: false, note: 'an in-process registry on 127.0.0.1, reverse-forwarded to each host while it pulls' }]));
+        stages.push(pullStage);
+        return stages;
+    }
+    /** `kamal proxy boot` (spec §1.6): the network everywhere, then kamal-proxy on every proxy host. */
+    proxy() {
+        const { config, targets } = this;
+        return [
+            (0, steps_1.stageOnEach)('proxy', 'Network', targets.hosts, () => [exec((0, proxy_1.createNetwork)(), { tolerate: 'already exists', note: "'already exists' is fine" })]),
+            (0, steps_1.stageOnEach)('proxy', 'Ensure kamal-proxy', targets.proxyHosts, (host) => [
+                ...this.loginStep(),
+                { kind: 'proxy-version', command: (0, proxy_1.proxyImageVersion)(), minimum: model_1.DEFAULT_PROXY_IMAGE_VERSION, changes: false, note: `must be ${model_1.DEFAULT_PROXY_IMAGE_VERSION} or newer` },
+                exec((0, proxy_1.ensureProxyAppsDirectory)()),
+                exec((0, proxy_1.proxyStartOrRun)(config, host), { label: 'kamal-proxy start' }),
+            ]),
+        ];
+    }
+    stale() {
+        const { config, targets } = this;
+        return {
+            phase: 'stale',
+            title: 'Stale containers',
+            lanes: targets.appHosts.map((host) => ({
+                place: host,
+                units: targets.roles
+                    .filter((role) => role.hosts.includes(host))
+                    .map((role) => {
+                    const app = new app_1.AppCommands(config, role, host);
+                    return { role: role.name, steps: [{ kind: 'stale', role: role.name, list: app.listVersions(), current: app.currentRunningVersion(), stop: app.stop((0, steps_1.placeholder)('stale_version')), changes: true, note: 'stop every running version other than the current one' }] };
+                }),
+            })),
+        };
+    }
+    prune() {
+        const prune = new prune_1.PruneCommands(this.config);
+        return (0, steps_1.stageOnEach)('prune', 'Prune', this.targets.hosts, () => [
+            exec(this.auditor.record('Pruned containers')),
+            exec(prune.containers()),
+            exec(this.auditor.record('Pruned images')),
+            exec(prune.danglingImages()),
+            exec(prune.taggedImages()),
+        ]);
+    }
+    accessoryContext() {
+        return { config: this.config, auditor: this.auditor, login: this.login };
+    }
+    /** `kamal deploy` / `setup` / `redeploy` / `rollback` (spec §1.1–§1.4), hooks at Kamal's points (§7). */
+    deployStages() {
+        const { config, targets, request } = this;
+        const { command } = request;
+        // setup builds under the lock; rollback neither builds nor pulls, so it locks first.
+        const lockFirst = command === 'setup' || command === 'rollback';
+        const stages = [...this.hook('pre-connect'), this.connect()];
+        if (lockFirst)
+            stages.push(...this.lock());
+        if (command === 'setup') {
+            stages.push((0, steps_1.stageOnEach)('setup', 'Ensure Docker', targets.hosts, () => [{ kind: 'ensure-docker', changes: true }]));
+            stages.push(...this.hook('docker-setup'));
+        }
+        if (command !== 'rollback')
+            stages.push(...this.deliverImage());
+        if (!lockFirst)
+            stages.push(...this.lock());
+        if (command === 'rollback') {
+            stages.push({
+                phase: 'lock',
+                title: 'Check rollback version',
+                lanes: targets.appHosts.map((host) => ({
+                    place: host,
+                    units: targets.roles.filter((role) => role.hosts.includes(host)).map((role) => ({ role: role.name, steps: [{ kind: 'require-version', command: new app_1.AppCommands(config, role, host).containerIdForVersion(config.version), changes: false, note: 'the version must exist as a container' }] })),
+                })),
+            });
+        }
+        stages.push(...this.hook('pre-deploy'));
+        if (command === 'deploy' || command === 'setup')
+            stages.push(...this.proxy());
+        if (command === 'setup')
+            stages.push(...(0, accessory_plan_1.accessoryBootStages)(this.accessoryContext(), request.accessories));
+        if (command !== 'rollback')
+            stages.push(this.stale());
+        stages.push(...(0, boot_plan_1.bootStages)({ config, targets, auditor: this.auditor, hooks: request.hooks, errorPages: request.errorPages }));
+        if (command === 'deploy' || command === 'setup')
+            stages.push(this.prune());
+        stages.push(this.unlock());
+        stages.push(...this.hook('post-deploy', targets.hosts, { onSuccessOnly: true }));
+        return stages;
+    }
+    /** `prune`, `lock release|status`, `app maintenance|live`, `accessory boot|reboot|remove`. */
+    operationStages() {
+        const { config, targets, request } = this;
+        const stages = [...this.hook('pre-connect'), this.connect()];
+        const lock = new lock_1.LockCommands(config);
+        if (request.command === 'lock') {
+            const step = request.subcommand === 'status'
+                ? { kind: 'report', command: lock.status(), otherwise: { stderr: '', message: 'There is no deploy lock' }, changes: false }
+                : { kind: 'report', command: lock.release(), success: 'Released the deploy lock', otherwise: { stderr: 'No such file', message: 'There is no deploy lock' }, changes: true };
+            stages.push((0, steps_1.stageOn)('command', `Lock ${request.subcommand}`, targets.primaryHost, [step]));
+            return stages;
+        }
+        stages.push(...this.lock());
+        if (request.command === 'prune')
+            stages.push(this.prune());
+        if (request.command === 'app') {
+            const maintenance = request.subcommand === 'maintenance';
+            for (const role of targets.roles.filter((item) => item.proxy)) {
+                stages.push((0, steps_1.stageOnEach)('command', maintenance ? 'Maintenance mode' : 'Live', role.hosts, () => [
+                    exec(this.auditor.record(maintenance ? 'Set app to maintenance mode' : 'Set app to live mode', { role: role.name })),
+                    exec(maintenance ? (0, proxy_1.proxyStop)(role, config.drainTimeout) : (0, proxy_1.proxyResume)(role), { label: `kamal-proxy ${maintenance ? 'stop' : 'resume'}` }),
+                ]));
+            }
+        }
+        if (request.command === 'accessory') {
+            const context = this.accessoryContext();
+            if (request.subcommand === 'boot')
+                stages.push(...(0, accessory_plan_1.accessoryBootStages)(context, request.accessories));
+            else if (request.subcommand === 'reboot')
+                stages.push(...(0, accessory_plan_1.accessoryRebootStages)(context, request.accessories));
+            else
+                stages.push(...(0, accessory_plan_1.accessoryRemoveStages)(context, request.accessories));
+        }
+        stages.push(this.unlock());
+        return stages;
+    }
 }
 
 
@@ -61985,74 +62198,175 @@ function hostnamePrefix(host) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.describeStep = describeStep;
 exports.phaseTitle = phaseTitle;
 exports.groupPlan = groupPlan;
 exports.planHeadline = planHeadline;
 exports.planAsText = planAsText;
 exports.planAsMarkdown = planAsMarkdown;
-const deploy_plan_1 = __nccwpck_require__(2430);
-const PHASE_TITLES = {
-    build: 'Build and push',
-    pull: 'Pull image',
-    lock: 'Acquire deploy lock',
-    proxy: 'Ensure kamal-proxy is running',
-    stale: 'Detect stale containers',
-    boot: 'Boot app',
-    tag: 'Tag latest image',
-    prune: 'Prune old containers and images',
-    unlock: 'Release deploy lock',
-};
-function phaseTitle(phase) {
-    return PHASE_TITLES[phase] ?? phase;
-}
-function describeStep(step) {
-    const role = step.role ? `[${step.role}] ` : '';
-    if (step.upload) {
-        const keys = step.upload.keys.length > 0 ? step.upload.keys.join(', ') : 'no secrets';
-        return `${role}upload ${step.upload.path} (mode ${step.upload.mode}; ${keys})`;
+exports.recordAsMarkdown = recordAsMarkdown;
+const placeholders_1 = __nccwpck_require__(1557);
+const steps_1 = __nccwpck_require__(2960);
+/** One line per step, as `command: plan` prints it and a person reads it. */
+function describeStep(step, role) {
+    const prefix = role ? `[${role}] ` : '';
+    const note = (text) => (text ? `  # ${text}` : '');
+    const guard = step.when ? `  # only if there is <${step.when.replace(/_/g, ' ')}>` : step.unless ? `  # only without <${step.unless.replace(/_/g, ' ')}>` : '';
+    const show = (command) => (0, placeholders_1.displayPlaceholders)(command);
+    switch (step.kind) {
+        case 'exec':
+            return [`${prefix}${show(step.command)}${note(step.note)}${guard}`];
+        case 'upload':
+            return [`${prefix}upload ${step.path} (mode ${step.mode.toString(8).padStart(4, '0')}; ${step.describe})`];
+        case 'lock':
+            return [`${prefix}${show(step.command)}${note(step.note)}`, `${prefix}# when held: ${step.status}`];
+        case 'proxy-version':
+            return [`${prefix}${step.command}${note(step.note)}`];
+        case 'stale':
+            return [`${prefix}${step.list}`, `${prefix}${step.current}`, `${prefix}${show(step.stop)}  # for each running version other than the current one`];
+        case 'clash':
+            return [`${prefix}${step.find}  # a container of this version exists already?`, `${prefix}${show(step.audit)}  # only then`, `${prefix}${show(step.rename)}  # only then`];
+        case 'barrier-wait':
+            return [`${prefix}# wait: ${step.note}`];
+        case 'barrier-open':
+            return [`${prefix}# healthy: ${step.note}`];
+        case 'health':
+            return [`${prefix}${step.command}${note(step.note)}`];
+        case 'ensure-docker':
+            return [`${prefix}docker -v  # Docker present, else installed where Kamal would (root or sudo)`];
+        case 'skip-if':
+            return [`${prefix}${step.command}  # ${step.message.replace(/ on \S+,/, ' when')}`];
+        case 'require-version':
+            return [`${prefix}${step.command}${note(step.note)}`];
+        case 'report':
+            return [`${prefix}${step.command}`];
+        case 'runner':
+            return [...(step.skipIf ? [`${step.skipIf.display}  # ${step.purpose} only if this fails`] : []), `${step.display}  # ${step.purpose}${step.stdin ? ', password on stdin' : ''}`];
+        case 'hook':
+            return [`# hook ${step.hook} (KAMAL_HOSTS=${step.hosts.join(',')})`];
+        case 'sleep':
+            return [`sleep ${step.seconds}`];
+        case 'ship':
+            return [`# ${step.note}`];
+        case 'connect':
+            return ['# open the SSH connection'];
     }
-    const note = step.note ? `  # ${step.note}` : '';
-    return step.run ? `${role}${step.run}${note}` : `${role}# ${step.note ?? ''}`;
 }
-/** Steps grouped by host, then by phase in deploy order. */
+function phaseTitle(stage) {
+    return stage.title;
+}
+/** Steps grouped by place, then by stage in run order. */
 function groupPlan(plan) {
-    const hosts = [deploy_plan_1.LOCAL, ...plan.hosts].filter((host) => plan.steps.some((step) => step.host === host));
-    return hosts.map((host) => ({
-        host,
-        phases: deploy_plan_1.PHASES.map((phase) => ({ phase, steps: plan.steps.filter((step) => step.host === host && step.phase === phase) })).filter((group) => group.steps.length > 0),
+    const places = [steps_1.RUNNER, ...plan.hosts].filter((place) => plan.stages.some((stage) => stage.lanes.some((lane) => lane.place === place)));
+    return places.map((place) => ({
+        place,
+        stages: plan.stages
+            .map((stage) => ({ stage, lines: stage.lanes.filter((lane) => lane.place === place).flatMap((lane) => lane.units.flatMap((unit) => unit.steps.flatMap((step) => describeStep(step, unit.role)))) }))
+            .filter((group) => group.lines.length > 0),
     }));
 }
 function planHeadline(plan) {
     const destination = plan.destination ? ` to ${plan.destination}` : '';
-    return `Plan: ${plan.command} ${plan.service}${destination}, version ${plan.version} (${plan.image}) on ${plan.hosts.length} host(s): ${plan.hosts.join(', ')}; primary ${plan.primaryHost}`;
+    const command = [plan.command, plan.subcommand, plan.argument].filter(Boolean).join(' ');
+    return `Plan: ${command} ${plan.service}${destination}, version ${plan.version} (${plan.image}) on ${plan.hosts.length} host(s): ${plan.hosts.join(', ')}; primary ${plan.primaryHost}`;
 }
-/** Plain-text lines for the log, one block per host and phase. */
+/** Plain-text lines for the log, one block per place and stage. */
 function planAsText(plan) {
-    return groupPlan(plan).flatMap(({ host, phases }) => phases.map(({ phase, steps }) => ({ title: `${host === deploy_plan_1.LOCAL ? 'local' : host} · ${phaseTitle(phase)}`, lines: steps.map(describeStep) })));
+    return groupPlan(plan).flatMap(({ place, stages }) => stages.map(({ stage, lines }) => ({ title: `${place} · ${stage.title}`, lines })));
 }
-/** Markdown for the job summary: a table of hosts × roles, then every command per host in a collapsible block. */
+const fence = (body) => `\`\`\`sh\n${body.replace(/```/g, '`\u200b``')}\n\`\`\``;
+/** Markdown for `command: plan`: a table of hosts × roles, then every step per place, collapsed. */
 function planAsMarkdown(plan) {
+    const groups = groupPlan(plan);
     const rows = plan.hosts.map((host) => {
-        const roles = [...new Set(plan.steps.filter((step) => step.host === host && step.role).map((step) => step.role))];
-        const phases = groupPlan(plan).find((group) => group.host === host)?.phases.map((group) => phaseTitle(group.phase)) ?? [];
-        return `| ${host}${host === plan.primaryHost ? ' (primary)' : ''} | ${roles.join(', ') || '—'} | ${phases.join(' → ')} |`;
+        const roles = [...new Set(plan.stages.flatMap((stage) => stage.lanes.filter((lane) => lane.place === host).flatMap((lane) => lane.units.map((unit) => unit.role)).filter(Boolean)))];
+        const stages = groups.find((group) => group.place === host)?.stages.map(({ stage }) => stage.title) ?? [];
+        return `| ${host}${host === plan.primaryHost ? ' (primary)' : ''} | ${roles.join(', ') || '—'} | ${[...new Set(stages)].join(' → ')} |`;
     });
-    const blocks = groupPlan(plan).map(({ host, phases }) => {
-        const body = phases.map(({ phase, steps }) => `# ${phaseTitle(phase)}\n${steps.map(describeStep).join('\n')}`).join('\n\n');
-        return `<details><summary>${host === deploy_plan_1.LOCAL ? 'local (runner)' : host}</summary>\n\n\`\`\`sh\n${body.replace(/```/g, '`\u200b``')}\n\`\`\`\n\n</details>`;
+    const blocks = groups.map(({ place, stages }) => {
+        const body = stages.map(({ stage, lines }) => `# ${stage.title}${stage.waitsFor ? ` (after ${stage.waitsFor})` : ''}\n${lines.join('\n')}`).join('\n\n');
+        return `<details><summary>${place === steps_1.RUNNER ? 'local (runner)' : place}</summary>\n\n${fence(body)}\n\n</details>`;
     });
     return [
         `### ${plan.command} plan for \`${plan.service}\`${plan.destination ? ` → \`${plan.destination}\`` : ''}`,
         '',
         `Version \`${plan.version}\`, image \`${plan.image}\`, primary host \`${plan.primaryHost}\`. Nothing was run: this is what a \`${plan.command}\` would do.`,
         '',
-        '| Host | Roles | Phases |',
+        '| Host | Roles | Stages |',
         '| --- | --- | --- |',
         ...rows,
         '',
         ...blocks,
         '',
     ].join('\n');
+}
+/** Markdown for a real run's summary: what ran on each place, from the record, collapsed. */
+function recordAsMarkdown(entries, redact, maxLinesPerPlace = 400) {
+    const places = [...new Set(entries.map((entry) => entry.place))].sort((a, b) => Number(b === steps_1.RUNNER) - Number(a === steps_1.RUNNER));
+    const blocks = places.map((place) => {
+        const mine = entries.filter((entry) => entry.place === place);
+        const lines = [];
+        let stage = '';
+        for (const entry of mine.slice(0, maxLinesPerPlace)) {
+            if (entry.stage !== stage) {
+                stage = entry.stage;
+                lines.push(`${lines.length > 0 ? '\n' : ''}# ${stage}`);
+            }
+            const status = entry.outcome === 'ok' ? '' : `  # ${entry.outcome}${entry.code !== undefined ? ` (exit ${entry.code})` : ''}`;
+            lines.push(`${entry.role ? `[${entry.role}] ` : ''}${redact(entry.command)}${status}`);
+        }
+        if (mine.length > maxLinesPerPlace)
+            lines.push(`# … ${mine.length - maxLinesPerPlace} more`);
+        return `<details><summary>${place === steps_1.RUNNER ? 'local (runner)' : place} — ${mine.length} step(s)</summary>\n\n${fence(lines.join('\n'))}\n\n</details>`;
+    });
+    return ['### What ran', '', ...blocks, ''].join('\n');
+}
+
+
+/***/ }),
+
+/***/ 2960:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.secretPlaceholder = exports.PLACEHOLDER_PATTERN = exports.placeholder = exports.PHASES = exports.RUNNER = void 0;
+exports.walkPlan = walkPlan;
+exports.stageOn = stageOn;
+exports.stageOnEach = stageOnEach;
+/** The runner (GitHub Actions machine) is the place `local`; every other place is a host. */
+exports.RUNNER = 'local';
+exports.PHASES = ['connect', 'build', 'setup', 'pull', 'lock', 'proxy', 'accessories', 'stale', 'boot', 'tag', 'prune', 'command', 'unlock'];
+/** A placeholder filled at run time. */
+// ASCII, so shell escaping of the value around it leaves it whole.
+const placeholder = (name) => `[[kda:${name}]]`;
+exports.placeholder = placeholder;
+exports.PLACEHOLDER_PATTERN = /\[\[kda:([A-Za-z_0-9:]+)\]\]/g;
+/** A secret's value inside a command (a registry username kept as a secret): filled at run time, redacted in every report. */
+const secretPlaceholder = (name) => (0, exports.placeholder)(`secret:${name}`);
+exports.secretPlaceholder = secretPlaceholder;
+/** Every (stage, place, unit, step) of a plan in run order per place. */
+function* walkPlan(plan) {
+    for (const stage of plan.stages) {
+        for (const lane of stage.lanes) {
+            for (const unit of lane.units) {
+                for (const step of unit.steps)
+                    yield { stage, lane, unit, step, failureStep: false };
+                for (const step of unit.onFailure ?? [])
+                    yield { stage, lane, unit, step, failureStep: true };
+            }
+        }
+    }
+}
+/** A single-lane, single-unit stage. */
+function stageOn(phase, title, place, steps, extra = {}) {
+    const { role, ...rest } = extra;
+    return { phase, title, lanes: [{ place, units: [{ role, steps }] }], ...rest };
+}
+/** The same steps on each of several places, in parallel. */
+function stageOnEach(phase, title, places, steps, extra = {}) {
+    return { phase, title, lanes: places.map((place) => ({ place, units: [{ steps: steps(place) }] })).filter((lane) => lane.units[0].steps.length > 0), ...extra };
 }
 
 
@@ -62264,6 +62578,7 @@ const model_1 = __nccwpck_require__(615);
 const rules_1 = __nccwpck_require__(7794);
 const validate_1 = __nccwpck_require__(2526);
 const targets_1 = __nccwpck_require__(1);
+const steps_1 = __nccwpck_require__(2960);
 const load_2 = __nccwpck_require__(4105);
 function prepareRun(inputs, context) {
     const { projectDir, env } = context;
@@ -62295,6 +62610,7 @@ function prepareRun(inputs, context) {
         secrets,
         targets: (0, targets_1.selectTargets)(config, { roles: inputs.roles, hosts: inputs.hosts }),
         registryUserLabel,
+        registryUserInCommand: Array.isArray(username) ? (0, steps_1.secretPlaceholder)(String(username[0])) : String(username ?? ''),
         registryUser: credential(username) ?? '',
         registryPassword: credential(registry.password),
         performer: gitConfig(projectDir, 'user.email') || os.userInfo().username,

@@ -1,22 +1,22 @@
 import * as core from '@actions/core'
 import * as path from 'node:path'
-import { CancelledError, runDeploy, type BootOutcome, type DeployRequest } from './deploy/deploy'
-import { runOperation } from './deploy/operations'
+import { buildCloneDirectory } from './deploy/build'
 import { HostPool } from './deploy/hosts'
 import { Progress } from './deploy/progress'
+import { CancelledError, type BootOutcome } from './deploy/request'
 import { sshOptionsFor } from './deploy/ssh-options'
+import { executePlan, type ExecutionResult } from './execute/executor'
+import { GitHubDeployment, runUrl } from './github/deployments'
 import { readInputs, type ActionInputs } from './inputs'
-import { buildDeployPlan, type PlanCommand } from './plan/deploy-plan'
-import { planAsMarkdown, planAsText, planHeadline } from './plan/render'
+import { makePlan } from './make-plan'
+import { planAsMarkdown, planAsText, planHeadline, recordAsMarkdown } from './plan/render'
 import { LOCK_STATE, TEMP_PATHS_STATE } from './post'
-import { buildCloneDirectory } from './deploy/build'
-import { transferWorkDirectory } from './transfer/local-registry'
 import { prepareRun, type PreparedRun } from './prepare'
+import { appUrl } from './report/app-url'
 import { reportError } from './report-error'
 import { deploySummaryMarkdown } from './report/summary'
-import { appUrl } from './report/app-url'
-import { bytesSentOutput, bytesSentSummaryLine, type BytesSent } from './transfer/bytes-sent'
-import { GitHubDeployment, runUrl } from './github/deployments'
+import { bytesSentOutput, bytesSentSummaryLine } from './transfer/bytes-sent'
+import { transferWorkDirectory } from './transfer/local-registry'
 
 /** The action's main step. */
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -35,7 +35,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const url = appUrl(config)
     if (url) core.setOutput('url', url)
 
-    if (inputs.command === 'plan') await showPlan(inputs, prepared)
+    if (inputs.command === 'plan') await showPlan(inputs, prepared, { projectDir, workspace, env })
     else await deploy(inputs, prepared, { projectDir, workspace, env })
   } catch (error) {
     reportError(error, { workspace, projectDir })
@@ -43,13 +43,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   }
 }
 
-async function showPlan(inputs: ActionInputs, prepared: PreparedRun): Promise<void> {
-  const plan = buildDeployPlan(prepared.config, prepared.targets, {
-    command: 'deploy',
-    skipPush: inputs.skipPush,
-    performer: prepared.performer,
-    registryUser: prepared.registryUserLabel,
-  })
+async function showPlan(inputs: ActionInputs, prepared: PreparedRun, where: Where): Promise<void> {
+  const plan = await makePlan(inputs, prepared, where)
   core.info(planHeadline(plan))
   for (const block of planAsText(plan)) {
     core.startGroup(block.title)
@@ -68,18 +63,19 @@ interface Where {
 
 const DEPLOY_COMMANDS = ['deploy', 'redeploy', 'rollback', 'setup'] as const
 
-/** Everything toward the hosts: a deploy (with summary, deployment record, annotations) or a maintenance command. */
+/** Everything toward the hosts: the plan, executed, then the summary, deployment status and annotations from its record. */
 async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where): Promise<void> {
   const { config, targets, secrets } = prepared
-  const command = inputs.command as DeployRequest['command']
+  const command = inputs.command
   const isDeploy = (DEPLOY_COMMANDS as readonly string[]).includes(command)
   const progress = new Progress()
-  const pool = new HostPool(sshOptionsFor(config, inputs, secrets, where.env))
-  const boots: BootOutcome[] = []
-  const bytesSent: BytesSent = {}
+  const redact = redactor(secrets.values())
   const url = appUrl(config)
-  // redeploy ships a version that was already built and pushed: it never builds.
-  const skipPush = inputs.skipPush || command === 'redeploy'
+
+  // What the post step removes: the build clone and the registry-free transfer files.
+  core.saveState(TEMP_PATHS_STATE, JSON.stringify([buildCloneDirectory(config, where.projectDir), transferWorkDirectory()]))
+  const plan = await makePlan(inputs, prepared, where)
+  const pool = new HostPool(sshOptionsFor(config, inputs, secrets, where.env))
 
   let cancelled = false
   const onSignal = (signal: string) => {
@@ -91,53 +87,35 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
   process.on('SIGINT', onInterrupt)
   process.on('SIGTERM', onTerminate)
 
-  const request: DeployRequest = {
-    command,
-    subcommand: inputs.subcommand,
-    config,
-    targets,
-    secrets,
-    pool,
-    progress,
-    projectDir: where.projectDir,
-    performer: prepared.performer,
-    lockedBy: prepared.lockedBy,
-    skipPush,
-    registryUser: prepared.registryUser,
-    registryPassword: prepared.registryPassword,
-    rolesFilter: inputs.roles.length > 0 ? targets.roles.map((role) => role.name) : undefined,
-    env: where.env,
-    boots,
-    bytesSent,
-    cancelled: () => cancelled,
-    onLock: (lock) => core.saveState(LOCK_STATE, lock ? JSON.stringify(lock) : ''),
-  }
-
-  // What the post step removes: the build clone and the registry-free transfer files.
-  core.saveState(TEMP_PATHS_STATE, JSON.stringify([buildCloneDirectory(config, where.projectDir), transferWorkDirectory()]))
   const deployment = isDeploy ? await startDeployment(inputs, prepared, where.env, url) : undefined
-  let result: DeployResult = 'success'
-  let failure: unknown
-  let message: string | undefined
+  let execution: ExecutionResult
   try {
-    if (isDeploy) {
-      const outcome = await runDeploy(request)
-      if (outcome.unavailableVersion) result = 'skipped'
-    } else {
-      message = (await runOperation(request, inputs.argument)).message
-      core.info(message)
-    }
-    progress.say(`  Finished all in ${progress.elapsedSeconds().toFixed(1)} seconds`)
-  } catch (error) {
-    failure = error
-    result = error instanceof CancelledError || cancelled ? 'cancelled' : 'failed'
+    execution = await executePlan(plan, {
+      config,
+      targets,
+      secrets,
+      pool,
+      progress,
+      projectDir: where.projectDir,
+      performer: prepared.performer,
+      lockedBy: prepared.lockedBy,
+      registryPassword: prepared.registryPassword,
+      rolesFilter: inputs.roles.length > 0 ? targets.roles.map((role) => role.name) : undefined,
+      env: where.env,
+      cancelled: () => cancelled,
+      onLock: (lock) => core.saveState(LOCK_STATE, lock ? JSON.stringify(lock) : ''),
+      redact,
+    })
   } finally {
     pool.closeAll()
     process.off('SIGINT', onInterrupt)
     process.off('SIGTERM', onTerminate)
   }
+  const failure = execution.failure
+  const result: DeployResult = failure ? (failure instanceof CancelledError || cancelled ? 'cancelled' : 'failed') : execution.unavailableVersion ? 'skipped' : 'success'
+  if (execution.message) core.info(execution.message)
+  if (!failure) progress.say(`  Finished all in ${progress.elapsedSeconds().toFixed(1)} seconds`)
 
-  const redact = redactor(secrets.values())
   await deployment?.setStatus(result === 'success' || result === 'skipped' ? 'success' : result === 'cancelled' ? 'error' : 'failure', `${command} ${config.version}: ${result}`)
   await core.summary
     .addRaw(
@@ -149,26 +127,24 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
         image: config.absoluteImage,
         result,
         seconds: progress.elapsedSeconds(),
-        boots,
+        boots: execution.boots,
         phases: progress.records,
         error: failure instanceof Error ? failure.message : failure ? String(failure) : undefined,
-        note: message,
-        transferLine: bytesSentSummaryLine(bytesSent),
-        planMarkdown: isDeploy
-          ? planAsMarkdown(buildDeployPlan(config, targets, { command: command === 'setup' ? 'deploy' : (command as PlanCommand), skipPush, performer: prepared.performer, registryUser: prepared.registryUserLabel }))
-          : undefined,
+        note: execution.message,
+        transferLine: bytesSentSummaryLine(execution.bytesSent),
+        planMarkdown: recordAsMarkdown(execution.record.entries, redact),
         redact,
       }),
     )
     .write()
   core.setOutput('result', result)
   core.setOutput('duration', progress.elapsedSeconds().toFixed(1))
-  if (Object.keys(bytesSent).length > 0) core.setOutput('bytes-sent', bytesSentOutput(bytesSent))
+  if (Object.keys(execution.bytesSent).length > 0) core.setOutput('bytes-sent', bytesSentOutput(execution.bytesSent))
   if (result === 'cancelled') {
     core.error(new CancelledError().message, { title: 'Deploy cancelled' })
     process.exitCode = 1
   } else if (failure) {
-    annotateFailure(failure, boots, config.primaryRoleName, redact, where)
+    annotateFailure(failure, execution.boots, config.primaryRoleName, redact, where)
   }
 }
 

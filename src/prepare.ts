@@ -8,6 +8,7 @@ import { checkCrossFieldRules, ensureAccessoryPlacement, ensureDestinationIfRequ
 import { checkRequiredKeys, validateConfig, type ConfigIssue } from './config/validate'
 import type { ActionInputs } from './inputs'
 import { selectTargets, type Targets } from './plan/targets'
+import { secretPlaceholder } from './plan/steps'
 import { loadSecrets, parseSecretsInput, type Secrets } from './secrets/load'
 
 /** Everything a run needs, read and checked before anything goes toward a host. */
@@ -17,6 +18,8 @@ export interface PreparedRun {
   targets: Targets
   /** a display form of the registry user: the literal name, or the secret's name */
   registryUserLabel: string
+  /** the registry user as it goes into a `docker login` command: the literal, or the secret's placeholder */
+  registryUserInCommand: string
   registryUser: string
   registryPassword?: string
   performer: string
@@ -60,6 +63,7 @@ export function prepareRun(inputs: ActionInputs, context: PrepareContext): Prepa
     secrets,
     targets: selectTargets(config, { roles: inputs.roles, hosts: inputs.hosts }),
     registryUserLabel,
+    registryUserInCommand: Array.isArray(username) ? secretPlaceholder(String(username[0])) : String(username ?? ''),
     registryUser: credential(username) ?? '',
     registryPassword: credential(registry.password),
     performer: gitConfig(projectDir, 'user.email') || os.userInfo().username,

@@ -4,6 +4,11 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 
 export const DIST = path.resolve(__dirname, '../../dist/index.js')
+const SOURCE = path.resolve(__dirname, '../../src/index.ts')
+
+/** `dist`: the bundle, as the runner runs it; `source`: src/ through tsx, so a change in src is tested before it is bundled. */
+export type Entry = 'dist' | 'source'
+const entryArgs = (entry: Entry) => (entry === 'dist' ? [DIST] : ['--import', 'tsx', SOURCE])
 
 export interface ActionRun {
   status: number | null
@@ -64,9 +69,9 @@ function collect(prepared: Prepared, status: number | null, stdout: string, stde
 }
 
 /** Runs dist/index.js the way the runner does: INPUT_* variables and the GITHUB_* files. */
-export function runAction(workspace: string, inputs: Record<string, string>, env: Record<string, string> = {}): ActionRun {
+export function runAction(workspace: string, inputs: Record<string, string>, env: Record<string, string> = {}, entry: Entry = 'dist'): ActionRun {
   const prepared = prepare(workspace, inputs, env)
-  const result = spawnSync(process.execPath, [DIST], { cwd: workspace, encoding: 'utf8', env: prepared.env })
+  const result = spawnSync(process.execPath, entryArgs(entry), { cwd: workspace, encoding: 'utf8', env: prepared.env })
   return collect(prepared, result.status, result.stdout, result.stderr)
 }
 

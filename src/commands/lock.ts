@@ -14,7 +14,12 @@ export class LockCommands {
   }
 
   acquire(details: string): string {
-    return combine([line('mkdir', this.directory), `echo "${mimeBase64(details)}" > ${this.detailsFile}`])
+    return this.acquireEncoded(mimeBase64(details))
+  }
+
+  /** `acquire` with the details already in Base64 (or a placeholder for them). */
+  acquireEncoded(encoded: string): string {
+    return combine([line('mkdir', this.directory), `echo "${encoded}" > ${this.detailsFile}`])
   }
 
   release(): string {

@@ -1,144 +1,69 @@
+/**
+ * Every run toward the hosts as one Plan (spec §1): deploy, setup, redeploy,
+ * rollback and the maintenance commands. Pure: the facts it needs about the
+ * runner and the project (hook files, error pages, the build's steps) are
+ * gathered before it is called.
+ */
 import { AppCommands } from '../commands/app'
 import { Auditor } from '../commands/auditor'
-import { combine, makeDirectory } from '../commands/base'
-import { buildCommand } from '../commands/builder'
-import { envFileKeys } from '../commands/env-file'
+import { makeDirectory } from '../commands/base'
+import type { ErrorPagesUpload } from '../commands/error-pages'
 import { LockCommands } from '../commands/lock'
 import { PruneCommands } from '../commands/prune'
-import { createNetwork, ensureProxyAppsDirectory, proxyDeploy, proxyImageVersion, proxyStartOrRun } from '../commands/proxy'
+import { createNetwork, ensureProxyAppsDirectory, proxyImageVersion, proxyResume, proxyStartOrRun, proxyStop } from '../commands/proxy'
 import { pullCommands, registryLogin } from '../commands/registry'
-import type { KamalConfig } from '../config/model'
+import type { AccessorySettings } from '../config/accessory'
+import { DEFAULT_PROXY_IMAGE_VERSION, type KamalConfig } from '../config/model'
+import type { HookName } from '../hooks'
+import { accessoryBootStages, accessoryRebootStages, accessoryRemoveStages, type AccessoryPlanContext } from './accessory-plan'
+import { bootStages } from './boot-plan'
+import type { RunnerStep } from './runner-step'
+import { placeholder, RUNNER, stageOn, stageOnEach, type Plan, type PlanCommand, type Stage, type Step } from './steps'
 import type { Targets } from './targets'
 
-export type PlanCommand = 'deploy' | 'redeploy' | 'rollback'
+export { hostnamePrefix } from './boot-plan'
+export type { PlanCommand } from './steps'
 
-export const PHASES = ['build', 'pull', 'lock', 'proxy', 'stale', 'boot', 'tag', 'prune', 'unlock'] as const
-export type Phase = (typeof PHASES)[number]
-
-export const LOCAL = 'local'
-
-/** One thing the deploy will do, where, and in which phase. Commands contain no secret values. */
-export interface PlanStep {
-  phase: Phase
-  host: string
-  role?: string
-  run?: string
-  upload?: { path: string; mode: string; keys: string[] }
-  note?: string
-}
-
-export interface DeployPlan {
+export interface PlanRequest {
   command: PlanCommand
-  service: string
-  destination?: string
-  version: string
-  image: string
-  primaryHost: string
-  hosts: string[]
-  roles: string[]
-  steps: PlanStep[]
-}
-
-export interface PlanOptions {
-  command: PlanCommand
+  subcommand?: string
+  argument?: string
   skipPush: boolean
   performer: string
-  /** the registry username as shown (a secret name is shown, never its value) */
+  /** the registry username as it goes into `docker login` commands: the literal, or a secret placeholder */
   registryUser: string
+  /** the hook files that exist (a hook step is planned only for those) */
+  hooks: ReadonlySet<HookName>
+  /** the runner's build steps (planBuild), when this run builds */
+  build: RunnerStep[]
+  errorPages?: ErrorPagesUpload
+  /** the accessories an `accessory` command (or setup) acts on */
+  accessories: AccessorySettings[]
   now?: () => Date
 }
 
-/** The ordered steps of `kamal deploy|redeploy|rollback` (spec §1.1, §1.3, §1.4, §1.5), as data. */
-export function buildDeployPlan(config: KamalConfig, targets: Targets, options: PlanOptions): DeployPlan {
-  const steps: PlanStep[] = []
-  const add = (step: PlanStep) => steps.push(step)
-  const auditor = new Auditor(config, options.performer, options.now)
-  const lock = new LockCommands(config)
-  const login = registryLogin(config, options.registryUser)
-  const { command } = options
+const exec = (command: string, extra: Partial<Extract<Step, { kind: 'exec' }>> = {}): Step => ({ kind: 'exec', command, changes: true, ...extra })
+const readOnly = (command: string, extra: Partial<Extract<Step, { kind: 'exec' }>> = {}): Step => ({ kind: 'exec', command, changes: false, ...extra })
 
-  if (command !== 'rollback') {
-    if (!options.skipPush) add({ phase: 'build', host: LOCAL, run: buildCommand(config, { redactArgs: true }), note: 'build and push the image' })
-    for (const host of targets.appHosts) {
-      if (login) add({ phase: 'pull', host, run: login, note: 'password on stdin' })
-      add({ phase: 'pull', host, run: auditor.record(`Pulled image with version ${config.version}`) })
-      for (const run of pullCommands(config)) add({ phase: 'pull', host, run })
+export function buildPlan(config: KamalConfig, targets: Targets, request: PlanRequest): Plan {
+  const auditor = new Auditor(config, request.performer, request.now)
+  const login = registryLogin(config, request.registryUser)
+  const parts = new PlanParts(config, targets, request, auditor, login)
+  const stages = (() => {
+    switch (request.command) {
+      case 'deploy':
+      case 'setup':
+      case 'redeploy':
+      case 'rollback':
+        return parts.deployStages()
+      default:
+        return parts.operationStages()
     }
-  }
-
-  for (const host of targets.hosts) add({ phase: 'lock', host, run: makeDirectory('.kamal') })
-  add({ phase: 'lock', host: targets.primaryHost, run: lock.acquire('<lock details>').replace(/echo ".*"/s, 'echo "<base64 lock details>"'), note: 'Automatic deploy lock' })
-
-  if (command === 'rollback') {
-    for (const role of targets.roles) {
-      for (const host of role.hosts) {
-        add({ phase: 'lock', host, role: role.name, run: new AppCommands(config, role, host).containerIdForVersion(config.version), note: 'the version must exist as a container' })
-      }
-    }
-  }
-
-  if (command === 'deploy') {
-    for (const host of targets.hosts) add({ phase: 'proxy', host, run: createNetwork(), note: "'already exists' is fine" })
-    for (const host of targets.proxyHosts) {
-      if (login) add({ phase: 'proxy', host, run: login, note: 'password on stdin' })
-      add({ phase: 'proxy', host, run: proxyImageVersion(), note: 'must be v0.9.2 or newer' })
-      add({ phase: 'proxy', host, run: ensureProxyAppsDirectory() })
-      add({ phase: 'proxy', host, run: proxyStartOrRun(config, host) })
-    }
-  }
-
-  if (command !== 'rollback') {
-    for (const role of targets.roles) {
-      for (const host of role.hosts) {
-        const app = new AppCommands(config, role, host)
-        add({ phase: 'stale', host, role: role.name, run: app.listVersions() })
-        add({ phase: 'stale', host, role: role.name, note: 'stop every running version other than the current one' })
-      }
-    }
-  }
-
-  for (const role of targets.roles) {
-    for (const host of role.hosts) {
-      const app = new AppCommands(config, role, host)
-      const step = (run: string | undefined, note?: string, upload?: PlanStep['upload']) => add({ phase: 'boot', host, role: role.name, run, note, upload })
-      step(app.containerIdForVersion(config.version), `rename to ${app.containerName()}_replaced_<hex> if it exists`)
-      step(app.currentRunningVersion(), 'the version to stop afterwards')
-      if (!role.primary) step(undefined, `wait until the first ${config.primaryRoleName} container is healthy`)
-      step(auditor.record(`Booted app version ${config.version}`, { role: role.name }))
-      step(app.ensureEnvDirectory())
-      const env = config.envFor(role, host)
-      step(undefined, undefined, { path: app.envFilePath, mode: '0600', keys: envFileKeys(env) })
-      step(app.run({ env, hostname: `${hostnamePrefix(host)}-<12 hex>` }))
-      if (role.proxy) {
-        step(app.containerIdForVersion(config.version), 'the new container id')
-        step(proxyDeploy(config, role, '<container id>'), 'kamal-proxy health-checks the new container, switches traffic, drains the old one')
-      } else {
-        step(app.status(config.version), `poll until healthy, or running after ${config.readinessDelay}s (timeout ${config.deployTimeout}s)`)
-      }
-      step(app.stop('<old version>'), 'if an old version was running')
-    }
-  }
-
-  for (const host of targets.appHosts) {
-    const app = new AppCommands(config, targets.roles[0], host)
-    add({ phase: 'tag', host, run: combine([auditor.record(`Tagging ${config.absoluteImage} as the latest image`), app.tagLatestImage()]) })
-  }
-
-  if (command === 'deploy') {
-    const prune = new PruneCommands(config)
-    for (const host of targets.hosts) {
-      add({ phase: 'prune', host, run: auditor.record('Pruned containers') })
-      add({ phase: 'prune', host, run: prune.containers() })
-      add({ phase: 'prune', host, run: auditor.record('Pruned images') })
-      add({ phase: 'prune', host, run: prune.danglingImages() })
-      add({ phase: 'prune', host, run: prune.taggedImages() })
-    }
-  }
-
-  add({ phase: 'unlock', host: targets.primaryHost, run: lock.release() })
-
+  })()
   return {
-    command,
+    command: request.command,
+    subcommand: request.subcommand,
+    argument: request.argument,
     service: config.service,
     destination: config.destination,
     version: config.version,
@@ -146,12 +71,184 @@ export function buildDeployPlan(config: KamalConfig, targets: Targets, options: 
     primaryHost: targets.primaryHost,
     hosts: targets.hosts,
     roles: targets.roles.map((role) => role.name),
-    steps,
+    stages,
   }
 }
 
-/** Kamal's container hostname prefix: the first 51 characters of the host, without a trailing dot. */
-export function hostnamePrefix(host: string): string {
-  return host.slice(0, 51).replace(/\.$/, '')
-}
+class PlanParts {
+  constructor(
+    readonly config: KamalConfig,
+    readonly targets: Targets,
+    readonly request: PlanRequest,
+    readonly auditor: Auditor,
+    readonly login: string | undefined,
+  ) {}
 
+  hook(hook: HookName, hosts = this.targets.hosts, extra: Partial<Stage> = {}): Stage[] {
+    if (!this.request.hooks.has(hook)) return []
+    return [stageOn('connect', `Hook ${hook}`, RUNNER, [{ kind: 'hook', hook, hosts, changes: true }], extra)]
+  }
+
+  connect(): Stage {
+    return stageOnEach('connect', 'Connect', this.targets.hosts, () => [{ kind: 'connect', changes: false }])
+  }
+
+  loginStep(): Step[] {
+    return this.login ? [exec(this.login, { stdin: { registryPassword: true }, label: 'docker login', note: 'password on stdin' })] : []
+  }
+
+  /** `mkdir -p .kamal` everywhere, then the lock directory on the primary host. */
+  lock(message = 'Automatic deploy lock'): Stage[] {
+    const lock = new LockCommands(this.config)
+    return [
+      stageOnEach('lock', 'Prepare', this.targets.hosts, () => [exec(makeDirectory('.kamal'))]),
+      stageOn('lock', 'Acquire deploy lock', this.targets.primaryHost, [
+        { kind: 'lock', command: lock.acquireEncoded(placeholder('lock_details')), status: lock.status(), message, changes: true, note: message },
+      ]),
+    ]
+  }
+
+  unlock(): Stage {
+    return stageOn('unlock', 'Release deploy lock', this.targets.primaryHost, [exec(new LockCommands(this.config).release(), { label: 'lock release' })], { always: 'lock-held' })
+  }
+
+  /** Build and push on the runner (unless skipped), then pull on every app host (through the runner's registry when registry-free). */
+  deliverImage(): Stage[] {
+    const { config, targets, request } = this
+    const stages: Stage[] = []
+    if (!request.skipPush) {
+      stages.push(...this.hook('pre-build'))
+      if (request.build.length > 0) {
+        stages.push({ phase: 'build', title: 'Build and push', lanes: [{ place: RUNNER, units: [{ steps: request.build.map((step) => ({ ...step, changes: true })) }] }] })
+      }
+    }
+    const [remove, pull, checkLabel] = pullCommands(config)
+    const pullStage = stageOnEach('pull', 'Pull image', targets.appHosts, () => [
+      ...this.loginStep(),
+      exec(this.auditor.record(`Pulled image with version ${config.version}`)),
+      exec(remove, { allowFailure: true }),
+      exec(pull, { label: 'docker pull' }),
+      readOnly(checkLabel, { label: 'image label check' }),
+    ])
+    if (config.localRegistry) stages.push(stageOn('pull', 'Serve the image over SSH', RUNNER, [{ kind: 'ship', hosts: targets.appHosts, changes: false, note: 'an in-process registry on 127.0.0.1, reverse-forwarded to each host while it pulls' }]))
+    stages.push(pullStage)
+    return stages
+  }
+
+  /** `kamal proxy boot` (spec §1.6): the network everywhere, then kamal-proxy on every proxy host. */
+  proxy(): Stage[] {
+    const { config, targets } = this
+    return [
+      stageOnEach('proxy', 'Network', targets.hosts, () => [exec(createNetwork(), { tolerate: 'already exists', note: "'already exists' is fine" })]),
+      stageOnEach('proxy', 'Ensure kamal-proxy', targets.proxyHosts, (host) => [
+        ...this.loginStep(),
+        { kind: 'proxy-version', command: proxyImageVersion(), minimum: DEFAULT_PROXY_IMAGE_VERSION, changes: false, note: `must be ${DEFAULT_PROXY_IMAGE_VERSION} or newer` },
+        exec(ensureProxyAppsDirectory()),
+        exec(proxyStartOrRun(config, host), { label: 'kamal-proxy start' }),
+      ]),
+    ]
+  }
+
+  stale(): Stage {
+    const { config, targets } = this
+    return {
+      phase: 'stale',
+      title: 'Stale containers',
+      lanes: targets.appHosts.map((host) => ({
+        place: host,
+        units: targets.roles
+          .filter((role) => role.hosts.includes(host))
+          .map((role) => {
+            const app = new AppCommands(config, role, host)
+            return { role: role.name, steps: [{ kind: 'stale', role: role.name, list: app.listVersions(), current: app.currentRunningVersion(), stop: app.stop(placeholder('stale_version')), changes: true, note: 'stop every running version other than the current one' } as Step] }
+          }),
+      })),
+    }
+  }
+
+  prune(): Stage {
+    const prune = new PruneCommands(this.config)
+    return stageOnEach('prune', 'Prune', this.targets.hosts, () => [
+      exec(this.auditor.record('Pruned containers')),
+      exec(prune.containers()),
+      exec(this.auditor.record('Pruned images')),
+      exec(prune.danglingImages()),
+      exec(prune.taggedImages()),
+    ])
+  }
+
+  accessoryContext(): AccessoryPlanContext {
+    return { config: this.config, auditor: this.auditor, login: this.login }
+  }
+
+  /** `kamal deploy` / `setup` / `redeploy` / `rollback` (spec §1.1–§1.4), hooks at Kamal's points (§7). */
+  deployStages(): Stage[] {
+    const { config, targets, request } = this
+    const { command } = request
+    // setup builds under the lock; rollback neither builds nor pulls, so it locks first.
+    const lockFirst = command === 'setup' || command === 'rollback'
+    const stages: Stage[] = [...this.hook('pre-connect'), this.connect()]
+    if (lockFirst) stages.push(...this.lock())
+    if (command === 'setup') {
+      stages.push(stageOnEach('setup', 'Ensure Docker', targets.hosts, () => [{ kind: 'ensure-docker', changes: true }]))
+      stages.push(...this.hook('docker-setup'))
+    }
+    if (command !== 'rollback') stages.push(...this.deliverImage())
+    if (!lockFirst) stages.push(...this.lock())
+    if (command === 'rollback') {
+      stages.push({
+        phase: 'lock',
+        title: 'Check rollback version',
+        lanes: targets.appHosts.map((host) => ({
+          place: host,
+          units: targets.roles.filter((role) => role.hosts.includes(host)).map((role) => ({ role: role.name, steps: [{ kind: 'require-version', command: new AppCommands(config, role, host).containerIdForVersion(config.version), changes: false, note: 'the version must exist as a container' } as Step] })),
+        })),
+      })
+    }
+    stages.push(...this.hook('pre-deploy'))
+    if (command === 'deploy' || command === 'setup') stages.push(...this.proxy())
+    if (command === 'setup') stages.push(...accessoryBootStages(this.accessoryContext(), request.accessories))
+    if (command !== 'rollback') stages.push(this.stale())
+    stages.push(...bootStages({ config, targets, auditor: this.auditor, hooks: request.hooks, errorPages: request.errorPages }))
+    if (command === 'deploy' || command === 'setup') stages.push(this.prune())
+    stages.push(this.unlock())
+    stages.push(...this.hook('post-deploy', targets.hosts, { onSuccessOnly: true }))
+    return stages
+  }
+
+  /** `prune`, `lock release|status`, `app maintenance|live`, `accessory boot|reboot|remove`. */
+  operationStages(): Stage[] {
+    const { config, targets, request } = this
+    const stages: Stage[] = [...this.hook('pre-connect'), this.connect()]
+    const lock = new LockCommands(config)
+    if (request.command === 'lock') {
+      const step: Step =
+        request.subcommand === 'status'
+          ? { kind: 'report', command: lock.status(), otherwise: { stderr: '', message: 'There is no deploy lock' }, changes: false }
+          : { kind: 'report', command: lock.release(), success: 'Released the deploy lock', otherwise: { stderr: 'No such file', message: 'There is no deploy lock' }, changes: true }
+      stages.push(stageOn('command', `Lock ${request.subcommand}`, targets.primaryHost, [step]))
+      return stages
+    }
+    stages.push(...this.lock())
+    if (request.command === 'prune') stages.push(this.prune())
+    if (request.command === 'app') {
+      const maintenance = request.subcommand === 'maintenance'
+      for (const role of targets.roles.filter((item) => item.proxy)) {
+        stages.push(
+          stageOnEach('command', maintenance ? 'Maintenance mode' : 'Live', role.hosts, () => [
+            exec(this.auditor.record(maintenance ? 'Set app to maintenance mode' : 'Set app to live mode', { role: role.name })),
+            exec(maintenance ? proxyStop(role, config.drainTimeout) : proxyResume(role), { label: `kamal-proxy ${maintenance ? 'stop' : 'resume'}` }),
+          ]),
+        )
+      }
+    }
+    if (request.command === 'accessory') {
+      const context = this.accessoryContext()
+      if (request.subcommand === 'boot') stages.push(...accessoryBootStages(context, request.accessories))
+      else if (request.subcommand === 'reboot') stages.push(...accessoryRebootStages(context, request.accessories))
+      else stages.push(...accessoryRemoveStages(context, request.accessories))
+    }
+    stages.push(this.unlock())
+    return stages
+  }
+}

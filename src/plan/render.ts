@@ -1,75 +1,124 @@
-import { LOCAL, PHASES, type DeployPlan, type PlanStep } from './deploy-plan'
+import { displayPlaceholders } from '../execute/placeholders'
+import type { RecordEntry } from '../execute/record'
+import { RUNNER, type Plan, type Stage, type Step } from './steps'
 
-const PHASE_TITLES: Record<string, string> = {
-  build: 'Build and push',
-  pull: 'Pull image',
-  lock: 'Acquire deploy lock',
-  proxy: 'Ensure kamal-proxy is running',
-  stale: 'Detect stale containers',
-  boot: 'Boot app',
-  tag: 'Tag latest image',
-  prune: 'Prune old containers and images',
-  unlock: 'Release deploy lock',
-}
-
-export function phaseTitle(phase: string): string {
-  return PHASE_TITLES[phase] ?? phase
-}
-
-function describeStep(step: PlanStep): string {
-  const role = step.role ? `[${step.role}] ` : ''
-  if (step.upload) {
-    const keys = step.upload.keys.length > 0 ? step.upload.keys.join(', ') : 'no secrets'
-    return `${role}upload ${step.upload.path} (mode ${step.upload.mode}; ${keys})`
+/** One line per step, as `command: plan` prints it and a person reads it. */
+export function describeStep(step: Step, role?: string): string[] {
+  const prefix = role ? `[${role}] ` : ''
+  const note = (text?: string) => (text ? `  # ${text}` : '')
+  const guard = step.when ? `  # only if there is <${step.when.replace(/_/g, ' ')}>` : step.unless ? `  # only without <${step.unless.replace(/_/g, ' ')}>` : ''
+  const show = (command: string) => displayPlaceholders(command)
+  switch (step.kind) {
+    case 'exec':
+      return [`${prefix}${show(step.command)}${note(step.note)}${guard}`]
+    case 'upload':
+      return [`${prefix}upload ${step.path} (mode ${step.mode.toString(8).padStart(4, '0')}; ${step.describe})`]
+    case 'lock':
+      return [`${prefix}${show(step.command)}${note(step.note)}`, `${prefix}# when held: ${step.status}`]
+    case 'proxy-version':
+      return [`${prefix}${step.command}${note(step.note)}`]
+    case 'stale':
+      return [`${prefix}${step.list}`, `${prefix}${step.current}`, `${prefix}${show(step.stop)}  # for each running version other than the current one`]
+    case 'clash':
+      return [`${prefix}${step.find}  # a container of this version exists already?`, `${prefix}${show(step.audit)}  # only then`, `${prefix}${show(step.rename)}  # only then`]
+    case 'barrier-wait':
+      return [`${prefix}# wait: ${step.note}`]
+    case 'barrier-open':
+      return [`${prefix}# healthy: ${step.note}`]
+    case 'health':
+      return [`${prefix}${step.command}${note(step.note)}`]
+    case 'ensure-docker':
+      return [`${prefix}docker -v  # Docker present, else installed where Kamal would (root or sudo)`]
+    case 'skip-if':
+      return [`${prefix}${step.command}  # ${step.message.replace(/ on \S+,/, ' when')}`]
+    case 'require-version':
+      return [`${prefix}${step.command}${note(step.note)}`]
+    case 'report':
+      return [`${prefix}${step.command}`]
+    case 'runner':
+      return [...(step.skipIf ? [`${step.skipIf.display}  # ${step.purpose} only if this fails`] : []), `${step.display}  # ${step.purpose}${step.stdin ? ', password on stdin' : ''}`]
+    case 'hook':
+      return [`# hook ${step.hook} (KAMAL_HOSTS=${step.hosts.join(',')})`]
+    case 'sleep':
+      return [`sleep ${step.seconds}`]
+    case 'ship':
+      return [`# ${step.note}`]
+    case 'connect':
+      return ['# open the SSH connection']
   }
-  const note = step.note ? `  # ${step.note}` : ''
-  return step.run ? `${role}${step.run}${note}` : `${role}# ${step.note ?? ''}`
 }
 
-/** Steps grouped by host, then by phase in deploy order. */
-export function groupPlan(plan: DeployPlan): Array<{ host: string; phases: Array<{ phase: string; steps: PlanStep[] }> }> {
-  const hosts = [LOCAL, ...plan.hosts].filter((host) => plan.steps.some((step) => step.host === host))
-  return hosts.map((host) => ({
-    host,
-    phases: PHASES.map((phase) => ({ phase, steps: plan.steps.filter((step) => step.host === host && step.phase === phase) })).filter(
-      (group) => group.steps.length > 0,
-    ),
+export function phaseTitle(stage: Stage): string {
+  return stage.title
+}
+
+/** Steps grouped by place, then by stage in run order. */
+export function groupPlan(plan: Plan): Array<{ place: string; stages: Array<{ stage: Stage; lines: string[] }> }> {
+  const places = [RUNNER, ...plan.hosts].filter((place) => plan.stages.some((stage) => stage.lanes.some((lane) => lane.place === place)))
+  return places.map((place) => ({
+    place,
+    stages: plan.stages
+      .map((stage) => ({ stage, lines: stage.lanes.filter((lane) => lane.place === place).flatMap((lane) => lane.units.flatMap((unit) => unit.steps.flatMap((step) => describeStep(step, unit.role)))) }))
+      .filter((group) => group.lines.length > 0),
   }))
 }
 
-export function planHeadline(plan: DeployPlan): string {
+export function planHeadline(plan: Plan): string {
   const destination = plan.destination ? ` to ${plan.destination}` : ''
-  return `Plan: ${plan.command} ${plan.service}${destination}, version ${plan.version} (${plan.image}) on ${plan.hosts.length} host(s): ${plan.hosts.join(', ')}; primary ${plan.primaryHost}`
+  const command = [plan.command, plan.subcommand, plan.argument].filter(Boolean).join(' ')
+  return `Plan: ${command} ${plan.service}${destination}, version ${plan.version} (${plan.image}) on ${plan.hosts.length} host(s): ${plan.hosts.join(', ')}; primary ${plan.primaryHost}`
 }
 
-/** Plain-text lines for the log, one block per host and phase. */
-export function planAsText(plan: DeployPlan): Array<{ title: string; lines: string[] }> {
-  return groupPlan(plan).flatMap(({ host, phases }) =>
-    phases.map(({ phase, steps }) => ({ title: `${host === LOCAL ? 'local' : host} · ${phaseTitle(phase)}`, lines: steps.map(describeStep) })),
-  )
+/** Plain-text lines for the log, one block per place and stage. */
+export function planAsText(plan: Plan): Array<{ title: string; lines: string[] }> {
+  return groupPlan(plan).flatMap(({ place, stages }) => stages.map(({ stage, lines }) => ({ title: `${place} · ${stage.title}`, lines })))
 }
 
-/** Markdown for the job summary: a table of hosts × roles, then every command per host in a collapsible block. */
-export function planAsMarkdown(plan: DeployPlan): string {
+const fence = (body: string) => `\`\`\`sh\n${body.replace(/```/g, '`\u200b``')}\n\`\`\``
+
+/** Markdown for `command: plan`: a table of hosts × roles, then every step per place, collapsed. */
+export function planAsMarkdown(plan: Plan): string {
+  const groups = groupPlan(plan)
   const rows = plan.hosts.map((host) => {
-    const roles = [...new Set(plan.steps.filter((step) => step.host === host && step.role).map((step) => step.role))]
-    const phases = groupPlan(plan).find((group) => group.host === host)?.phases.map((group) => phaseTitle(group.phase)) ?? []
-    return `| ${host}${host === plan.primaryHost ? ' (primary)' : ''} | ${roles.join(', ') || '—'} | ${phases.join(' → ')} |`
+    const roles = [...new Set(plan.stages.flatMap((stage) => stage.lanes.filter((lane) => lane.place === host).flatMap((lane) => lane.units.map((unit) => unit.role)).filter(Boolean)))]
+    const stages = groups.find((group) => group.place === host)?.stages.map(({ stage }) => stage.title) ?? []
+    return `| ${host}${host === plan.primaryHost ? ' (primary)' : ''} | ${roles.join(', ') || '—'} | ${[...new Set(stages)].join(' → ')} |`
   })
-  const blocks = groupPlan(plan).map(({ host, phases }) => {
-    const body = phases.map(({ phase, steps }) => `# ${phaseTitle(phase)}\n${steps.map(describeStep).join('\n')}`).join('\n\n')
-    return `<details><summary>${host === LOCAL ? 'local (runner)' : host}</summary>\n\n\`\`\`sh\n${body.replace(/```/g, '`\u200b``')}\n\`\`\`\n\n</details>`
+  const blocks = groups.map(({ place, stages }) => {
+    const body = stages.map(({ stage, lines }) => `# ${stage.title}${stage.waitsFor ? ` (after ${stage.waitsFor})` : ''}\n${lines.join('\n')}`).join('\n\n')
+    return `<details><summary>${place === RUNNER ? 'local (runner)' : place}</summary>\n\n${fence(body)}\n\n</details>`
   })
   return [
     `### ${plan.command} plan for \`${plan.service}\`${plan.destination ? ` → \`${plan.destination}\`` : ''}`,
     '',
     `Version \`${plan.version}\`, image \`${plan.image}\`, primary host \`${plan.primaryHost}\`. Nothing was run: this is what a \`${plan.command}\` would do.`,
     '',
-    '| Host | Roles | Phases |',
+    '| Host | Roles | Stages |',
     '| --- | --- | --- |',
     ...rows,
     '',
     ...blocks,
     '',
   ].join('\n')
+}
+
+/** Markdown for a real run's summary: what ran on each place, from the record, collapsed. */
+export function recordAsMarkdown(entries: RecordEntry[], redact: (text: string) => string, maxLinesPerPlace = 400): string {
+  const places = [...new Set(entries.map((entry) => entry.place))].sort((a, b) => Number(b === RUNNER) - Number(a === RUNNER))
+  const blocks = places.map((place) => {
+    const mine = entries.filter((entry) => entry.place === place)
+    const lines: string[] = []
+    let stage = ''
+    for (const entry of mine.slice(0, maxLinesPerPlace)) {
+      if (entry.stage !== stage) {
+        stage = entry.stage
+        lines.push(`${lines.length > 0 ? '\n' : ''}# ${stage}`)
+      }
+      const status = entry.outcome === 'ok' ? '' : `  # ${entry.outcome}${entry.code !== undefined ? ` (exit ${entry.code})` : ''}`
+      lines.push(`${entry.role ? `[${entry.role}] ` : ''}${redact(entry.command)}${status}`)
+    }
+    if (mine.length > maxLinesPerPlace) lines.push(`# … ${mine.length - maxLinesPerPlace} more`)
+    return `<details><summary>${place === RUNNER ? 'local (runner)' : place} — ${mine.length} step(s)</summary>\n\n${fence(lines.join('\n'))}\n\n</details>`
+  })
+  return ['### What ran', '', ...blocks, ''].join('\n')
 }

@@ -1,4 +1,4 @@
-import type { BootOutcome } from '../deploy/deploy'
+import type { BootOutcome } from '../deploy/request'
 import type { PhaseRecord } from '../deploy/progress'
 
 export interface DeploySummary {

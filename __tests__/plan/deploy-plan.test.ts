@@ -1,0 +1,140 @@
+import { buildPlan, type PlanRequest } from '../../src/plan/deploy-plan'
+import { checkRecordAgainstPlan } from '../../src/plan/conformance'
+import { describeStep } from '../../src/plan/render'
+import { RUNNER, walkPlan, type Plan } from '../../src/plan/steps'
+import { selectTargets } from '../../src/plan/targets'
+import type { RecordEntry } from '../../src/execute/record'
+import { fillPlaceholders } from '../../src/execute/placeholders'
+import { configFromYaml } from '../support/config'
+
+const YAML = `
+service: shop
+image: acme/shop
+registry: { server: registry.test, username: deployer, password: [KAMAL_REGISTRY_PASSWORD] }
+servers:
+  web: [vm1, vm2]
+  workers: { hosts: [vm3], cmd: bin/jobs }
+proxy: { host: shop.test }
+`
+
+const request = (overrides: Partial<PlanRequest> = {}): PlanRequest => ({
+  command: 'deploy',
+  skipPush: false,
+  performer: 'ci@example.com',
+  registryUser: 'deployer',
+  hooks: new Set(),
+  build: [{ kind: 'runner', purpose: 'build and push the image', argv: ['docker', 'buildx', 'build', '.'], display: 'docker buildx build .', cwd: '/tmp' }],
+  accessories: [],
+  now: () => new Date('2026-01-01T00:00:00Z'),
+  ...overrides,
+})
+
+function planFor(overrides: Partial<PlanRequest> = {}, yaml = YAML): Plan {
+  const config = configFromYaml(yaml)
+  return buildPlan(config, selectTargets(config, { roles: [], hosts: [] }), request(overrides))
+}
+
+const titles = (plan: Plan, place: string) => plan.stages.filter((stage) => stage.lanes.some((lane) => lane.place === place)).map((stage) => stage.title)
+
+describe('the deploy plan', () => {
+  test('stages in Kamal order on the primary host; build only on the runner', () => {
+    const plan = planFor()
+    expect(titles(plan, 'vm1')).toEqual(['Connect', 'Pull image', 'Prepare', 'Acquire deploy lock', 'Network', 'Ensure kamal-proxy', 'Stale containers', 'Boot app', 'Tag latest image', 'Prune', 'Release deploy lock'])
+    expect(titles(plan, RUNNER)).toEqual(['Build and push'])
+  })
+
+  test('the lock and its release happen on the primary host only; no proxy on the worker host', () => {
+    const plan = planFor()
+    expect(titles(plan, 'vm2')).not.toContain('Acquire deploy lock')
+    expect(titles(plan, 'vm3')).not.toContain('Ensure kamal-proxy')
+    expect(titles(plan, 'vm3')).not.toContain('Release deploy lock')
+  })
+
+  test('before the lock, hosts get only the pull (changes: image only); everything else that changes a host comes after', () => {
+    const plan = planFor()
+    const lockIndex = plan.stages.findIndex((stage) => stage.title === 'Acquire deploy lock')
+    const before = plan.stages.slice(0, lockIndex).flatMap((stage) => stage.lanes.filter((lane) => lane.place !== RUNNER).map(() => stage.title))
+    expect(new Set(before)).toEqual(new Set(['Connect', 'Pull image', 'Prepare']))
+  })
+
+  test('the worker waits for the web barrier; web boots open it', () => {
+    const plan = planFor()
+    const boot = plan.stages.find((stage) => stage.title === 'Boot app')!
+    const worker = boot.lanes.find((lane) => lane.place === 'vm3')!.units[0]
+    const web = boot.lanes.find((lane) => lane.place === 'vm1')!.units[0]
+    expect(worker.steps.map((step) => step.kind)).toContain('barrier-wait')
+    expect(worker.steps.map((step) => step.kind)).toContain('health')
+    expect(web.steps.map((step) => step.kind)).toContain('barrier-open')
+    expect(web.steps.findIndex((step) => step.kind === 'barrier-open')).toBeGreaterThan(web.steps.findIndex((step) => step.kind === 'exec' && step.label === 'kamal-proxy deploy'))
+  })
+
+  test('hooks appear only where their files exist, at Kamal points', () => {
+    const plan = planFor({ hooks: new Set(['pre-connect', 'pre-build', 'pre-deploy', 'post-deploy']) })
+    expect(titles(plan, RUNNER)).toEqual(['Hook pre-connect', 'Hook pre-build', 'Build and push', 'Hook pre-deploy', 'Hook post-deploy'])
+    expect(plan.stages.find((stage) => stage.title === 'Hook post-deploy')?.onSuccessOnly).toBe(true)
+  })
+
+  test('redeploy never builds; rollback neither builds nor pulls, and locks first', () => {
+    expect(titles(planFor({ command: 'redeploy', skipPush: true, build: [] }), RUNNER)).toEqual([])
+    const rollback = planFor({ command: 'rollback', build: [] })
+    expect(titles(rollback, 'vm1').slice(0, 4)).toEqual(['Connect', 'Prepare', 'Acquire deploy lock', 'Check rollback version'])
+    expect(titles(rollback, 'vm1')).not.toContain('Pull image')
+  })
+
+  test('no step shows a secret value; the password goes on stdin', () => {
+    const plan = planFor()
+    const login = [...walkPlan(plan)].find(({ step }) => step.kind === 'exec' && step.label === 'docker login')!.step
+    expect(login).toMatchObject({ stdin: { registryPassword: true } })
+    expect(describeStep(login).join('\n')).toBe('docker login registry.test -u "deployer" --password-stdin  # password on stdin')
+  })
+
+  test('boot.limit splits the boot into groups, each its own stage in order', () => {
+    const plan = planFor({}, `${YAML}\nboot: { limit: 1, wait: 2 }\n`)
+    expect(plan.stages.filter((stage) => stage.phase === 'boot').map((stage) => stage.title)).toEqual([
+      'Boot app (group 1 of 3)', 'Wait 2s (boot.wait)', 'Boot app (group 2 of 3)', 'Wait 2s (boot.wait)', 'Boot app (group 3 of 3)', 'Wait 2s (boot.wait)',
+    ])
+  })
+})
+
+describe('checkRecordAgainstPlan', () => {
+  /** A record as the executor would write it when every step succeeds and no old version runs. */
+  function perfectRecord(plan: Plan): RecordEntry[] {
+    const entries: RecordEntry[] = []
+    let index = 0
+    for (const { stage, lane, unit, step, failureStep } of walkPlan(plan)) {
+      const at = index++
+      if (failureStep || step.when || step.kind === 'barrier-open') continue
+      const base = { step: at, stage: stage.title, place: lane.place, role: unit.role, kind: step.kind, outcome: 'ok' as const, startedAt: 0, endedAt: 0 }
+      const values = new Map([['container_id', 'abc'], ['lock_details', 'TG9jaw==']])
+      const fill = (command: string) => fillPlaceholders(command, values, () => 'secret')
+      if (step.kind === 'exec' || step.kind === 'health' || step.kind === 'proxy-version') entries.push({ ...base, command: fill(step.command) })
+      else if (step.kind === 'lock') entries.push({ ...base, command: fill(step.command) })
+      else if (step.kind === 'stale') entries.push({ ...base, command: step.list }, { ...base, command: step.current })
+      else if (step.kind === 'clash') entries.push({ ...base, command: step.find })
+      else if (step.kind === 'upload') entries.push({ ...base, command: `upload ${step.path} (mode 0600)` })
+      else if (step.kind === 'runner') entries.push({ ...base, command: step.display })
+      else entries.push({ ...base, command: step.kind })
+    }
+    return entries
+  }
+
+  test('a record that follows the plan has no drift', () => {
+    const plan = planFor()
+    expect(checkRecordAgainstPlan(plan, perfectRecord(plan))).toEqual([])
+  })
+
+  test('a command that differs from its step, a missing step, and a step out of order are each found', () => {
+    const plan = planFor()
+    const record = perfectRecord(plan)
+    const run = record.findIndex((entry) => entry.command.startsWith('docker run') && entry.place === 'vm1')
+    const changed = record.map((entry, index) => (index === run ? { ...entry, command: entry.command.replace('--network kamal', '--network host') } : entry))
+    expect(checkRecordAgainstPlan(plan, changed).map((drift) => drift.problem)).toEqual(["command differs from the plan's exec step"])
+
+    const prune = record.findIndex((entry) => entry.stage === 'Prune' && entry.place === 'vm2')
+    expect(checkRecordAgainstPlan(plan, record.filter((_, index) => index !== prune)).map((drift) => drift.problem)).toEqual([expect.stringMatching(/^planned exec step on vm2 \(Prune\) did not run$/)])
+
+    const swapped = [...record]
+    ;[swapped[prune], swapped[prune + 1]] = [swapped[prune + 1], swapped[prune]]
+    expect(checkRecordAgainstPlan(plan, swapped).map((drift) => drift.problem)).toContain('ran out of plan order')
+  })
+})

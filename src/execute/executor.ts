@@ -1,0 +1,235 @@
+/**
+ * Runs a Plan: stages in order, each stage's lanes in parallel (one per
+ * place), each lane's units one after another. Every command and upload is
+ * written to the RunRecord as it ran. Failures stop the next stages; the lock
+ * release runs whatever happens while the lock is held.
+ */
+import * as core from '@actions/core'
+import { Auditor } from '../commands/auditor'
+import type { KamalConfig } from '../config/model'
+import { forEachLimited, type HostPool } from '../deploy/hosts'
+import type { Progress } from '../deploy/progress'
+import { BootError, CancelledError, type BootOutcome } from '../deploy/request'
+import { walkPlan, type Lane, type Plan, type Stage, type Step, type Unit } from '../plan/steps'
+import type { Targets } from '../plan/targets'
+import type { Secrets } from '../secrets/load'
+import type { BytesSent } from '../transfer/bytes-sent'
+import { shipThroughLocalRegistry } from '../transfer/local-registry'
+import { PrimaryBarrier } from './barrier'
+import { runHostStep, UnitSkipped } from './host-steps'
+import { runLocalStep } from './local-steps'
+import type { Values } from './placeholders'
+import { RunRecord } from './record'
+
+export interface ExecutionContext {
+  config: KamalConfig
+  targets: Targets
+  secrets: Secrets
+  pool: HostPool
+  progress: Progress
+  projectDir: string
+  performer: string
+  lockedBy: string
+  registryPassword?: string
+  /** the roles input, when given (KAMAL_ROLES for hooks) */
+  rolesFilter?: string[]
+  /** the environment hooks and runner processes inherit */
+  env: NodeJS.ProcessEnv
+  /** called once the lock is held / released, so the post step can release it if this step dies */
+  onLock?: (state: { host: string; directory: string } | null) => void
+  /** true once the job was asked to stop: no new host work starts */
+  cancelled?: () => boolean
+  /** how many places get work at once */
+  parallelism?: number
+  /** text known to be secret, removed from logs and records */
+  redact: (text: string) => string
+}
+
+export interface ExecutionResult {
+  record: RunRecord
+  boots: BootOutcome[]
+  bytesSent: BytesSent
+  /** what a command answers (lock status, …) */
+  message?: string
+  /** a rollback target that does not exist: Kamal prints it and exits 0 */
+  unavailableVersion?: boolean
+  /** the first failure, when the run failed */
+  failure?: unknown
+}
+
+/** Shared state of one run, handed to the step runners. */
+export class Execution {
+  readonly record = new RunRecord()
+  readonly boots: BootOutcome[] = []
+  readonly bytesSent: BytesSent = {}
+  readonly barrier = new PrimaryBarrier()
+  readonly auditor: Auditor
+  readonly stepIndex = new Map<Step, number>()
+  lockHeld = false
+  message?: string
+  unavailableVersion = false
+  private failed = false
+
+  constructor(
+    readonly plan: Plan,
+    readonly context: ExecutionContext,
+  ) {
+    this.auditor = new Auditor(context.config, context.performer)
+    let index = 0
+    for (const { step } of walkPlan(plan)) this.stepIndex.set(step, index++)
+  }
+
+  say(line: string): void {
+    this.context.progress.say(line)
+  }
+
+  get runFailed(): boolean {
+    return this.failed
+  }
+
+  async run(): Promise<ExecutionResult> {
+    let failure: unknown
+    const stages = this.plan.stages
+    for (let index = 0; index < stages.length; index++) {
+      const stage = stages[index]
+      const runnable = stage.always === 'lock-held' ? this.lockHeld : !this.failed && !this.unavailableVersion
+      if (!runnable || (stage.onSuccessOnly && this.failed)) continue
+      try {
+        if (stage.always !== 'lock-held' && this.context.cancelled?.()) throw new CancelledError()
+        const shipping = stage.lanes.some((lane) => lane.units.some((unit) => unit.steps.some((step) => step.kind === 'ship')))
+        if (shipping && stages[index + 1]) {
+          const pull = stages[++index]
+          await this.ship(stage, () => this.runStage(pull))
+        } else {
+          await this.runStage(stage)
+        }
+      } catch (error) {
+        if (stage.always === 'lock-held') {
+          core.error(`Error releasing the deploy lock: ${error instanceof Error ? error.message : String(error)}. Release it with command: lock release.`)
+          continue
+        }
+        if (!this.failed) failure = error
+        this.failed = true
+      }
+    }
+    return { record: this.record, boots: this.boots, bytesSent: this.bytesSent, message: this.message, unavailableVersion: this.unavailableVersion, failure }
+  }
+
+  /** Registry-free: the runner serves the image while the hosts pull. */
+  private async ship(stage: Stage, pull: () => Promise<void>): Promise<void> {
+    const { config, pool } = this.context
+    const step = stage.lanes[0].units[0].steps[0]
+    const hosts = step.kind === 'ship' ? step.hosts : []
+    const startedAt = Date.now()
+    await shipThroughLocalRegistry({ config, hosts, connection: (host) => pool.get(host), say: (line) => this.say(line), bytesSent: this.bytesSent }, pull)
+    this.record.add({ step: this.stepIndex.get(step) ?? -1, stage: stage.title, place: 'local', kind: 'ship', command: `serve ${config.absoluteImage} to ${hosts.join(', ')}`, outcome: 'ok', startedAt, endedAt: Date.now() })
+  }
+
+  private async runStage(stage: Stage): Promise<void> {
+    const { parallelism = 30 } = this.context
+    await forEachLimited(stage.lanes, parallelism, (lane) => lane.place, (lane) => this.runLane(stage, lane))
+  }
+
+  private async runLane(stage: Stage, lane: Lane): Promise<void> {
+    const byUnit = lane.units.length > 1 || lane.units.some((unit) => unit.boot)
+    if (!byUnit) {
+      await this.context.progress.phase(lane.place, stage.title, (log) => this.runUnit(stage, lane, lane.units[0], log), lane.units[0]?.role)
+      return
+    }
+    for (const unit of lane.units) await this.context.progress.phase(lane.place, stage.title, (log) => this.runUnit(stage, lane, unit, log), unit.role)
+  }
+
+  private async runUnit(stage: Stage, lane: Lane, unit: Unit, log: (line: string) => void): Promise<void> {
+    const values: Values = new Map([['version', this.context.config.version]])
+    const started = Date.now()
+    let healthyAt: number | undefined
+    try {
+      for (const step of unit.steps) {
+        if (!this.shouldRun(step, values)) continue
+        if (unit.boot && step.kind === 'exec' && step.label === 'docker run' && this.context.cancelled?.()) throw new CancelledError()
+        await this.runStep(stage, lane, unit, step, values, log)
+        if (step.kind === 'health' || (step.kind === 'exec' && step.label === 'kamal-proxy deploy')) healthyAt = Date.now()
+      }
+    } catch (error) {
+      if (error instanceof UnitSkipped) return
+      await this.afterFailure(stage, lane, unit, values, log, error)
+      if (!unit.boot) throw error
+      const role = unit.role ?? ''
+      const bootError = error instanceof BootError || error instanceof CancelledError ? error : new BootError(lane.place, role, failedStepName(error), error instanceof Error ? error.message : String(error), values.get('log_tail') || undefined)
+      this.boots.push({
+        host: lane.place,
+        role,
+        version: unit.boot.version,
+        container: unit.boot.container,
+        previousVersion: values.get('old_version') || undefined,
+        ok: false,
+        error: bootError.message,
+        logTail: bootError instanceof BootError ? bootError.logTail : undefined,
+      })
+      throw bootError
+    }
+    if (unit.boot) {
+      this.boots.push({
+        host: lane.place,
+        role: unit.role ?? '',
+        version: unit.boot.version,
+        container: unit.boot.container,
+        previousVersion: values.get('old_version') || undefined,
+        ok: true,
+        healthSeconds: healthyAt !== undefined ? (healthyAt - started) / 1000 : undefined,
+      })
+    }
+  }
+
+  /** The unit's failure steps (stop the new container, keep its log tail); a primary failure closes the barrier. */
+  private async afterFailure(stage: Stage, lane: Lane, unit: Unit, values: Values, log: (line: string) => void, error: unknown): Promise<void> {
+    const role = this.context.config.roles.find((item) => item.name === unit.role)
+    if (unit.boot && role?.primary && this.barrier.close(lane.place, error instanceof Error ? error.message.split('\n')[0] : String(error))) {
+      this.say(`First ${this.context.config.primaryRoleName} container is unhealthy on ${lane.place}, not booting any other roles`)
+    }
+    for (const step of unit.onFailure ?? []) {
+      try {
+        await this.runStep(stage, lane, unit, step, values, log)
+      } catch {
+        // best effort: the first failure is the one reported
+      }
+    }
+    if (error instanceof BootError && values.get('log_tail') && !error.logTail) Object.assign(error, { logTail: values.get('log_tail') })
+  }
+
+  private shouldRun(step: Step, values: Values): boolean {
+    const version = this.context.config.version
+    const has = (name: string) => {
+      const value = values.get(name)
+      return value !== undefined && value !== '' && value !== version
+    }
+    if (step.when && !has(step.when)) return false
+    if (step.unless && has(step.unless)) return false
+    return true
+  }
+
+  private async runStep(stage: Stage, lane: Lane, unit: Unit, step: Step, values: Values, log: (line: string) => void): Promise<void> {
+    const index = this.stepIndex.get(step) ?? -1
+    const meta = { step: index, stage: stage.title, place: lane.place, role: unit.role }
+    if (step.kind === 'runner' || step.kind === 'hook' || step.kind === 'sleep' || step.kind === 'ship') {
+      await runLocalStep(this, step, meta, log)
+      return
+    }
+    if (step.kind === 'connect') {
+      const startedAt = Date.now()
+      await this.context.pool.connect([lane.place])
+      this.record.add({ ...meta, kind: 'connect', command: `ssh ${this.context.config.ssh.user}@${lane.place}`, outcome: 'ok', startedAt, endedAt: Date.now() })
+      return
+    }
+    await runHostStep(this, step, values, meta, log)
+  }
+}
+
+function failedStepName(error: unknown): string {
+  const step = (error as { step?: string }).step
+  return typeof step === 'string' && step ? step : 'boot'
+}
+
+export async function executePlan(plan: Plan, context: ExecutionContext): Promise<ExecutionResult> {
+  return new Execution(plan, context).run()
+}

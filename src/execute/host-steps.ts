@@ -1,0 +1,176 @@
+/** The executor of host steps: one SSH command (or upload) at a time, each written to the record. */
+import { lockDetails, mimeBase64 } from '../commands/lock'
+import { bootstrapHost, dockerMissingMessage } from '../commands/server'
+import { compareVersions } from '../config/model'
+import { RemoteCommandError } from '../deploy/hosts'
+import { BootError, LockHeldError } from '../deploy/request'
+import type { RemoteResult } from '../remote/ssh-connection'
+import type { HostStep, StdinSource } from '../plan/steps'
+import type { Execution } from './executor'
+import { fillPlaceholders, type Values } from './placeholders'
+import type { RecordEntry } from './record'
+import { uploadContent } from './upload-content'
+
+/** Thrown by a skip-if step: the rest of the unit is not needed. */
+export class UnitSkipped extends Error {}
+
+export interface StepMeta {
+  step: number
+  stage: string
+  place: string
+  role?: string
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+export async function runHostStep(execution: Execution, step: HostStep, values: Values, meta: StepMeta, log: (line: string) => void): Promise<void> {
+  const { context } = execution
+  const host = meta.place
+  const connection = context.pool.get(host)
+  const secret = (name: string) => context.secrets.get(name)
+
+  let lastEntry: RecordEntry | undefined
+  /** Runs one command, logs it with its exit status and time, records it. */
+  const run = async (template: string, options: { stdin?: StdinSource; allowFailure?: boolean; label?: string; kind?: string } = {}): Promise<RemoteResult> => {
+    const command = fillPlaceholders(template, values, secret)
+    const startedAt = Date.now()
+    const result = await connection.exec(command, { stdin: options.stdin ? stdinValue(options.stdin) : undefined })
+    const endedAt = Date.now()
+    const shown = context.redact(command)
+    log(`$ ${shown}`)
+    if (result.code !== 0) for (const line of context.redact(`${result.stdout}${result.stderr}`).trimEnd().split('\n').filter(Boolean).slice(-20)) log(`  ${line}`)
+    log(`  → exit ${result.code} in ${((endedAt - startedAt) / 1000).toFixed(2)}s`)
+    lastEntry = { ...meta, kind: options.kind ?? step.kind, command, outcome: result.code === 0 ? 'ok' : options.allowFailure ? 'tolerated' : 'failed', code: result.code, startedAt, endedAt }
+    execution.record.add(lastEntry)
+    if (result.code !== 0 && !options.allowFailure) throw new RemoteCommandError(host, shown, { ...result, stderr: context.redact(result.stderr), stdout: context.redact(result.stdout) }, options.label)
+    return result
+  }
+  const capture = async (template: string, options: Parameters<typeof run>[1] = {}) => (await run(template, options)).stdout.trim()
+  const stdinValue = (source: StdinSource): string => ('registryPassword' in source ? context.registryPassword ?? '' : 'secret' in source ? secret(source.secret) : source.literal)
+
+  switch (step.kind) {
+    case 'exec': {
+      const result = await run(step.command, { stdin: step.stdin, allowFailure: step.allowFailure || step.tolerate !== undefined, label: step.label })
+      if (result.code !== 0 && step.tolerate !== undefined && !step.allowFailure && !new RegExp(step.tolerate).test(result.stderr)) {
+        throw new RemoteCommandError(host, context.redact(fillPlaceholders(step.command, values, secret)), result, step.label)
+      }
+      if (step.capture) {
+        const value = result.code === 0 ? result.stdout.trim() : ''
+        if (!value && step.emptyIsError) throw new Error(step.emptyIsError)
+        values.set(step.capture, value)
+      }
+      return
+    }
+    case 'upload': {
+      const startedAt = Date.now()
+      await connection.upload(step.path, uploadContent(step.content, host, { config: context.config, secrets: context.secrets, projectDir: context.projectDir, env: context.env }), step.mode)
+      const mode = step.mode.toString(8).padStart(4, '0')
+      log(`upload ${step.path} (mode ${mode}; ${step.describe})`)
+      execution.record.add({ ...meta, kind: 'upload', command: `upload ${step.path} (mode ${mode})`, outcome: 'ok', startedAt, endedAt: Date.now() })
+      return
+    }
+    case 'lock': {
+      const details = lockDetails({ lockedBy: context.lockedBy, at: new Date(), version: context.config.version, message: step.message })
+      values.set('lock_details', mimeBase64(details))
+      execution.say('Acquiring the deploy lock...')
+      const acquired = await run(step.command, { allowFailure: true })
+      if (acquired.code === 0) {
+        execution.lockHeld = true
+        context.onLock?.({ host, directory: step.command.split(' ')[1] })
+        return
+      }
+      if (/cannot create directory|File exists/i.test(acquired.stderr)) {
+        const status = await run(step.status, { allowFailure: true, kind: 'lock-status' })
+        throw new LockHeldError(host, status.stdout.trim())
+      }
+      throw new Error(`Could not take the deploy lock on ${host}: ${acquired.stderr.trim()}`)
+    }
+    case 'proxy-version': {
+      const running = await capture(step.command, { allowFailure: true })
+      if (running && /^v?\d/.test(running) && compareVersions(running, step.minimum) < 0) {
+        throw new Error(`kamal-proxy version ${running} is too old, run \`kamal proxy reboot\` in order to update to at least ${step.minimum}`)
+      }
+      return
+    }
+    case 'stale': {
+      const versions = (await capture(step.list, { allowFailure: true })).split('\n').filter(Boolean)
+      const current = await capture(step.current, { allowFailure: true })
+      for (const version of versions.filter((item) => item !== current)) {
+        values.set('stale_version', version)
+        await run(step.stop, { allowFailure: true })
+      }
+      return
+    }
+    case 'clash': {
+      if (!(await capture(step.find, { allowFailure: true }))) return
+      await run(step.audit)
+      await run(step.rename, { label: 'rename clashing container' })
+      return
+    }
+    case 'barrier-wait': {
+      execution.say(`Waiting for the first healthy ${step.primaryRole} container before booting ${meta.role} on ${host}...`)
+      const decision = await execution.barrier.decision
+      execution.record.add({ ...meta, kind: 'barrier-wait', command: `wait for the first healthy ${step.primaryRole} container (${decision.host}: ${decision.healthy ? 'healthy' : 'failed'})`, outcome: decision.healthy ? 'ok' : 'failed', startedAt: Date.now(), endedAt: Date.now() })
+      if (!decision.healthy) {
+        throw new BootError(host, meta.role ?? '', 'barrier', `First ${step.primaryRole} container is unhealthy on ${decision.host}, not booting ${meta.role} on ${host}${decision.reason ? ` (${decision.host}: ${decision.reason})` : ''}`)
+      }
+      execution.say(`First ${step.primaryRole} container is healthy, booting ${meta.role} on ${host}...`)
+      return
+    }
+    case 'barrier-open': {
+      if (execution.barrier.open(host)) execution.say(`First ${context.config.primaryRoleName} container is healthy on ${host}, booting any other roles`)
+      return
+    }
+    case 'health':
+      await waitUntilReady(step, (command) => capture(command, { allowFailure: true }))
+      return
+    case 'ensure-docker': {
+      const outcome = await bootstrapHost(async (command) => (await run(command, { allowFailure: true })).code === 0)
+      if (outcome === 'missing') throw new Error(dockerMissingMessage([host]))
+      // Adding the login to the docker group ends its SSH session; start a fresh one.
+      if (outcome === 'installed') await context.pool.reconnect([host])
+      return
+    }
+    case 'skip-if': {
+      if (await capture(step.command, { allowFailure: true })) {
+        if (lastEntry) lastEntry.outcome = 'skipped'
+        execution.say(step.message)
+        throw new UnitSkipped(step.message)
+      }
+      return
+    }
+    case 'require-version': {
+      if (await capture(step.command, { allowFailure: true })) return
+      if (!execution.unavailableVersion) execution.say(`The app version '${context.config.version}' is not available as a container (use 'kamal app containers' for available versions)`)
+      execution.unavailableVersion = true
+      return
+    }
+    case 'report': {
+      const result = await run(step.command, { allowFailure: true })
+      if (result.code === 0) execution.message = step.success ?? result.stdout.trim()
+      else if (step.otherwise && result.stderr.includes(step.otherwise.stderr)) execution.message = step.otherwise.message
+      else throw new RemoteCommandError(host, step.command, result)
+      return
+    }
+  }
+}
+
+/** Non-proxied roles: poll until healthy, or still running after `readiness_delay` (spec §1.5). A container that exits fails at once. */
+async function waitUntilReady(step: Extract<HostStep, { kind: 'health' }>, status: (command: string) => Promise<string>): Promise<void> {
+  const deadline = Date.now() + step.deployTimeout * 1000
+  let state: string
+  for (let attempt = 1; ; attempt++) {
+    state = await status(step.command)
+    if (state === 'healthy') return
+    if (state === 'running') {
+      if (step.readinessDelay === 0) return
+      await sleep(step.readinessDelay * 1000)
+      state = await status(step.command)
+      if (state === 'running' || state === 'healthy') return
+    }
+    if (state === 'exited' || state === 'dead') break
+    if (Date.now() >= deadline) break
+    await sleep(Math.min(attempt * 1000, Math.max(deadline - Date.now(), 0)))
+  }
+  throw new Error(state === 'exited' || state === 'dead' ? `the container ${state}` : `container not ready after ${step.deployTimeout} seconds (${state || 'unknown'})`)
+}

@@ -1,0 +1,55 @@
+/** The executor of runner steps: processes on the runner (build), local hooks, waits. */
+import { runRunnerStep } from '../deploy/build'
+import { hookEnvironment, hookReceivesSecrets, runHook } from '../hooks'
+import type { LocalStep } from '../plan/steps'
+import type { Execution } from './executor'
+import type { StepMeta } from './host-steps'
+
+export async function runLocalStep(execution: Execution, step: LocalStep, meta: StepMeta, log: (line: string) => void): Promise<void> {
+  const { context } = execution
+  const startedAt = Date.now()
+  switch (step.kind) {
+    case 'runner': {
+      const result = await runRunnerStep(step, {
+        secret: (name) => context.secrets.get(name),
+        registryPassword: context.registryPassword,
+        env: context.env,
+        log,
+        redact: context.redact,
+      }).catch((error: unknown) => {
+        execution.record.add({ ...meta, kind: 'runner', command: step.display, outcome: 'failed', startedAt, endedAt: Date.now() })
+        throw error
+      })
+      if (step.skipIf) execution.record.add({ ...meta, kind: 'runner-check', command: step.skipIf.display, outcome: 'ok', code: result.outcome === 'skipped' ? 0 : 1, startedAt, endedAt: startedAt })
+      execution.record.add({ ...meta, kind: 'runner', command: step.display, outcome: result.outcome === 'failed' ? 'tolerated' : result.outcome, code: result.code, startedAt: result.startedAt, endedAt: result.endedAt })
+      return
+    }
+    case 'hook': {
+      const { config, targets } = context
+      const secrets = hookReceivesSecrets(step.hook) ? Object.fromEntries(context.secrets.keys().map((key) => [key, context.secrets.get(key)])) : undefined
+      const hookEnv = hookEnvironment(step.hook, {
+        config,
+        performer: context.performer,
+        recordedAt: new Date(),
+        hosts: step.hosts.length > 0 ? step.hosts : targets.hosts,
+        roles: context.rolesFilter,
+        lock: execution.lockHeld,
+        command: execution.plan.command,
+        subcommand: execution.plan.subcommand,
+        runtimeSeconds: step.hook === 'post-deploy' ? context.progress.elapsedSeconds() : undefined,
+        secrets,
+      })
+      const run = await runHook(step.hook, { projectDir: context.projectDir, hooksPath: config.hooksPath, baseEnv: context.env, hookEnv })
+      log(`Running ${run.file} (${(run.durationMs / 1000).toFixed(1)}s)`)
+      for (const line of context.redact(run.output).trimEnd().split('\n').filter(Boolean)) log(`  ${line}`)
+      execution.record.add({ ...meta, kind: 'hook', command: run.file, outcome: 'ok', code: 0, startedAt, endedAt: Date.now() })
+      return
+    }
+    case 'sleep':
+      await new Promise((resolve) => setTimeout(resolve, step.seconds * 1000))
+      execution.record.add({ ...meta, kind: 'sleep', command: `sleep ${step.seconds}`, outcome: 'ok', startedAt, endedAt: Date.now() })
+      return
+    case 'ship':
+      return
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * `kamal app boot` (spec §1.5) as plan stages: files every app host needs
+ * first, then each boot group (pre-app-boot, the (host, role) boots,
+ * post-app-boot, boot.wait), then the `latest` tag. Pure.
+ */
+import { AppCommands } from '../commands/app'
+import type { Auditor } from '../commands/auditor'
+import { makeDirectory } from '../commands/base'
+import { cleanUpAssets, extractAssets, roleHasAssets, syncAssetVolumes } from '../commands/assets'
+import { envFileKeys } from '../commands/env-file'
+import { cleanUpErrorPages, type ErrorPagesUpload } from '../commands/error-pages'
+import { proxyDeploy } from '../commands/proxy'
+import { createTlsDirectory, hasCustomCertificate, tlsCertificatePath, tlsPrivateKeyPath, TLS_FILE_MODE } from '../commands/tls'
+import type { KamalConfig, Role } from '../config/model'
+import type { HookName } from '../hooks'
+import { bootPlan, bootSettings } from './boot-groups'
+import { placeholder, RUNNER, stageOn, type Lane, type Stage, type Step, type Unit } from './steps'
+import type { Targets } from './targets'
+
+export interface BootPlanContext {
+  config: KamalConfig
+  targets: Targets
+  auditor: Auditor
+  hooks: ReadonlySet<HookName>
+  errorPages?: ErrorPagesUpload
+}
+
+/** Kamal's container hostname prefix: the first 51 characters of the host, without a trailing dot. */
+export function hostnamePrefix(host: string): string {
+  return host.slice(0, 51).replace(/\.$/, '')
+}
+
+export function bootStages(context: BootPlanContext): Stage[] {
+  const { config, targets, hooks } = context
+  const stages: Stage[] = []
+  const prepare = prepareStage(context)
+  if (prepare) stages.push(prepare)
+
+  const primaryBooting = targets.roles.some((role) => role.primary)
+  const groups = bootPlan(bootSettings(config), targets.roles, targets.appHosts)
+  groups.forEach((group, index) => {
+    const ofGroups = groups.length > 1 ? ` (group ${index + 1} of ${groups.length})` : ''
+    if (hooks.has('pre-app-boot')) stages.push(stageOn('boot', `Hook pre-app-boot${ofGroups}`, RUNNER, [{ kind: 'hook', hook: 'pre-app-boot', hosts: group.hosts, changes: true }]))
+    const lanes: Lane[] = group.lanes.map((lane) => ({ place: lane[0].host, units: lane.map(({ host, role }) => bootUnit(context, host, role, primaryBooting)) }))
+    stages.push({ phase: 'boot', title: `Boot app${ofGroups}`, lanes, waitsFor: index > 0 ? `boot group ${index}` : undefined })
+    if (hooks.has('post-app-boot')) stages.push(stageOn('boot', `Hook post-app-boot${ofGroups}`, RUNNER, [{ kind: 'hook', hook: 'post-app-boot', hosts: group.hosts, changes: true }]))
+    if (group.waitAfter) stages.push(stageOn('boot', `Wait ${group.waitAfter}s (boot.wait)`, RUNNER, [{ kind: 'sleep', seconds: group.waitAfter, changes: false }]))
+  })
+
+  stages.push({
+    phase: 'tag',
+    title: 'Tag latest image',
+    lanes: targets.appHosts.map((host) => ({
+      place: host,
+      units: [{ steps: [exec(context.auditor.record(`Tagging ${config.absoluteImage} as the latest image`)), exec(new AppCommands(config, targets.roles[0], host).tagLatestImage())] }],
+    })),
+  })
+  return stages
+}
+
+const exec = (command: string, extra: Partial<Extract<Step, { kind: 'exec' }>> = {}): Step => ({ kind: 'exec', command, changes: true, ...extra })
+
+/** Error pages, asset volumes and custom certificates, on every app host before any boot. */
+function prepareStage(context: BootPlanContext): Stage | undefined {
+  const { config, targets, errorPages } = context
+  const needsCertificates = targets.roles.some((role) => hasCustomCertificate(role))
+  const needsAssets = targets.roles.some((role) => roleHasAssets(role))
+  if (!errorPages && !needsCertificates && !needsAssets) return undefined
+  const lanes = targets.appHosts.map((host): Lane => {
+    const units: Unit[] = []
+    if (errorPages) {
+      units.push({
+        steps: [
+          exec(errorPages.createDirectory),
+          exec(makeDirectory(errorPages.versionDirectory)),
+          ...errorPages.files.map((file): Step => ({ kind: 'upload', path: file.remotePath, mode: errorPages.mode, content: { kind: 'local-file', path: file.localPath }, describe: 'error page', changes: true })),
+        ],
+      })
+    }
+    for (const role of targets.roles.filter((item) => item.hosts.includes(host))) {
+      const steps: Step[] = []
+      if (roleHasAssets(role)) {
+        const old = placeholder('old_version')
+        steps.push(exec(extractAssets(config, role), { label: 'asset extraction' }))
+        steps.push({ kind: 'exec', command: new AppCommands(config, role, host).currentRunningVersion(), capture: 'old_version', allowFailure: true, changes: false, note: 'the running version shares its assets' })
+        steps.push(exec(syncAssetVolumes(config, role, old), { label: 'asset sync', when: 'old_version' }))
+        steps.push(exec(syncAssetVolumes(config, role), { label: 'asset sync', unless: 'old_version' }))
+      }
+      if (hasCustomCertificate(role)) {
+        const ssl = tlsSecrets(role)
+        steps.push(exec(createTlsDirectory(config, role)))
+        steps.push({ kind: 'upload', path: tlsCertificatePath(config, role), mode: TLS_FILE_MODE, content: { kind: 'tls', role: role.name, secret: ssl.certificate }, describe: `from secret ${ssl.certificate}`, changes: true })
+        steps.push({ kind: 'upload', path: tlsPrivateKeyPath(config, role), mode: TLS_FILE_MODE, content: { kind: 'tls', role: role.name, secret: ssl.privateKey }, describe: `from secret ${ssl.privateKey}`, changes: true })
+      }
+      if (steps.length > 0) units.push({ role: role.name, steps })
+    }
+    return { place: host, units }
+  })
+  return { phase: 'boot', title: 'Prepare boot', lanes: lanes.filter((lane) => lane.units.length > 0) }
+}
+
+function tlsSecrets(role: Role): { certificate: string; privateKey: string } {
+  const ssl = (role.proxy?.raw.ssl ?? {}) as Record<string, unknown>
+  return { certificate: String(ssl.certificate_pem), privateKey: String(ssl.private_key_pem) }
+}
+
+/** The per-(host, role) boot of spec §1.5, its runtime decisions as named steps. */
+export function bootUnit(context: BootPlanContext, host: string, role: Role, primaryBooting: boolean): Unit {
+  const { config, auditor } = context
+  const app = new AppCommands(config, role, host)
+  const version = config.version
+  const container = app.containerName()
+  const replaced = `${container}_replaced_${placeholder('replaced')}`
+  const steps: Step[] = [
+    {
+      kind: 'clash',
+      role: role.name,
+      find: app.containerIdForVersion(version),
+      audit: auditor.record(`Renaming container ${version} to ${replaced.slice(role.containerPrefix.length + 1)}`, { role: role.name }),
+      rename: app.rename(container, replaced),
+      changes: true,
+      note: `rename to ${container}_replaced_<16 hex> if it exists`,
+    },
+    { kind: 'exec', command: app.currentRunningVersion(), capture: 'old_version', allowFailure: true, changes: false, note: 'the version to stop afterwards' },
+  ]
+  if (primaryBooting && !role.primary) steps.push({ kind: 'barrier-wait', primaryRole: config.primaryRoleName, changes: false, note: `wait until the first ${config.primaryRoleName} container is healthy` })
+  steps.push(exec(auditor.record(`Booted app version ${version}`, { role: role.name })))
+  steps.push(exec(app.ensureEnvDirectory()))
+  const env = config.envFor(role, host)
+  const keys = envFileKeys(env)
+  steps.push({ kind: 'upload', path: app.envFilePath, mode: 0o600, content: { kind: 'role-env', role: role.name }, describe: keys.length > 0 ? keys.join(', ') : 'no secrets', changes: true })
+  steps.push(exec(app.run({ env, hostname: `${hostnamePrefix(host)}-${placeholder('hostname_hex')}` }), { label: 'docker run' }))
+  if (role.proxy) {
+    steps.push({ kind: 'exec', command: app.containerIdForVersion(version), capture: 'container_id', changes: false, label: 'the new container id', note: 'the new container id', emptyIsError: `Failed to get endpoint for ${role.name} on ${host}, did the container boot?` })
+    steps.push(exec(proxyDeploy(config, role, placeholder('container_id')), { label: 'kamal-proxy deploy', note: 'kamal-proxy health-checks the new container, switches traffic, drains the old one' }))
+  } else {
+    steps.push({ kind: 'health', command: app.status(version), readinessDelay: config.readinessDelay, deployTimeout: config.deployTimeout, changes: false, note: `poll until healthy, or running after ${config.readinessDelay}s (timeout ${config.deployTimeout}s)` })
+  }
+  if (primaryBooting && role.primary) steps.push({ kind: 'barrier-open', changes: false, note: 'the other roles may boot' })
+  steps.push(exec(app.stop(placeholder('old_version')), { allowFailure: true, when: 'old_version', note: 'if an old version was running' }))
+  if (roleHasAssets(role)) steps.push(exec(cleanUpAssets(config, role), { allowFailure: true, when: 'old_version' }))
+  if (config.errorPagesPath) steps.push(exec(cleanUpErrorPages(config), { allowFailure: true, when: 'old_version' }))
+
+  return {
+    role: role.name,
+    steps,
+    onFailure: [
+      { kind: 'exec', command: app.logs(version, 30), capture: 'log_tail', allowFailure: true, changes: false, note: 'the new container’s last log lines' },
+      exec(app.stop(version), { allowFailure: true, note: 'stop the new container; the old one keeps serving' }),
+    ],
+    boot: { version, container },
+  }
+}

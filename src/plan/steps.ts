@@ -1,0 +1,266 @@
+/**
+ * A run as data. Every command, upload and runtime decision the action makes
+ * is a Step in a Plan; `command: plan` prints the plan, the executor runs
+ * exactly it, and the summary reads the record of what ran.
+ *
+ * Values known only at run time (the old version, the new container's id, a
+ * random hostname suffix) are placeholders `[[kda:name]]` inside commands; the
+ * executor fills them and records the filled command.
+ */
+import type { HookName } from '../hooks'
+import type { RunnerStep } from './runner-step'
+
+export type { RunnerStep } from './runner-step'
+
+/** The runner (GitHub Actions machine) is the place `local`; every other place is a host. */
+export const RUNNER = 'local'
+
+export const PHASES = ['connect', 'build', 'setup', 'pull', 'lock', 'proxy', 'accessories', 'stale', 'boot', 'tag', 'prune', 'command', 'unlock'] as const
+export type Phase = (typeof PHASES)[number]
+
+/** A placeholder filled at run time. */
+// ASCII, so shell escaping of the value around it leaves it whole.
+export const placeholder = (name: string): string => `[[kda:${name}]]`
+export const PLACEHOLDER_PATTERN = /\[\[kda:([A-Za-z_0-9:]+)\]\]/g
+/** A secret's value inside a command (a registry username kept as a secret): filled at run time, redacted in every report. */
+export const secretPlaceholder = (name: string): string => placeholder(`secret:${name}`)
+
+/** What a host command reads on its standard input (values never appear in the plan). */
+export type StdinSource = { registryPassword: true } | { secret: string } | { literal: string }
+
+/** What an upload writes: described by reference, resolved from secrets and files only when it runs. */
+export type UploadContent =
+  | { kind: 'role-env'; role: string }
+  | { kind: 'accessory-env'; accessory: string }
+  | { kind: 'accessory-file'; accessory: string; index: number }
+  | { kind: 'tls'; role: string; secret: string }
+  | { kind: 'local-file'; path: string }
+
+interface Common {
+  /** what the step is for, shown beside it ("password on stdin", "the version to stop afterwards") */
+  note?: string
+  /** true when the step changes the host (files, containers, network); false for read-only checks */
+  changes: boolean
+  /** run only when this placeholder has a value different from the deployed version */
+  when?: string
+  /** run only when this placeholder has no such value */
+  unless?: string
+}
+
+/** One command on a host. */
+export interface ExecStep extends Common {
+  kind: 'exec'
+  command: string
+  stdin?: StdinSource
+  /** a non-zero exit is recorded, not fatal */
+  allowFailure?: boolean
+  /** a non-zero exit whose stderr matches is fine ("network already exists") */
+  tolerate?: string
+  /** the trimmed stdout becomes this placeholder's value */
+  capture?: string
+  /** names the step in an error ("docker pull", "kamal-proxy deploy") */
+  label?: string
+  /** the error when the captured output is empty */
+  emptyIsError?: string
+}
+
+export interface UploadStep extends Common {
+  kind: 'upload'
+  path: string
+  mode: number
+  content: UploadContent
+  /** shown instead of the content: the env keys, "from secret X", a file name */
+  describe: string
+}
+
+/** The lock directory on the primary host; a held lock fails with its holder's details. */
+export interface LockStep extends Common {
+  kind: 'lock'
+  /** `mkdir <lock dir> && echo "[[kda:lock_details]]" > …` */
+  command: string
+  status: string
+  message: string
+}
+
+/** kamal-proxy must be at least `minimum` where it already runs. */
+export interface ProxyVersionStep extends Common {
+  kind: 'proxy-version'
+  command: string
+  minimum: string
+}
+
+/** Stop every running version of the role other than the current one (Kamal's stale containers). */
+export interface StaleStep extends Common {
+  kind: 'stale'
+  role: string
+  list: string
+  current: string
+  /** with [[kda:stale_version]] */
+  stop: string
+}
+
+/** A container of the version being deployed already exists: rename it out of the way. */
+export interface ClashStep extends Common {
+  kind: 'clash'
+  role: string
+  find: string
+  /** with [[kda:replaced]]: the `_replaced_<16 hex>` suffix */
+  audit: string
+  rename: string
+}
+
+/** Non-primary roles wait until the first primary container is healthy. */
+export interface BarrierWaitStep extends Common {
+  kind: 'barrier-wait'
+  primaryRole: string
+}
+
+/** The first healthy primary container lets the other roles boot. */
+export interface BarrierOpenStep extends Common {
+  kind: 'barrier-open'
+}
+
+/** A role without the proxy: poll until healthy, or still running after the readiness delay. */
+export interface HealthStep extends Common {
+  kind: 'health'
+  command: string
+  readinessDelay: number
+  deployTimeout: number
+}
+
+/** `kamal server bootstrap` on one host: Docker present, or installed where Kamal would. */
+export interface EnsureDockerStep extends Common {
+  kind: 'ensure-docker'
+}
+
+/** Skip the rest of the unit when `command` prints something (an accessory container exists already). */
+export interface SkipIfStep extends Common {
+  kind: 'skip-if'
+  command: string
+  message: string
+}
+
+/** Rollback: the version must exist as a container on the host, or the run ends (Kamal exits 0). */
+export interface RequireVersionStep extends Common {
+  kind: 'require-version'
+  command: string
+}
+
+/** Wait (boot.wait between boot groups). */
+export interface SleepStep extends Common {
+  kind: 'sleep'
+  seconds: number
+}
+
+/** A local hook `.kamal/hooks/<name>`, with Kamal's KAMAL_* variables. */
+export interface HookStep extends Common {
+  kind: 'hook'
+  hook: HookName
+  hosts: string[]
+}
+
+/** Open the SSH connection to a host. */
+export interface ConnectStep extends Common {
+  kind: 'connect'
+}
+
+/** Registry-free delivery: serve the runner's image to the hosts over their SSH connections while `pull` runs. */
+export interface ShipStep extends Common {
+  kind: 'ship'
+  hosts: string[]
+}
+
+/** One command of `app exec`/`lock status` whose output is the command's answer. */
+export interface ReportStep extends Common {
+  kind: 'report'
+  command: string
+  /** the message when the command fails this way */
+  otherwise?: { stderr: string; message: string }
+  success?: string
+}
+
+export type HostStep =
+  | ExecStep
+  | UploadStep
+  | LockStep
+  | ProxyVersionStep
+  | StaleStep
+  | ClashStep
+  | BarrierWaitStep
+  | BarrierOpenStep
+  | HealthStep
+  | EnsureDockerStep
+  | SkipIfStep
+  | RequireVersionStep
+  | ReportStep
+export type LocalStep = (RunnerStep & Common) | HookStep | SleepStep | ShipStep
+export type Step = HostStep | LocalStep | ConnectStep
+
+/** Steps that run one after another on one place, with their own placeholders (one role's boot on one host, say). */
+export interface Unit {
+  role?: string
+  steps: Step[]
+  /** run when a step of the unit fails (stop the new container, keep its log tail) */
+  onFailure?: Step[]
+  /** this unit is a role's boot: its outcome is a row of the summary */
+  boot?: { version: string; container: string }
+}
+
+/** The work of one place within a stage. */
+export interface Lane {
+  place: string
+  units: Unit[]
+}
+
+/** A stage's lanes run in parallel; stages run in order. */
+export interface Stage {
+  phase: Phase
+  title: string
+  lanes: Lane[]
+  /** runs even after a failure, when the lock is held (release the lock) */
+  always?: 'lock-held'
+  /** runs only when the whole run so far succeeded (post-deploy hook) */
+  onSuccessOnly?: boolean
+  /** why this stage waits for the one before it, when that is not obvious */
+  waitsFor?: string
+}
+
+export type PlanCommand = 'deploy' | 'redeploy' | 'rollback' | 'setup' | 'prune' | 'lock' | 'app' | 'accessory'
+
+export interface Plan {
+  command: PlanCommand
+  /** `release` in `lock release`, `boot` in `accessory boot` */
+  subcommand?: string
+  argument?: string
+  service: string
+  destination?: string
+  version: string
+  image: string
+  primaryHost: string
+  hosts: string[]
+  roles: string[]
+  stages: Stage[]
+}
+
+/** Every (stage, place, unit, step) of a plan in run order per place. */
+export function* walkPlan(plan: Plan): Generator<{ stage: Stage; lane: Lane; unit: Unit; step: Step; failureStep: boolean }> {
+  for (const stage of plan.stages) {
+    for (const lane of stage.lanes) {
+      for (const unit of lane.units) {
+        for (const step of unit.steps) yield { stage, lane, unit, step, failureStep: false }
+        for (const step of unit.onFailure ?? []) yield { stage, lane, unit, step, failureStep: true }
+      }
+    }
+  }
+}
+
+/** A single-lane, single-unit stage. */
+export function stageOn(phase: Phase, title: string, place: string, steps: Step[], extra: Partial<Stage> & { role?: string } = {}): Stage {
+  const { role, ...rest } = extra
+  return { phase, title, lanes: [{ place, units: [{ role, steps }] }], ...rest }
+}
+
+/** The same steps on each of several places, in parallel. */
+export function stageOnEach(phase: Phase, title: string, places: string[], steps: (place: string) => Step[], extra: Partial<Stage> = {}): Stage {
+  return { phase, title, lanes: places.map((place) => ({ place, units: [{ steps: steps(place) }] })).filter((lane) => lane.units[0].steps.length > 0), ...extra }
+}
