@@ -1,4 +1,6 @@
 import * as core from '@actions/core'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
 import { buildCloneDirectory } from './deploy/build'
 import { HostPool } from './deploy/hosts'
@@ -9,6 +11,7 @@ import { executePlan, type ExecutionResult } from './execute/executor'
 import { GitHubDeployment, runUrl } from './github/deployments'
 import { readInputs, type ActionInputs } from './inputs'
 import { makePlan } from './make-plan'
+import type { Plan } from './plan/steps'
 import { planAsMarkdown, planAsText, planHeadline, recordAsMarkdown } from './plan/render'
 import { LOCK_STATE, TEMP_PATHS_STATE } from './post'
 import { prepareRun, type PreparedRun } from './prepare'
@@ -111,6 +114,7 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
     process.off('SIGINT', onInterrupt)
     process.off('SIGTERM', onTerminate)
   }
+  writeRunFiles(plan, execution, redact, where.env)
   const failure = execution.failure
   const result: DeployResult = failure ? (failure instanceof CancelledError || cancelled ? 'cancelled' : 'failed') : execution.unavailableVersion ? 'skipped' : 'success'
   if (execution.message) core.info(execution.message)
@@ -146,6 +150,18 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
   } else if (failure) {
     annotateFailure(failure, execution.boots, config.primaryRoleName, redact, where)
   }
+}
+
+/** The plan and the record of what ran, as JSON for later steps (`record` output): secrets redacted. */
+function writeRunFiles(plan: Plan, execution: ExecutionResult, redact: (text: string) => string, env: NodeJS.ProcessEnv): void {
+  const directory = path.join(env.RUNNER_TEMP ?? os.tmpdir(), 'kamal-deploy-run')
+  fs.mkdirSync(directory, { recursive: true })
+  const planFile = path.join(directory, 'plan.json')
+  const recordFile = path.join(directory, 'record.json')
+  fs.writeFileSync(planFile, redact(JSON.stringify(plan, null, 1)), { mode: 0o600 })
+  fs.writeFileSync(recordFile, redact(JSON.stringify(execution.record.entries, null, 1)), { mode: 0o600 })
+  core.setOutput('plan', planFile)
+  core.setOutput('record', recordFile)
 }
 
 type DeployResult = 'success' | 'failed' | 'cancelled' | 'skipped'

@@ -17,11 +17,11 @@ export async function runLocalStep(execution: Execution, step: LocalStep, meta: 
         log,
         redact: context.redact,
       }).catch((error: unknown) => {
-        execution.record.add({ ...meta, kind: 'runner', command: step.display, outcome: 'failed', startedAt, endedAt: Date.now() })
+        execution.record.add({ ...meta, kind: 'runner', command: step.display, argv: step.argv, outcome: 'failed', startedAt, endedAt: Date.now() })
         throw error
       })
-      if (step.skipIf) execution.record.add({ ...meta, kind: 'runner-check', command: step.skipIf.display, outcome: 'ok', code: result.outcome === 'skipped' ? 0 : 1, startedAt, endedAt: startedAt })
-      execution.record.add({ ...meta, kind: 'runner', command: step.display, outcome: result.outcome === 'failed' ? 'tolerated' : result.outcome, code: result.code, startedAt: result.startedAt, endedAt: result.endedAt })
+      if (step.skipIf) execution.record.add({ ...meta, kind: 'runner-check', command: step.skipIf.display, argv: step.skipIf.argv, outcome: 'ok', code: result.outcome === 'skipped' ? 0 : 1, startedAt, endedAt: startedAt })
+      if (result.outcome !== 'skipped') execution.record.add({ ...meta, kind: 'runner', command: step.display, argv: step.argv, outcome: result.outcome === 'failed' ? 'tolerated' : result.outcome, code: result.code, startedAt: result.startedAt, endedAt: result.endedAt })
       return
     }
     case 'hook': {

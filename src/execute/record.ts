@@ -8,6 +8,8 @@ export interface RecordEntry {
   kind: string
   /** the command as it ran (placeholders filled); for an upload, `upload <path> (mode …)` */
   command: string
+  /** a runner process's argv (no secret is ever in an argv) */
+  argv?: string[]
   outcome: 'ok' | 'failed' | 'tolerated' | 'skipped'
   code?: number
   startedAt: number
