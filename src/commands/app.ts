@@ -100,6 +100,11 @@ export class AppCommands {
     return timeout === undefined ? [] : ['-t', String(timeout)]
   }
 
+  /** `running 0`, `exited 3`: watched while the new container boots, so one that exits fails the boot at once. */
+  exitState(version = this.config.version): string {
+    return docker('container', 'inspect', '--format', `'{{.State.Status}} {{.State.ExitCode}}'`, this.containerName(version))
+  }
+
   logs(version: string, lines?: number): string {
     return pipe(this.containerIdForVersion(version), xargs(line('docker logs --timestamps', lines !== undefined && `--tail ${lines}`, '2>&1')))
   }

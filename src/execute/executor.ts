@@ -10,7 +10,7 @@ import type { KamalConfig } from '../config/model'
 import { forEachLimited, type HostPool } from '../deploy/hosts'
 import type { Progress } from '../deploy/progress'
 import { BootError, CancelledError, type BootOutcome } from '../deploy/request'
-import { walkPlan, type Lane, type Plan, type Stage, type Step, type Unit } from '../plan/steps'
+import { RUNNER, walkPlan, type Lane, type Plan, type Stage, type Step, type Unit } from '../plan/steps'
 import type { Targets } from '../plan/targets'
 import type { Secrets } from '../secrets/load'
 import type { BytesSent } from '../transfer/bytes-sent'
@@ -101,7 +101,12 @@ export class Execution {
           const pull = stages[++index]
           await this.ship(stage, () => this.runStage(pull))
         } else {
+          if (stage.always === 'lock-held') this.say('Releasing the deploy lock...')
           await this.runStage(stage)
+          if (stage.always === 'lock-held') {
+            this.lockHeld = false
+            this.context.onLock?.(null)
+          }
         }
       } catch (error) {
         if (stage.always === 'lock-held') {
@@ -131,6 +136,10 @@ export class Execution {
   }
 
   private async runLane(stage: Stage, lane: Lane): Promise<void> {
+    // The lock release must still happen after a cut connection: reconnect first.
+    if (stage.always === 'lock-held' && lane.place !== RUNNER && this.connectionLost(lane.place) && !(await this.reconnect(lane.place))) {
+      throw new Error(`${lane.place} is unreachable, so the deploy lock stays there. Once the host is reachable, run this action with command: lock release (or \`kamal lock release\`), and check what it serves with \`ssh ${this.context.config.ssh.user}@${lane.place} docker ps\`.`)
+    }
     const byUnit = lane.units.length > 1 || lane.units.some((unit) => unit.boot)
     if (!byUnit) {
       await this.context.progress.phase(lane.place, stage.title, (log) => this.runUnit(stage, lane, lane.units[0], log), lane.units[0]?.role)
@@ -143,19 +152,31 @@ export class Execution {
     const values: Values = new Map([['version', this.context.config.version]])
     const started = Date.now()
     let healthyAt: number | undefined
+    let current: Step | undefined
     try {
       for (const step of unit.steps) {
         if (!this.shouldRun(step, values)) continue
         if (unit.boot && step.kind === 'exec' && step.label === 'docker run' && this.context.cancelled?.()) throw new CancelledError()
+        current = step
         await this.runStep(stage, lane, unit, step, values, log)
-        if (step.kind === 'health' || (step.kind === 'exec' && step.label === 'kamal-proxy deploy')) healthyAt = Date.now()
+        if (step.kind === 'health' || (step.kind === 'exec' && step.label === 'kamal-proxy deploy')) {
+          healthyAt = Date.now()
+          values.set('took_traffic', 'yes')
+        }
       }
     } catch (error) {
       if (error instanceof UnitSkipped) return
-      await this.afterFailure(stage, lane, unit, values, log, error)
-      if (!unit.boot) throw error
+      this.closeBarrierOnPrimaryFailure(lane, unit, error)
+      const lost = this.connectionLost(lane.place)
+      const recovered = lost ? await this.reconnect(lane.place) : true
+      if (recovered) await this.afterFailure(stage, lane, unit, values, log, error)
+      if (!unit.boot) throw lost ? new Error(`${lane.place}: the SSH connection was lost during ${stepName(current)} (${stage.title}); ${recovered ? 'reconnected' : 'the host stayed unreachable'}. ${error instanceof Error ? error.message : String(error)}`) : error
       const role = unit.role ?? ''
-      const bootError = error instanceof BootError || error instanceof CancelledError ? error : new BootError(lane.place, role, failedStepName(error), error instanceof Error ? error.message : String(error), values.get('log_tail') || undefined)
+      const old = values.get('old_version')
+      const serves = values.get('took_traffic') ? `${unit.boot.version} (new)` : old ? `${old} (old)` : 'no version of this role'
+      const connection = lost ? `the SSH connection was lost during ${stepName(current)}; ${recovered ? `reconnected; serves ${serves}` : 'the host stayed unreachable, so what it serves is unknown'}. ` : ''
+      const detail = `${connection}${error instanceof Error ? error.message : String(error)}`
+      const bootError = error instanceof CancelledError ? error : error instanceof BootError && !lost ? error : new BootError(lane.place, role, lost ? stepName(current) : failedStepName(error), detail, values.get('log_tail') || undefined)
       this.boots.push({
         host: lane.place,
         role,
@@ -182,11 +203,14 @@ export class Execution {
   }
 
   /** The unit's failure steps (stop the new container, keep its log tail); a primary failure closes the barrier. */
-  private async afterFailure(stage: Stage, lane: Lane, unit: Unit, values: Values, log: (line: string) => void, error: unknown): Promise<void> {
+  private closeBarrierOnPrimaryFailure(lane: Lane, unit: Unit, error: unknown): void {
     const role = this.context.config.roles.find((item) => item.name === unit.role)
     if (unit.boot && role?.primary && this.barrier.close(lane.place, error instanceof Error ? error.message.split('\n')[0] : String(error))) {
       this.say(`First ${this.context.config.primaryRoleName} container is unhealthy on ${lane.place}, not booting any other roles`)
     }
+  }
+
+  private async afterFailure(stage: Stage, lane: Lane, unit: Unit, values: Values, log: (line: string) => void, error: unknown): Promise<void> {
     for (const step of unit.onFailure ?? []) {
       try {
         await this.runStep(stage, lane, unit, step, values, log)
@@ -195,6 +219,33 @@ export class Execution {
       }
     }
     if (error instanceof BootError && values.get('log_tail') && !error.logTail) Object.assign(error, { logTail: values.get('log_tail') })
+  }
+
+  /** Whether the host's SSH connection is gone (a cut, a killed session). */
+  connectionLost(host: string): boolean {
+    if (host === RUNNER) return false
+    try {
+      let lost = false
+      this.context.pool.get(host).onLost(() => (lost = true))()
+      return lost
+    } catch {
+      return true
+    }
+  }
+
+  /** Reconnects with backoff (bounded: four tries over about eight seconds); false when the host stays unreachable. */
+  async reconnect(host: string): Promise<boolean> {
+    for (const delay of [250, 1000, 2500, 4000]) {
+      await new Promise((resolve) => setTimeout(resolve, delay))
+      try {
+        await this.context.pool.reconnect([host])
+        this.say(`Reconnected to ${host}`)
+        return true
+      } catch {
+        // try again after the next delay
+      }
+    }
+    return false
   }
 
   private shouldRun(step: Step, values: Values): boolean {
@@ -223,6 +274,13 @@ export class Execution {
     }
     await runHostStep(this, step, values, meta, log)
   }
+}
+
+function stepName(step: Step | undefined): string {
+  if (!step) return 'the boot'
+  if (step.kind === 'exec') return step.label ?? step.command.split(' ').slice(0, 2).join(' ')
+  if (step.kind === 'upload') return `the upload of ${step.path}`
+  return step.kind
 }
 
 function failedStepName(error: unknown): string {

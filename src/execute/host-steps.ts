@@ -50,7 +50,12 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
 
   switch (step.kind) {
     case 'exec': {
-      const result = await run(step.command, { stdin: step.stdin, allowFailure: step.allowFailure || step.tolerate !== undefined, label: step.label })
+      const running = run(step.command, { stdin: step.stdin, allowFailure: step.allowFailure || step.tolerate !== undefined, label: step.label })
+      if (step.watch) {
+        const exited = await untilExited(running, () => capture(step.watch as string, { allowFailure: true, kind: 'watch' }))
+        if (exited) throw new ContainerExitedError(host, step.label ?? 'boot', exited)
+      }
+      const result = await running
       if (result.code !== 0 && step.tolerate !== undefined && !step.allowFailure && !new RegExp(step.tolerate).test(result.stderr)) {
         throw new RemoteCommandError(host, context.redact(fillPlaceholders(step.command, values, secret)), result, step.label)
       }
@@ -121,9 +126,11 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
       if (execution.barrier.open(host)) execution.say(`First ${context.config.primaryRoleName} container is healthy on ${host}, booting any other roles`)
       return
     }
-    case 'health':
-      await waitUntilReady(step, (command) => capture(command, { allowFailure: true }))
+    case 'health': {
+      const state = await waitUntilReady(step, (command) => capture(command, { allowFailure: true }))
+      if (state === 'exited' || state === 'dead') throw new ContainerExitedError(host, 'readiness', await capture(step.watch, { allowFailure: true, kind: 'watch' }))
       return
+    }
     case 'ensure-docker': {
       const outcome = await bootstrapHost(async (command) => (await run(command, { allowFailure: true })).code === 0)
       if (outcome === 'missing') throw new Error(dockerMissingMessage([host]))
@@ -145,6 +152,13 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
       execution.unavailableVersion = true
       return
     }
+    case 'serving': {
+      const table = await capture(step.command, { allowFailure: true })
+      const id = values.get('container_id') ?? ''
+      const row = table.split('\n').find((line) => line.split(/\s+/)[0] === step.service)
+      if (id && row && row.includes(id.slice(0, 12))) values.set('took_traffic', 'yes')
+      return
+    }
     case 'report': {
       const result = await run(step.command, { allowFailure: true })
       if (result.code === 0) execution.message = step.success ?? result.stdout.trim()
@@ -155,22 +169,52 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
   }
 }
 
-/** Non-proxied roles: poll until healthy, or still running after `readiness_delay` (spec §1.5). A container that exits fails at once. */
-async function waitUntilReady(step: Extract<HostStep, { kind: 'health' }>, status: (command: string) => Promise<string>): Promise<void> {
+/** The new container stopped while it was booting; carries `<status> <exit code>`. */
+export class ContainerExitedError extends Error {
+  constructor(
+    readonly host: string,
+    readonly step: string,
+    state: string,
+  ) {
+    const [status, code] = state.split(' ')
+    super(`the new container ${status === 'dead' ? 'died' : `exited with status ${code ?? '?'}`} while booting`)
+    this.name = 'ContainerExitedError'
+  }
+}
+
+/**
+ * Waits for `running` while polling the container every second; resolves with
+ * the container's `<status> <code>` as soon as it has exited, or undefined when
+ * `running` settles first. A rejection of `running` is left to the caller.
+ */
+async function untilExited(running: Promise<unknown>, state: () => Promise<string>): Promise<string | undefined> {
+  let settled = false
+  running.then(() => (settled = true), () => (settled = true))
+  while (!settled) {
+    await Promise.race([running.catch(() => undefined), sleep(1000)])
+    if (settled) return undefined
+    const current = await state().catch(() => '')
+    if (/^(exited|dead)\b/.test(current)) return current
+  }
+  return undefined
+}
+
+/** Non-proxied roles: poll until healthy, or still running after `readiness_delay` (spec §1.5). A container that exits ends the wait at once. */
+async function waitUntilReady(step: Extract<HostStep, { kind: 'health' }>, status: (command: string) => Promise<string>): Promise<string> {
   const deadline = Date.now() + step.deployTimeout * 1000
   let state: string
   for (let attempt = 1; ; attempt++) {
     state = await status(step.command)
-    if (state === 'healthy') return
+    if (state === 'healthy') return state
     if (state === 'running') {
-      if (step.readinessDelay === 0) return
+      if (step.readinessDelay === 0) return state
       await sleep(step.readinessDelay * 1000)
       state = await status(step.command)
-      if (state === 'running' || state === 'healthy') return
+      if (state === 'running' || state === 'healthy') return state
     }
-    if (state === 'exited' || state === 'dead') break
+    if (state === 'exited' || state === 'dead') return state
     if (Date.now() >= deadline) break
     await sleep(Math.min(attempt * 1000, Math.max(deadline - Date.now(), 0)))
   }
-  throw new Error(state === 'exited' || state === 'dead' ? `the container ${state}` : `container not ready after ${step.deployTimeout} seconds (${state || 'unknown'})`)
+  throw new Error(`container not ready after ${step.deployTimeout} seconds (${state || 'unknown'})`)
 }

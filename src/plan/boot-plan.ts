@@ -25,6 +25,9 @@ export interface BootPlanContext {
   errorPages?: ErrorPagesUpload
 }
 
+/** kamal-proxy's table of services and their targets. */
+const PROXY_LIST = 'docker exec kamal-proxy kamal-proxy list'
+
 /** Kamal's container hostname prefix: the first 51 characters of the host, without a trailing dot. */
 export function hostnamePrefix(host: string): string {
   return host.slice(0, 51).replace(/\.$/, '')
@@ -132,9 +135,9 @@ export function bootUnit(context: BootPlanContext, host: string, role: Role, pri
   steps.push(exec(app.run({ env, hostname: `${hostnamePrefix(host)}-${placeholder('hostname_hex')}` }), { label: 'docker run' }))
   if (role.proxy) {
     steps.push({ kind: 'exec', command: app.containerIdForVersion(version), capture: 'container_id', changes: false, label: 'the new container id', note: 'the new container id', emptyIsError: `Failed to get endpoint for ${role.name} on ${host}, did the container boot?` })
-    steps.push(exec(proxyDeploy(config, role, placeholder('container_id')), { label: 'kamal-proxy deploy', note: 'kamal-proxy health-checks the new container, switches traffic, drains the old one' }))
+    steps.push(exec(proxyDeploy(config, role, placeholder('container_id')), { label: 'kamal-proxy deploy', watch: app.exitState(), note: 'kamal-proxy health-checks the new container, switches traffic, drains the old one; the container is watched and an exit fails the boot at once' }))
   } else {
-    steps.push({ kind: 'health', command: app.status(version), readinessDelay: config.readinessDelay, deployTimeout: config.deployTimeout, changes: false, note: `poll until healthy, or running after ${config.readinessDelay}s (timeout ${config.deployTimeout}s)` })
+    steps.push({ kind: 'health', command: app.status(version), watch: app.exitState(), readinessDelay: config.readinessDelay, deployTimeout: config.deployTimeout, changes: false, note: `poll until healthy, or running after ${config.readinessDelay}s (timeout ${config.deployTimeout}s)` })
   }
   if (primaryBooting && role.primary) steps.push({ kind: 'barrier-open', changes: false, note: 'the other roles may boot' })
   steps.push(exec(app.stop(placeholder('old_version')), { allowFailure: true, when: 'old_version', note: 'if an old version was running' }))
@@ -145,8 +148,9 @@ export function bootUnit(context: BootPlanContext, host: string, role: Role, pri
     role: role.name,
     steps,
     onFailure: [
-      { kind: 'exec', command: app.logs(version, 30), capture: 'log_tail', allowFailure: true, changes: false, note: 'the new container’s last log lines' },
-      exec(app.stop(version), { allowFailure: true, note: 'stop the new container; the old one keeps serving' }),
+      ...(role.proxy ? [{ kind: 'serving', command: PROXY_LIST, service: role.containerPrefix, changes: false, when: 'container_id', note: 'did kamal-proxy switch to the new container before the failure?' } as Step] : []),
+      { kind: 'exec', command: app.logs(version, 30), capture: 'log_tail', allowFailure: true, changes: false, unless: 'took_traffic', note: 'the new container’s last log lines' },
+      exec(app.stop(version), { allowFailure: true, unless: 'took_traffic', note: 'stop the new container, unless it already serves; the old one keeps serving' }),
     ],
     boot: { version, container },
   }

@@ -19,8 +19,11 @@ export function stepCommandPatterns(step: Step): RegExp[] | undefined {
   const template = (command: string) => new RegExp(`^${command.split(PLACEHOLDER_PATTERN).map((part, index) => (index % 2 === 1 ? '[\\s\\S]*?' : escape(part))).join('')}$`)
   switch (step.kind) {
     case 'exec':
-    case 'proxy-version':
+      return [template(step.command), ...(step.watch ? [template(step.watch)] : [])]
     case 'health':
+      return [template(step.command), template(step.watch)]
+    case 'serving':
+    case 'proxy-version':
     case 'skip-if':
     case 'require-version':
     case 'report':

@@ -35,6 +35,8 @@ export function describeStep(step: Step, role?: string): string[] {
       return [`${prefix}${step.command}${note(step.note)}`]
     case 'report':
       return [`${prefix}${step.command}`]
+    case 'serving':
+      return [`${prefix}${step.command}${note(step.note)}`]
     case 'runner':
       return [...(step.skipIf ? [`${step.skipIf.display}  # ${step.purpose} only if this fails`] : []), `${step.display}  # ${step.purpose}${step.stdin ? ', password on stdin' : ''}`]
     case 'hook':

@@ -62,6 +62,8 @@ export interface ExecStep extends Common {
   label?: string
   /** the error when the captured output is empty */
   emptyIsError?: string
+  /** polled while the command runs (`<status> <exit code>`): the step fails at once when the container exits */
+  watch?: string
 }
 
 export interface UploadStep extends Common {
@@ -124,6 +126,8 @@ export interface BarrierOpenStep extends Common {
 export interface HealthStep extends Common {
   kind: 'health'
   command: string
+  /** `<status> <exit code>` of the container, read when it has exited */
+  watch: string
   readinessDelay: number
   deployTimeout: number
 }
@@ -170,6 +174,14 @@ export interface ShipStep extends Common {
   hosts: string[]
 }
 
+/** After a failure: does kamal-proxy route the service to the new container (it took traffic before the failure)? */
+export interface ServingStep extends Common {
+  kind: 'serving'
+  command: string
+  /** the kamal-proxy service name */
+  service: string
+}
+
 /** One command of `app exec`/`lock status` whose output is the command's answer. */
 export interface ReportStep extends Common {
   kind: 'report'
@@ -193,6 +205,7 @@ export type HostStep =
   | SkipIfStep
   | RequireVersionStep
   | ReportStep
+  | ServingStep
 export type LocalStep = (RunnerStep & Common) | HookStep | SleepStep | ShipStep
 export type Step = HostStep | LocalStep | ConnectStep
 

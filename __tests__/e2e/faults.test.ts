@@ -1,0 +1,143 @@
+import * as fs from 'node:fs'
+import { errorAnnotations, startAction, type ActionRun } from '../support/run-action'
+import { AppProject, appFiles } from './support/app-project'
+import { dockerOn, harnessDown, harnessUp, onHost, startLoad, type HarnessState } from './support/harness'
+
+// Faults Kamal survives, injected on real hosts under steady load: a container that exits at once,
+// the SSH connection cut while the web container boots, and a host that stays unreachable.
+const HOST_HEADER = 'faults.test'
+const WEB = ['10.213.0.11', '10.213.0.12']
+const WORKER = '10.213.0.13'
+const RATE_PER_HOST = 40
+
+const CONFIG = `service: faults
+image: e2e/faults
+servers:
+  web: [${WEB.join(', ')}]
+  workers:
+    hosts: [${WORKER}]
+    cmd: sh -c 'echo worker up; while true; do sleep 1; done'
+proxy:
+  host: ${HOST_HEADER}
+  healthcheck: { path: /up, interval: 1, timeout: 2 }
+registry:
+  server: 10.213.0.1:5000
+  username: deployer
+  password: [KAMAL_REGISTRY_PASSWORD]
+builder:
+  arch: amd64
+deploy_timeout: 20
+drain_timeout: 2
+readiness_delay: 1
+`
+
+let harness: HarnessState
+let project: AppProject
+
+async function act(version: string): Promise<ActionRun> {
+  const run = await startAction(
+    project.dir,
+    {
+      command: 'deploy',
+      version,
+      'ssh-private-key': fs.readFileSync(harness.privateKey, 'utf8'),
+      'ssh-known-hosts': fs.readFileSync(harness.knownHosts, 'utf8'),
+      secrets: 'KAMAL_REGISTRY_PASSWORD=anything',
+    },
+    { DOCKER_HOST: harness.runner.dockerHost },
+  ).finished
+  return run
+}
+
+/** The web app of `version`, whose httpd starts only after `delay` seconds (a slow boot to cut into). */
+function slowApp(version: string, delay: number): Record<string, string> {
+  const files = appFiles(version)
+  files.Dockerfile = files.Dockerfile.replace(/CMD \[.*\]/, `CMD ["sh", "-c", "trap 'exit 0' TERM; sleep ${delay}; httpd -f -v -p 80 -h /www & wait"]`)
+  return files
+}
+
+/** Resolves once `container` exists on the host (polled). */
+async function containerAppears(hostName: string, container: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (dockerOn(harness, hostName, ['ps', '-a', '--filter', `name=^${container}$`, '--format', '{{.Names}}']) === container) return
+    await new Promise((resolve) => setTimeout(resolve, 150))
+  }
+  throw new Error(`${container} never appeared on ${hostName}`)
+}
+
+const lockOn = (hostName: string) => onHost(hostName, 'test -e .kamal/lock-faults && echo held || echo free')
+const bootGroupSeconds = (run: ActionRun, host: string, role: string) => Number(new RegExp(`::group::${host.replace(/\./g, '\\.')} · Boot app \\[${role}\\] — FAILED in ([\\d.]+)s`).exec(run.stdout)?.[1] ?? NaN)
+
+beforeAll(() => {
+  harness = harnessUp(3)
+  project = new AppProject({ 'config/deploy.yml': CONFIG, ...appFiles('v1') })
+}, 180_000)
+
+afterAll(() => {
+  if (!process.env.KEEP_HARNESS) harnessDown()
+}, 60_000)
+
+describe('faults on real hosts', () => {
+  test('v1 deploys', async () => {
+    const run = await act('v1')
+    expect(run.status).toBe(0)
+  })
+
+  test('a web container that exits with status 3 fails the boot in under 5 s with its status and last log lines; v1 keeps serving', async () => {
+    const files = appFiles('v2')
+    files.Dockerfile = files.Dockerfile.replace(/CMD \[.*\]/, `CMD ["sh", "-c", "echo starting v2; echo 'boom: missing DATABASE_URL' >&2; exit 3"]`)
+    project.write(files)
+    project.commit('v2 exits')
+    const load = startLoad(WEB, HOST_HEADER, RATE_PER_HOST)
+    const run = await act('v2')
+    const report = await load.stop()
+    expect(run.status).toBe(1)
+    expect(report.failures).toBe(0)
+    const annotations = errorAnnotations(run.stdout)
+    const web = annotations.find((annotation) => annotation.message.includes('exited with status 3'))
+    expect(web?.message).toMatch(/Last log lines of the new container:[\s\S]*boom: missing DATABASE_URL/)
+    expect(web?.message).not.toMatch(/requires 1 argument|Usage:/)
+    for (const host of WEB) {
+      const seconds = bootGroupSeconds(run, host, 'web')
+      if (!Number.isNaN(seconds)) expect(seconds).toBeLessThan(5)
+    }
+    expect(WEB.map((host) => bootGroupSeconds(run, host, 'web')).some((seconds) => seconds < 5)).toBe(true)
+    // The worker did not boot, and says which web host's failure stopped it.
+    expect(annotations.find((annotation) => annotation.message.includes(`not booting workers on ${WORKER}`))?.message).toMatch(/First web container is unhealthy on 10\.213\.0\.1[12]/)
+    expect(lockOn('host1')).toBe('free')
+  }, 240_000)
+
+  test('the SSH connection cut while the web container boots: 0 failed requests, lock released after reconnecting, the annotation names host, step and what it serves', async () => {
+    project.write(slowApp('v3', 4))
+    project.commit('v3 slow')
+    const load = startLoad(WEB, HOST_HEADER, RATE_PER_HOST)
+    const running = act('v3')
+    await containerAppears('host1', 'faults-web-v3')
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    onHost('host1', "pkill -f 'sshd: root@' || true")
+    const run = await running
+    const report = await load.stop()
+    expect(run.status).toBe(1)
+    expect(report.failures).toBe(0)
+    const annotation = errorAnnotations(run.stdout).find((item) => item.message.includes('10.213.0.11') && item.message.includes('connection was lost'))
+    expect(annotation?.message).toMatch(/the SSH connection was lost during kamal-proxy deploy; reconnected; serves v[13] \((old|new)\)/)
+    expect(lockOn('host1')).toBe('free')
+    const state = dockerOn(harness, 'host1', ['ps', '--filter', 'label=service=faults', '--filter', 'label=role=web', '--format', '{{.Names}}'])
+    expect(state.length).toBeGreaterThan(0)
+  }, 240_000)
+
+  test('a host that stays unreachable after the cut: the annotation says how to release the lock', async () => {
+    project.write(slowApp('v4', 4))
+    project.commit('v4 slow')
+    const running = act('v4')
+    await containerAppears('host1', 'faults-web-v4')
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    onHost('host1', "pkill -f 'sshd' || true")
+    const run = await running
+    expect(run.status).toBe(1)
+    const messages = errorAnnotations(run.stdout).map((annotation) => annotation.message).join('\n')
+    expect(messages).toMatch(/10\.213\.0\.11 is unreachable, so the deploy lock stays there\. Once the host is reachable, run this action with command: lock release/)
+    expect(messages).toMatch(/the host stayed unreachable/)
+  }, 240_000)
+})
