@@ -360,7 +360,7 @@ describe('accessory configuration (Kamal test/configuration/accessory_test.rb)',
   })
 
   test('proxy settings', () => {
-    expect(settings('monitoring').proxy).toEqual({ host: 'monitoring.example.com' })
+    expect(settings('monitoring').proxy).toMatchObject({ hosts: ['monitoring.example.com'], ssl: false, appPort: 80, path: ['accessories', 'monitoring', 'proxy'] })
     expect(settings('mysql').proxy).toBeUndefined()
   })
 

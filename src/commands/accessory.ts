@@ -1,9 +1,9 @@
 import type { AccessoryDirectory, AccessoryFile, AccessorySettings } from '../config/accessory'
-import type { KamalConfig, Role } from '../config/model'
+import type { KamalConfig } from '../config/model'
 import { escapeShellValue } from '../shell'
 import { argumentize, containerIdFor, docker, line, makeDirectory, optionize, pipe } from './base'
 import { envFileContent } from './env-file'
-import { proxyDeploy, PROXY_CONTAINER } from './proxy'
+import { proxyDeployCommand, PROXY_CONTAINER } from './proxy'
 
 /** Commands for one accessory (Kamal::Commands::Accessory), exact strings as Kamal builds them. */
 export class AccessoryCommands {
@@ -109,8 +109,7 @@ export class AccessoryCommands {
   deploy(target: string): string {
     const proxy = this.accessory.proxy
     if (!proxy) throw new Error(`Accessory ${this.accessory.name} has no proxy configuration`)
-    // Kamal's accessory proxy has no role, so a custom certificate path has no role segment.
-    return proxyDeploy(this.config, this.proxyRole(proxy), target).replace(/\/tls\/\/(cert|key)\.pem/g, '/tls/$1.pem')
+    return proxyDeployCommand(this.config, proxy, { service: this.serviceName }, target)
   }
 
   /** `docker exec kamal-proxy kamal-proxy remove <service>` (accessory stop with a proxy). */
@@ -187,22 +186,6 @@ export class AccessoryCommands {
 
   private ownership(target: string, mode?: string, owner?: string): string[] {
     return [mode !== undefined && line('chmod', mode, target), owner !== undefined && line('chown', owner, target)].filter((command): command is string => Boolean(command))
-  }
-
-  private proxyRole(proxy: Record<string, unknown>): Role {
-    const { accessory } = this
-    return {
-      name: '',
-      primary: false,
-      hosts: accessory.hosts,
-      tagsByHost: new Map(),
-      options: {},
-      labels: {},
-      logging: {},
-      proxy: { raw: proxy, path: ['accessories', accessory.name, 'proxy'] },
-      containerPrefix: accessory.service,
-      path: ['accessories', accessory.name],
-    }
   }
 }
 

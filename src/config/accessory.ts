@@ -6,6 +6,7 @@ import { envFromRaw, splitSecretAlias, type EnvSpec } from './env'
 import { renderErb } from './erb'
 import { isHash } from './load'
 import { present, type Accessory, type KamalConfig } from './model'
+import { proxyConfig, type ProxyConfig } from './proxy'
 
 /**
  * Everything Kamal derives from one `accessories.<name>` block
@@ -34,8 +35,8 @@ export interface AccessorySettings {
   options: Record<string, unknown>
   restartPolicy: string
   cmd?: string
-  /** the accessory's own `proxy` hash (not merged with the root proxy, as in Kamal) */
-  proxy?: Record<string, unknown>
+  /** the accessory's own `proxy` (not merged with the root proxy, as in Kamal) */
+  proxy?: ProxyConfig
 }
 
 export interface AccessoryRegistry {
@@ -113,8 +114,14 @@ export function accessorySettings(config: KamalConfig, accessory: Accessory | st
     options: Object.fromEntries(Object.entries(options).filter(([key]) => key !== 'restart')),
     restartPolicy: restart === undefined || restart === null || restart === false ? 'unless-stopped' : String(restart),
     cmd: raw.cmd === undefined || raw.cmd === null ? undefined : String(raw.cmd),
-    proxy: present(raw.proxy) && isHash(raw.proxy) ? raw.proxy : undefined,
+    proxy: accessoryProxy(found),
   }
+}
+
+/** The accessory's `proxy` block, typed; undefined unless it runs behind kamal-proxy (Kamal's running_proxy?). */
+export function accessoryProxy(accessory: Accessory): ProxyConfig | undefined {
+  const proxy = accessory.raw.proxy
+  return present(proxy) && isHash(proxy) ? proxyConfig(proxy, ['accessories', accessory.name, 'proxy']) : undefined
 }
 
 /** Kamal's `Env#to_h` for the accessory: clear values, then each secret under its (aliased) name. */
