@@ -2,6 +2,8 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { accessorySettings } from '../../src/config/accessory'
 import { proxyConfig } from '../../src/config/proxy'
+import type { ConfigError } from '../../src/errors'
+import { checkCrossFieldRules } from '../../src/config/rules'
 import { AccessoryCommands } from '../../src/commands/accessory'
 import { proxyRun, proxyRunFor } from '../../src/commands/proxy'
 import { appUrl } from '../../src/report/app-url'
@@ -79,6 +81,30 @@ describe('accessory proxies', () => {
     expect(proxyRunFor(config, '1.1.1.1')).toBeUndefined()
     expect(proxyRunFor(config, '1.1.1.9')).toMatchObject({ httpPort: 8080, httpsPort: 8443 })
     expect(proxyRun(config, '1.1.1.9')).toContain('--publish 8080:80 --publish 8443:443')
+  })
+})
+
+describe('conflicting proxy.run on one host (Kamal ensure_no_conflicting_proxy_runs)', () => {
+  const yaml = (accessoryRun: string) =>
+    `${BASE}servers:\n  web: [1.1.1.1]\nproxy:\n  host: app.example.com\n  run: { http_port: 8080 }\naccessories:\n  grafana:\n    image: grafana/grafana\n    host: 1.1.1.1\n    proxy:\n      host: grafana.example.com\n      run: ${accessoryRun}\n`
+
+  test("a role's and an accessory's differing run blocks are refused at the accessory's run", () => {
+    const config = configFromYaml(yaml('{ http_port: 9090 }'))
+    const error = (() => {
+      try {
+        checkCrossFieldRules(config, '/nonexistent')
+      } catch (thrown) {
+        return thrown as ConfigError
+      }
+      return undefined
+    })()
+    expect(error?.message).toMatch(/^Conflicting proxy run configurations for host 1\.1\.1\.1\./)
+    // line 16 is the accessory's `run:` (the second run block on the host)
+    expect(error?.location).toMatchObject({ file: 'config/deploy.yml', line: 16 })
+  })
+
+  test('identical run blocks are fine', () => {
+    expect(() => checkCrossFieldRules(configFromYaml(yaml('{ http_port: 8080 }')), '/nonexistent')).not.toThrow()
   })
 })
 
