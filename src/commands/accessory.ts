@@ -5,6 +5,13 @@ import { argumentize, containerIdFor, docker, line, makeDirectory, optionize, pi
 import { envFileContent } from './env-file'
 import { proxyDeployCommand, PROXY_CONTAINER } from './proxy'
 
+/**
+ * A rendered template can hold secrets, so every file is written owner-only
+ * and only then given its configured mode by the `chmod` that follows (the
+ * mode Kamal ends with: `755`, or the hash form's `mode`).
+ */
+export const ACCESSORY_FILE_UPLOAD_MODE = 0o600
+
 /** Commands for one accessory (Kamal::Commands::Accessory), exact strings as Kamal builds them. */
 export class AccessoryCommands {
   constructor(
@@ -142,6 +149,7 @@ export class AccessoryCommands {
       file,
       before: makeDirectory(posixDirname(file.hostPath)),
       remotePath: file.hostPath,
+      uploadMode: ACCESSORY_FILE_UPLOAD_MODE,
       after: this.ownership(file.hostPath, file.mode, file.owner),
     }))
   }
@@ -195,6 +203,8 @@ export interface AccessoryFileUpload {
   before: string
   /** relative to the SSH home, e.g. `app-mysql/etc/mysql/my.cnf` */
   remotePath: string
+  /** the mode the bytes are written with, before `after` sets Kamal's mode */
+  uploadMode: number
   /** `chmod <mode> <remotePath>`, then `chown <owner> <remotePath>` when an owner is set */
   after: string[]
 }

@@ -30,11 +30,10 @@ async function bootAccessoryOn(context: RunContext, accessory: AccessorySettings
   await ensureNetwork(shell)
 
   for (const command of commands.directoryCommands()) await shell.run(command, { step: `directories of ${accessory.name}` })
-  const accessoryEnv = Object.fromEntries(Object.entries(accessory.env.clear).map(([key, value]) => [key, String(value ?? '')]))
   for (const upload of commands.fileUploads()) {
     await shell.run(upload.before)
-    const content = accessoryFileContent(upload.file, { projectDir: request.projectDir, env: request.env, accessoryEnv })
-    await shell.upload(upload.remotePath, content, parseInt(upload.file.mode, 8), `file of ${accessory.name}`)
+    const content = accessoryFileContent(upload.file, { projectDir: request.projectDir, env: request.env, accessory, secretValue: (key) => request.secrets.get(key) })
+    await shell.upload(upload.remotePath, content, upload.uploadMode, `file of ${accessory.name}`)
     for (const command of upload.after) await shell.run(command, { step: `file of ${accessory.name}` })
   }
 
