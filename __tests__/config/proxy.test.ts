@@ -114,7 +114,7 @@ describe('typed settings: nothing outside src/config reads the proxy or accessor
     fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? files(path.join(dir, entry.name)) : entry.name.endsWith('.ts') ? [path.join(dir, entry.name)] : []))
   const outside = files(srcRoot).filter((file) => !file.startsWith(path.join(srcRoot, 'config') + path.sep))
 
-  test.each([/proxy\??\.raw\b/, /accessory\??\.raw\b/, /\.raw\.(proxy|accessories)\b/])('%s', (pattern) => {
+  test.each([/proxy\??\.raw\b/, /accessory\??\.raw\b/, /\.raw\.(proxy|accessories|hooks_output|aliases|output)\b/])('%s', (pattern) => {
     const readers = outside.filter((file) => pattern.test(fs.readFileSync(file, 'utf8'))).map((file) => path.relative(srcRoot, file))
     expect(readers).toEqual([])
   })

@@ -2,7 +2,7 @@ import { Auditor } from '../commands/auditor'
 import { registryLogin } from '../commands/registry'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { hookEnvironment, hookFile, hookReceivesSecrets, runHook, type HookName } from '../hooks'
+import { hookEnvironment, hookFile, hookOutputLevel, hookReceivesSecrets, runHookLogged, type HookName } from '../hooks'
 import { forEachLimited } from './hosts'
 import { RemoteShell } from './remote'
 import { CancelledError, type DeployRequest } from './request'
@@ -67,10 +67,7 @@ export class RunContext {
       secrets,
     })
     if (!fs.existsSync(path.resolve(request.projectDir, hookFile(request.config.hooksPath, hook)))) return
-    await request.progress.phase('local', `Hook ${hook}`, async (log) => {
-      const run = await runHook(hook, { projectDir: request.projectDir, hooksPath: request.config.hooksPath, baseEnv: request.env, hookEnv })
-      log(`Running ${run.file} (${(run.durationMs / 1000).toFixed(1)}s)`)
-      for (const line of run.output.trimEnd().split('\n').filter(Boolean)) log(`  ${line}`)
-    })
+    const options = { projectDir: request.projectDir, hooksPath: request.config.hooksPath, baseEnv: request.env, hookEnv }
+    await runHookLogged(hook, options, hookOutputLevel(request.config, hook), (title, work) => request.progress.phase('local', title, work))
   }
 }
