@@ -15,6 +15,7 @@ import { prepareRun, type PreparedRun } from './prepare'
 import { reportError } from './report-error'
 import { deploySummaryMarkdown } from './report/summary'
 import { appUrl } from './report/app-url'
+import { startOutputFile } from './report/output-file'
 import { bytesSentOutput, bytesSentSummaryLine, type BytesSent } from './transfer/bytes-sent'
 import { GitHubDeployment, runUrl } from './github/deployments'
 
@@ -119,6 +120,7 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
   let result: DeployResult = 'success'
   let failure: unknown
   let message: string | undefined
+  const outputFile = startOutputFile(config, { command, subcommand: inputs.subcommand, projectDir: where.projectDir }, secrets.values())
   try {
     if (isDeploy) {
       const outcome = await runDeploy(request)
@@ -132,6 +134,7 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
     failure = error
     result = error instanceof CancelledError || cancelled ? 'cancelled' : 'failed'
   } finally {
+    outputFile?.finish(failure)
     pool.closeAll()
     process.off('SIGINT', onInterrupt)
     process.off('SIGTERM', onTerminate)

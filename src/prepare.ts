@@ -7,6 +7,7 @@ import { KamalConfig } from './config/model'
 import { checkCrossFieldRules, ensureAccessoryPlacement, ensureDestinationIfRequired } from './config/rules'
 import { checkRequiredKeys, validateConfig, type ConfigIssue } from './config/validate'
 import { configAliases } from './config/aliases'
+import { outputSettings } from './config/output'
 import { resolveAlias, type ActionInputs } from './inputs'
 import { selectTargets, type Targets } from './plan/targets'
 import { loadSecrets, parseSecretsInput, type Secrets } from './secrets/load'
@@ -37,6 +38,7 @@ export function prepareRun(inputs: ActionInputs, context: PrepareContext): Prepa
   const version = resolveVersion(inputs, projectDir, env)
   const config = new KamalConfig(source, { destination: inputs.destination, version, projectDir })
   Object.assign(inputs, resolveAlias(inputs, configAliases(config)))
+  outputSettings(config) // refuses output.otel, and output.file without a path, before anything runs
   ensureAccessoryPlacement(config)
   ensureDestinationIfRequired(config)
   reportIssue(source, checkRequiredKeys(source.raw))
