@@ -360,7 +360,7 @@ describe('accessory configuration (Kamal test/configuration/accessory_test.rb)',
   })
 
   test('proxy settings', () => {
-    expect(settings('monitoring').proxy).toEqual({ host: 'monitoring.example.com' })
+    expect(settings('monitoring').proxy).toMatchObject({ hosts: ['monitoring.example.com'], ssl: false, appPort: 80, path: ['accessories', 'monitoring', 'proxy'] })
     expect(settings('mysql').proxy).toBeUndefined()
   })
 
@@ -394,14 +394,39 @@ describe('accessory files: ERB and missing files (real files in a temp dir)', ()
     const mysql = accessorySettings(config, 'mysql', dir)
     const [template, plain] = mysql.files
     expect(template.erb).toBe(true)
-    const accessoryEnv = accessoryEnvValues(mysql, secretValue)
-    expect(accessoryEnv).toEqual({ MYSQL_ROOT_HOST: '%', MYSQL_ROOT_PASSWORD: 'secret123', ENV_VAR: 'secret_env_value' })
-    const text = accessoryFileContent(template, { projectDir: dir, env: { FROM_STEP: 'yes' }, accessoryEnv }).toString()
+    expect(accessoryEnvValues(mysql, secretValue)).toEqual({ MYSQL_ROOT_HOST: '%', MYSQL_ROOT_PASSWORD: 'secret123', ENV_VAR: 'secret_env_value' })
+    const text = accessoryFileContent(template, { projectDir: dir, env: { FROM_STEP: 'yes' }, accessory: mysql, secretValue }).toString()
     expect(text).toBe('Rendered from a template\nhost=%\npassword=secret123\naliased=secret_env_value\nfrom the step=yes\n')
-    expect(accessoryFileContent(plain, { projectDir: dir, env: {}, accessoryEnv }).toString()).toBe('select 1; -- <%= not rendered %>\n')
+    expect(accessoryFileContent(plain, { projectDir: dir, env: {}, accessory: mysql, secretValue }).toString()).toBe('select 1; -- <%= not rendered %>\n')
     expect(new AccessoryCommands(config, mysql).fileUploads().map((upload) => upload.remotePath)).toEqual([
       'app-mysql/docker-entrypoint-initdb.d/structure.sql',
       'app-mysql/docker-entrypoint-initdb.d/plain.sql',
+    ])
+  })
+
+  test("the accessory's own values win over the runner's ENV; a secret it does not list stays out of ENV", () => {
+    fs.writeFileSync(path.join(dir, 'db/structure.sql.erb'), 'host=<%= ENV["MYSQL_ROOT_HOST"] %> other=<%= ENV.fetch("OTHER_SECRET", "unset") %>\n')
+    const mysql = accessorySettings(configIn(), 'mysql', dir)
+    const asked: string[] = []
+    const recording = (key: string) => {
+      asked.push(key)
+      return secretValue(key)
+    }
+    const text = accessoryFileContent(mysql.files[0], { projectDir: dir, env: { MYSQL_ROOT_HOST: 'runner' }, accessory: mysql, secretValue: recording }).toString()
+    expect(text).toBe('host=% other=unset\n')
+    expect(asked).toEqual(['MYSQL_ROOT_PASSWORD', 'SECRET_VAR'])
+  })
+
+  test('a missing secret in the template\'s env stops the render with the secrets error', () => {
+    const mysql = accessorySettings(configIn(), 'mysql', dir)
+    expect(() => accessoryFileContent(mysql.files[0], { projectDir: dir, env: {}, accessory: mysql, secretValue: (key) => secretValue(key === 'SECRET_VAR' ? 'NOPE' : key) })).toThrow('no secret NOPE')
+  })
+
+  test('every file is written 0600 and then given its configured mode (Kamal: chmod 755 unless mode is set)', () => {
+    const uploads = new AccessoryCommands(configIn(), accessorySettings(configIn(), 'mysql', dir)).fileUploads()
+    expect(uploads.map((upload) => [upload.uploadMode.toString(8), upload.after])).toEqual([
+      ['600', ['chmod 755 app-mysql/docker-entrypoint-initdb.d/structure.sql']],
+      ['600', ['chmod 755 app-mysql/docker-entrypoint-initdb.d/plain.sql']],
     ])
   })
 
@@ -410,7 +435,7 @@ describe('accessory files: ERB and missing files (real files in a temp dir)', ()
     const mysql = accessorySettings(configIn(), 'mysql', dir)
     let error: unknown
     try {
-      accessoryFileContent(mysql.files[0], { projectDir: dir, env: {}, accessoryEnv: {} })
+      accessoryFileContent(mysql.files[0], { projectDir: dir, env: {}, accessory: mysql, secretValue })
     } catch (caught) {
       error = caught
     }
@@ -421,6 +446,6 @@ describe('accessory files: ERB and missing files (real files in a temp dir)', ()
   test('a missing local file: Kamal\'s "Missing file: <local>"', () => {
     fs.rmSync(path.join(dir, 'db/plain.sql'))
     const mysql = accessorySettings(configIn(), 'mysql', dir)
-    expect(() => accessoryFileContent(mysql.files[1], { projectDir: dir, env: {}, accessoryEnv: {} })).toThrow(/^Missing file: db\/plain\.sql\./)
+    expect(() => accessoryFileContent(mysql.files[1], { projectDir: dir, env: {}, accessory: mysql, secretValue })).toThrow(/^Missing file: db\/plain\.sql\./)
   })
 })

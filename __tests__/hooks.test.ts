@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { HOOK_NAMES, HookError, hookEnvironment, hookFile, hookOutputLevel, hookReceivesSecrets, runHook, serviceVersion, type HookDetails, type HookName } from '../src/hooks'
+import { HOOK_NAMES, HookError, hookEnvironment, hookFile, hookOutputLevel, hookLogLines, hookReceivesSecrets, runHook, runHookLogged, serviceVersion, type HookDetails, type HookName } from '../src/hooks'
 import { configFromYaml } from './support/config'
 
 const BASE = 'service: app\nimage: dhh/app\nregistry: { username: dhh, password: secret }\nservers: ["1.1.1.1"]\nbuilder: { arch: amd64 }\n'
@@ -171,5 +171,61 @@ describe('runHook (real hook scripts in a temp project)', () => {
   test('stdin is closed: a prompting hook does not hang', async () => {
     writeHook('pre-deploy', '#!/bin/sh\nread answer || echo "no input"\n')
     await expect(runHook('pre-deploy', options())).resolves.toMatchObject({ output: 'no input\n' })
+  })
+})
+
+describe('hooks_output: what the log shows (Kamal run_hook verbosity)', () => {
+  let project: string
+  beforeEach(() => {
+    project = fs.mkdtempSync(path.join(os.tmpdir(), 'kamal-hooks-output-'))
+    fs.mkdirSync(path.join(project, '.kamal/hooks'), { recursive: true })
+  })
+  afterEach(() => fs.rmSync(project, { recursive: true, force: true }))
+
+  const hook = (body: string) => {
+    const file = path.join(project, '.kamal/hooks/pre-deploy')
+    fs.writeFileSync(file, body)
+    fs.chmodSync(file, 0o755)
+  }
+  const options = () => ({ projectDir: project, hooksPath: '.kamal/hooks', baseEnv: { PATH: process.env.PATH }, hookEnv: {} })
+  /** runs the hook through runHookLogged and returns the sections it opened with their lines */
+  const logged = async (level: 'quiet' | 'verbose' | undefined) => {
+    const sections: Array<{ title: string; lines: string[] }> = []
+    await runHookLogged('pre-deploy', options(), level, async (title, work) => {
+      const section = { title, lines: [] as string[] }
+      sections.push(section)
+      await work((line) => section.lines.push(line))
+    })
+    return sections
+  }
+
+  test.each([
+    ['unset: the Running and Finished lines, not the output', undefined, ['Running .kamal/hooks/pre-deploy', 'Finished']],
+    ['verbose: the output too', 'verbose' as const, ['Running .kamal/hooks/pre-deploy', '  checked 3 files', '  all good', 'Finished']],
+  ])('%s', async (_name, level, expected) => {
+    hook('#!/bin/sh\necho "checked 3 files"\necho "all good" >&2\n')
+    const sections = await logged(level)
+    expect(sections.map((section) => section.title)).toEqual(['Hook pre-deploy'])
+    expect(sections[0].lines.map((line) => (line.startsWith('Finished in ') ? 'Finished' : line))).toEqual(expected)
+    expect(sections[0].lines[sections[0].lines.length - 1]).toMatch(/^Finished in \d+\.\d{3} seconds with exit status 0 \(successful\)\.$/)
+  })
+
+  test('quiet: no section, not even the Running line', async () => {
+    hook('#!/bin/sh\necho "should stay hidden"\n')
+    expect(await logged('quiet')).toEqual([])
+  })
+
+  test('quiet: a failing hook still fails with its output in the error', async () => {
+    hook('#!/bin/sh\necho "tests are red"\nexit 1\n')
+    await expect(logged('quiet')).rejects.toThrow('Hook `pre-deploy` failed:\n.kamal/hooks/pre-deploy exit status: 1\ntests are red')
+  })
+
+  test('a hook that is not there logs nothing', () => {
+    expect(hookLogLines({ ran: false, file: '.kamal/hooks/pre-deploy', output: '', durationMs: 0 }, 'verbose')).toEqual([])
+  })
+
+  test('the level comes from the config, per hook or for all', () => {
+    const perHook = configFromYaml(BASE + 'hooks_output:\n  pre-deploy: :quiet\n')
+    expect([hookOutputLevel(perHook, 'pre-deploy'), hookOutputLevel(perHook, 'pre-build')]).toEqual(['quiet', undefined])
   })
 })

@@ -9,7 +9,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { isoSeconds } from './commands/lock'
 import type { KamalConfig } from './config/model'
-import { isHash } from './config/load'
+import { hooksOutputFor, type HookOutputLevel } from './config/hooks-output'
 
 export const HOOK_NAMES = [
   'pre-connect',
@@ -84,11 +84,39 @@ export function hookEnvironment(hook: HookName, details: HookDetails): Record<st
   return env
 }
 
-/** `hooks_output` for one hook: `quiet`, `verbose`, or undefined (follow the log's verbosity). */
-export function hookOutputLevel(config: Pick<KamalConfig, 'raw'>, hook: HookName): 'quiet' | 'verbose' | undefined {
-  const setting = config.raw.hooks_output
-  const level = isHash(setting) ? setting[hook] : setting
-  return level === 'quiet' || level === 'verbose' ? level : undefined
+/** `hooks_output` for one hook: `quiet`, `verbose`, or undefined (Kamal's default). */
+export function hookOutputLevel(config: Pick<KamalConfig, 'raw'>, hook: HookName): HookOutputLevel | undefined {
+  return hooksOutputFor(config, hook)
+}
+
+/**
+ * What the log shows of a hook that ran, as Kamal's log level for it does
+ * (SSHKit's local command at info, debug or error): by default the Running
+ * and Finished lines; `verbose` adds the hook's output between them; `quiet`
+ * shows nothing. A failing hook's output is in its HookError whatever the level.
+ */
+export function hookLogLines(run: HookRun, level: HookOutputLevel | undefined): string[] {
+  if (level === 'quiet' || !run.ran) return []
+  const output = level === 'verbose' ? run.output.trimEnd().split('\n').filter(Boolean).map((line) => `  ${line}`) : []
+  return [`Running ${run.file}`, ...output, `Finished in ${(run.durationMs / 1000).toFixed(3)} seconds with exit status 0 (successful).`]
+}
+
+/** Where a hook's lines go: a titled, timed log section (Progress#phase). */
+export type HookLogSection = (title: string, work: (log: (line: string) => void) => Promise<void>) => Promise<void>
+
+/**
+ * Runs a hook and logs it at its `hooks_output` level: inside a log section
+ * titled `Hook <name>`, except that a quiet hook that succeeds leaves no
+ * trace (a failing one still throws its HookError, output included).
+ */
+export async function runHookLogged(hook: HookName, options: RunHookOptions, level: HookOutputLevel | undefined, section: HookLogSection): Promise<void> {
+  if (level === 'quiet') {
+    await runHook(hook, options)
+    return
+  }
+  await section(`Hook ${hook}`, async (log) => {
+    for (const line of hookLogLines(await runHook(hook, options), level)) log(line)
+  })
 }
 
 /** `<hooks_path>/<name>`, relative to the project directory as Kamal runs it. */

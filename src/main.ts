@@ -18,6 +18,7 @@ import { prepareRun, type PreparedRun } from './prepare'
 import { appUrl } from './report/app-url'
 import { reportError } from './report-error'
 import { deploySummaryMarkdown } from './report/summary'
+import { startOutputFile } from './report/output-file'
 import { bytesSentOutput, bytesSentSummaryLine } from './transfer/bytes-sent'
 import { transferWorkDirectory } from './transfer/local-registry'
 
@@ -92,6 +93,7 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
 
   const deployment = isDeploy ? await startDeployment(inputs, prepared, where.env, url) : undefined
   let execution: ExecutionResult
+  const outputFile = startOutputFile(config, { command, subcommand: inputs.subcommand, projectDir: where.projectDir }, secrets.values())
   try {
     execution = await executePlan(plan, {
       config,
@@ -110,6 +112,7 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
       redact,
     })
   } finally {
+    outputFile?.finish(execution! ? execution.failure : new Error('the run stopped'))
     pool.closeAll()
     process.off('SIGINT', onInterrupt)
     process.off('SIGTERM', onTerminate)

@@ -6,7 +6,9 @@ import { loadRawConfig, type RawConfig } from './config/load'
 import { KamalConfig } from './config/model'
 import { checkCrossFieldRules, ensureAccessoryPlacement, ensureDestinationIfRequired } from './config/rules'
 import { checkRequiredKeys, validateConfig, type ConfigIssue } from './config/validate'
-import type { ActionInputs } from './inputs'
+import { configAliases } from './config/aliases'
+import { outputSettings } from './config/output'
+import { resolveAlias, type ActionInputs } from './inputs'
 import { selectTargets, type Targets } from './plan/targets'
 import { secretPlaceholder } from './plan/steps'
 import { loadSecrets, parseSecretsInput, type Secrets } from './secrets/load'
@@ -38,6 +40,8 @@ export function prepareRun(inputs: ActionInputs, context: PrepareContext): Prepa
 
   const version = resolveVersion(inputs, projectDir, env)
   const config = new KamalConfig(source, { destination: inputs.destination, version, projectDir })
+  Object.assign(inputs, resolveAlias(inputs, configAliases(config)))
+  outputSettings(config) // refuses output.otel, and output.file without a path, before anything runs
   ensureAccessoryPlacement(config)
   ensureDestinationIfRequired(config)
   reportIssue(source, checkRequiredKeys(source.raw))

@@ -8,7 +8,10 @@ export function configFromYaml(text: string, { destination, version = '999' }: {
   const raw: RawConfig = {
     raw: loaded.value as Record<string, unknown>,
     files: ['config/deploy.yml'],
-    locate: (path) => loaded.origins.nearest(path)?.origin.value ?? { file: 'config/deploy.yml', line: 1, column: 1 },
+    locate: (path, { key = false } = {}) => {
+      const found = loaded.origins.nearest(path)
+      return (key && found?.exact && found.origin.key ? found.origin.key : found?.origin.value) ?? { file: 'config/deploy.yml', line: 1, column: 1 }
+    },
   }
   return new KamalConfig(raw, { destination, version, projectDir: '/nonexistent' })
 }

@@ -1,9 +1,16 @@
 import type { AccessoryDirectory, AccessoryFile, AccessorySettings } from '../config/accessory'
-import type { KamalConfig, Role } from '../config/model'
+import type { KamalConfig } from '../config/model'
 import { escapeShellValue } from '../shell'
 import { argumentize, containerIdFor, docker, line, makeDirectory, optionize, pipe } from './base'
 import { envFileContent } from './env-file'
-import { proxyDeploy, PROXY_CONTAINER } from './proxy'
+import { proxyDeployCommand, PROXY_CONTAINER } from './proxy'
+
+/**
+ * A rendered template can hold secrets, so every file is written owner-only
+ * and only then given its configured mode by the `chmod` that follows (the
+ * mode Kamal ends with: `755`, or the hash form's `mode`).
+ */
+export const ACCESSORY_FILE_UPLOAD_MODE = 0o600
 
 /** Commands for one accessory (Kamal::Commands::Accessory), exact strings as Kamal builds them. */
 export class AccessoryCommands {
@@ -109,8 +116,7 @@ export class AccessoryCommands {
   deploy(target: string): string {
     const proxy = this.accessory.proxy
     if (!proxy) throw new Error(`Accessory ${this.accessory.name} has no proxy configuration`)
-    // Kamal's accessory proxy has no role, so a custom certificate path has no role segment.
-    return proxyDeploy(this.config, this.proxyRole(proxy), target).replace(/\/tls\/\/(cert|key)\.pem/g, '/tls/$1.pem')
+    return proxyDeployCommand(this.config, proxy, { service: this.serviceName }, target)
   }
 
   /** `docker exec kamal-proxy kamal-proxy remove <service>` (accessory stop with a proxy). */
@@ -143,6 +149,7 @@ export class AccessoryCommands {
       file,
       before: makeDirectory(posixDirname(file.hostPath)),
       remotePath: file.hostPath,
+      uploadMode: ACCESSORY_FILE_UPLOAD_MODE,
       after: this.ownership(file.hostPath, file.mode, file.owner),
     }))
   }
@@ -188,22 +195,6 @@ export class AccessoryCommands {
   private ownership(target: string, mode?: string, owner?: string): string[] {
     return [mode !== undefined && line('chmod', mode, target), owner !== undefined && line('chown', owner, target)].filter((command): command is string => Boolean(command))
   }
-
-  private proxyRole(proxy: Record<string, unknown>): Role {
-    const { accessory } = this
-    return {
-      name: '',
-      primary: false,
-      hosts: accessory.hosts,
-      tagsByHost: new Map(),
-      options: {},
-      labels: {},
-      logging: {},
-      proxy: { raw: proxy, path: ['accessories', accessory.name, 'proxy'] },
-      containerPrefix: accessory.service,
-      path: ['accessories', accessory.name],
-    }
-  }
 }
 
 export interface AccessoryFileUpload {
@@ -212,6 +203,8 @@ export interface AccessoryFileUpload {
   before: string
   /** relative to the SSH home, e.g. `app-mysql/etc/mysql/my.cnf` */
   remotePath: string
+  /** the mode the bytes are written with, before `after` sets Kamal's mode */
+  uploadMode: number
   /** `chmod <mode> <remotePath>`, then `chown <owner> <remotePath>` when an owner is set */
   after: string[]
 }

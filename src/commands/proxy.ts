@@ -1,5 +1,6 @@
-import { isHash } from '../config/load'
-import { DEFAULT_PROXY_IMAGE_VERSION, proxyHostNames, type KamalConfig, type ProxySettings, type Role } from '../config/model'
+import { accessoryProxy } from '../config/accessory'
+import type { KamalConfig, Role } from '../config/model'
+import { DEFAULT_PROXY_IMAGE_VERSION, type ProxyConfig, type ProxyRunConfig } from '../config/proxy'
 import { any, argumentize, docker, line, makeDirectory, optionize, pipe } from './base'
 
 export const PROXY_CONTAINER = 'kamal-proxy'
@@ -7,47 +8,50 @@ export const PROXY_APPS_DIRECTORY = '.kamal/proxy/apps-config'
 export const PROXY_APPS_CONTAINER_DIRECTORY = '/home/kamal-proxy/.apps-config'
 const PROXY_CONFIG_VOLUME = '--volume kamal-proxy-config:/home/kamal-proxy/.config/kamal-proxy'
 const PROXY_APPS_VOLUME = `--volume $PWD/${PROXY_APPS_DIRECTORY}:${PROXY_APPS_CONTAINER_DIRECTORY}`
-const DEFAULT_LOG_REQUEST_HEADERS = ['Cache-Control', 'Last-Modified', 'User-Agent']
 
-const seconds = (value: unknown): string | undefined => (value === undefined || value === null ? undefined : `${value}s`)
+/** Kamal's seconds_duration: `<n>s`, nothing for nil/false. */
+const seconds = (value: unknown): string | undefined => (value === undefined || value === null || value === false ? undefined : `${value}s`)
 
 /** `docker exec kamal-proxy kamal-proxy deploy <prefix> --target=… …` (spec §2.6), options in Kamal's order. */
 export function proxyDeploy(config: KamalConfig, role: Role, containerId: string): string {
-  const proxy = role.proxy as ProxySettings
-  const raw = proxy.raw
-  const dig = (section: string, key: string): unknown => (isHash(raw[section]) ? (raw[section] as Record<string, unknown>)[key] : undefined)
-  const ssl = raw.ssl
-  const customCertificate = isHash(ssl) && Boolean(ssl.certificate_pem) && Boolean(ssl.private_key_pem)
-  const tlsDirectory = `${PROXY_APPS_CONTAINER_DIRECTORY}/${config.serviceAndDestination}/tls/${role.name}`
-  const buffering = isHash(raw.buffering) ? raw.buffering : {}
-  const pathPrefixes = Array.isArray(raw.path_prefixes) ? raw.path_prefixes : typeof raw.path_prefix === 'string' ? raw.path_prefix.split(',') : []
+  return proxyDeployCommand(config, role.proxy as ProxyConfig, { service: role.containerPrefix, tlsRole: role.name }, containerId)
+}
+
+/**
+ * The deploy command for one proxy block: a role's (service `<svc>-<role>`,
+ * TLS files under `tls/<role>/`) or an accessory's (its service name, TLS
+ * files directly under `tls/`, as Kamal's role-less proxy has them).
+ */
+export function proxyDeployCommand(config: KamalConfig, proxy: ProxyConfig, target: { service: string; tlsRole?: string }, containerId: string): string {
+  const tlsDirectory = [`${PROXY_APPS_CONTAINER_DIRECTORY}/${config.serviceAndDestination}/tls`, target.tlsRole].filter(Boolean).join('/')
+  const { healthcheck, buffering } = proxy
   const options: Array<[string, unknown]> = [
-    ['target', `${containerId}:${raw.app_port ?? 80}`],
-    ['host', proxyHostNames(proxy)],
-    ['tls', ssl ? true : undefined],
-    ['tls-certificate-path', customCertificate ? `${tlsDirectory}/cert.pem` : undefined],
-    ['tls-private-key-path', customCertificate ? `${tlsDirectory}/key.pem` : undefined],
+    ['target', `${containerId}:${proxy.appPort}`],
+    ['host', proxy.hosts],
+    ['tls', proxy.ssl ? true : undefined],
+    ['tls-certificate-path', proxy.certificate ? `${tlsDirectory}/cert.pem` : undefined],
+    ['tls-private-key-path', proxy.certificate ? `${tlsDirectory}/key.pem` : undefined],
     ['deploy-timeout', seconds(config.deployTimeout)],
     ['drain-timeout', seconds(config.drainTimeout)],
-    ['health-check-interval', seconds(dig('healthcheck', 'interval'))],
-    ['health-check-timeout', seconds(dig('healthcheck', 'timeout'))],
-    ['health-check-path', dig('healthcheck', 'path')],
-    ['target-timeout', seconds(raw.response_timeout)],
-    ['buffer-requests', buffering.requests ?? true],
-    ['buffer-responses', buffering.responses ?? true],
+    ['health-check-interval', seconds(healthcheck.interval)],
+    ['health-check-timeout', seconds(healthcheck.timeout)],
+    ['health-check-path', healthcheck.path],
+    ['target-timeout', seconds(proxy.responseTimeout)],
+    ['buffer-requests', buffering.requests],
+    ['buffer-responses', buffering.responses],
     ['buffer-memory', buffering.memory],
-    ['max-request-body', buffering.max_request_body],
-    ['max-response-body', buffering.max_response_body],
-    ['path-prefix', pathPrefixes],
-    ['strip-path-prefix', raw.strip_path_prefix],
-    ['forward-headers', raw.forward_headers],
-    ['tls-redirect', raw.ssl_redirect],
-    ['log-request-header', dig('logging', 'request_headers') ?? DEFAULT_LOG_REQUEST_HEADERS],
-    ['log-response-header', dig('logging', 'response_headers')],
+    ['max-request-body', buffering.maxRequestBody],
+    ['max-response-body', buffering.maxResponseBody],
+    ['path-prefix', proxy.pathPrefixes],
+    ['strip-path-prefix', proxy.stripPathPrefix],
+    ['forward-headers', proxy.forwardHeaders],
+    ['tls-redirect', proxy.sslRedirect],
+    ['log-request-header', proxy.logging.requestHeaders],
+    ['log-response-header', proxy.logging.responseHeaders],
     ['error-pages', config.errorPagesPath ? `${PROXY_APPS_CONTAINER_DIRECTORY}/${config.serviceAndDestination}/error_pages/${config.version}` : undefined],
   ]
   const present = options.filter(([, value]) => value !== undefined && value !== null)
-  return line('docker exec', PROXY_CONTAINER, 'kamal-proxy deploy', role.containerPrefix, ...optionize(present, { equals: true }))
+  return line('docker exec', PROXY_CONTAINER, 'kamal-proxy deploy', target.service, ...optionize(present, { equals: true }))
 }
 
 export function proxyRemove(role: Role): string {
@@ -70,12 +74,14 @@ export const proxyImageVersion = (): string => pipe(docker('inspect', PROXY_CONT
 
 export const ensureProxyAppsDirectory = (): string => makeDirectory(PROXY_APPS_DIRECTORY)
 
-/** The `proxy.run` settings in force on a host (all roles on it must agree), if any. */
-export function proxyRunFor(config: KamalConfig, host: string): Record<string, unknown> | undefined {
-  for (const role of config.roles) {
-    if (role.hosts.includes(host) && role.proxy && isHash(role.proxy.raw.run)) return role.proxy.raw.run
-  }
-  return undefined
+/**
+ * The `proxy.run` settings in force on a host, if any: from the roles and
+ * proxied accessories on it (Kamal's proxy_runs; the rules make them agree).
+ */
+export function proxyRunFor(config: KamalConfig, host: string): ProxyRunConfig | undefined {
+  const onHost = (item: { hosts: string[] }) => item.hosts.includes(host)
+  const proxies = [...config.roles.filter(onHost).map((role) => role.proxy), ...config.accessories.filter(onHost).map(accessoryProxy)]
+  return proxies.find((proxy) => proxy?.run)?.run
 }
 
 /** `docker run … kamal-proxy` (spec §2.5): explicit with `proxy.run`, else Kamal's boot-config files form. */
@@ -84,26 +90,21 @@ export function proxyRun(config: KamalConfig, host: string): string {
   const base = line('docker run --name', PROXY_CONTAINER, '--network kamal --detach --restart unless-stopped', PROXY_CONFIG_VOLUME)
   if (!run) return pipe(legacyBootConfig(), `xargs ${base} ${PROXY_APPS_VOLUME}`)
 
-  const httpPort = run.http_port ?? 80
-  const httpsPort = run.https_port ?? 443
-  const publish = run.publish !== false
-    ? (Array.isArray(run.bind_ips) ? run.bind_ips.map(String) : [undefined]).map((ip) => {
+  const publish = run.publish
+    ? (run.bindIps ?? [undefined]).map((ip) => {
         const bind = ip && ip.includes(':') && !ip.startsWith('[') ? `[${ip}]` : ip
-        return line('--publish', [bind, httpPort, 80].filter((part) => part !== undefined).join(':'), '--publish', [bind, httpsPort, 443].filter((part) => part !== undefined).join(':'))
+        return line('--publish', [bind, run.httpPort, 80].filter((part) => part !== undefined).join(':'), '--publish', [bind, run.httpsPort, 443].filter((part) => part !== undefined).join(':'))
       }).join(' ')
     : undefined
-  const logMaxSize = run.log_max_size ?? '10m'
-  const metricsPort = run.metrics_port
-  const image = `${[run.registry, run.repository ?? 'basecamp/kamal-proxy'].filter((part) => part !== undefined && part !== null).join('/')}:${run.version ?? DEFAULT_PROXY_IMAGE_VERSION}`
-  const runCommand = line('kamal-proxy run', ...optionize([['debug', run.debug ? true : undefined], ['metrics-port', metricsPort]].filter(([, value]) => value !== undefined) as Array<[string, unknown]>))
+  const runCommand = line('kamal-proxy run', ...optionize([['debug', run.debug ? true : undefined], ['metrics-port', run.metricsPort]].filter(([, value]) => value !== undefined) as Array<[string, unknown]>))
   return line(
     base,
     PROXY_APPS_VOLUME,
     publish,
-    logMaxSize ? argumentize('--log-opt', [`max-size=${logMaxSize}`]).join(' ') : undefined,
-    metricsPort !== undefined && `--expose=${metricsPort}`,
-    ...(isHash(run.options) ? optionize(run.options) : []),
-    image,
+    run.logMaxSize ? argumentize('--log-opt', [`max-size=${run.logMaxSize}`]).join(' ') : undefined,
+    run.metricsPort !== undefined && `--expose=${run.metricsPort}`,
+    ...optionize(run.options),
+    run.image,
     runCommand,
   )
 }

@@ -4,8 +4,7 @@
  * `.kamal/proxy/apps-config/<sd>/tls/<role>/{cert,key}.pem` (mode 0644) before
  * booting; kamal-proxy reads them via `--tls-certificate-path`/`--tls-private-key-path`.
  */
-import { isHash } from '../config/load'
-import { present, type KamalConfig, type Role } from '../config/model'
+import type { KamalConfig, Role } from '../config/model'
 import { makeDirectory } from './base'
 import { PROXY_APPS_DIRECTORY } from './proxy'
 
@@ -13,8 +12,7 @@ export const TLS_FILE_MODE = 0o644
 
 /** Kamal's `running_proxy? && custom_ssl_certificate?` */
 export function hasCustomCertificate(role: Role): boolean {
-  const ssl = role.proxy?.raw.ssl
-  return isHash(ssl) && present(ssl.certificate_pem) && present(ssl.private_key_pem)
+  return role.proxy?.certificate !== undefined
 }
 
 /** `.kamal/proxy/apps-config/<sd>/tls/<role>` */
@@ -45,10 +43,10 @@ export interface TlsUpload {
 
 /** The certificate and key to upload for this role, in Kamal's order; empty without a custom certificate. */
 export function tlsUploads(config: KamalConfig, role: Role, secretValue: (key: string) => string): TlsUpload[] {
-  if (!hasCustomCertificate(role)) return []
-  const ssl = role.proxy?.raw.ssl as Record<string, unknown>
-  const certificate = String(ssl.certificate_pem)
-  const privateKey = String(ssl.private_key_pem)
+  const names = role.proxy?.certificate
+  if (!names) return []
+  const certificate = names.certificatePem
+  const privateKey = names.privateKeyPem
   return [
     { path: tlsCertificatePath(config, role), content: secretValue(certificate), mode: TLS_FILE_MODE, secret: certificate },
     { path: tlsPrivateKeyPath(config, role), content: secretValue(privateKey), mode: TLS_FILE_MODE, secret: privateKey },

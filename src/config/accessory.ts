@@ -6,6 +6,7 @@ import { envFromRaw, splitSecretAlias, type EnvSpec } from './env'
 import { renderErb } from './erb'
 import { isHash } from './load'
 import { present, type Accessory, type KamalConfig } from './model'
+import { proxyConfig, type ProxyConfig } from './proxy'
 
 /**
  * Everything Kamal derives from one `accessories.<name>` block
@@ -34,8 +35,8 @@ export interface AccessorySettings {
   options: Record<string, unknown>
   restartPolicy: string
   cmd?: string
-  /** the accessory's own `proxy` hash (not merged with the root proxy, as in Kamal) */
-  proxy?: Record<string, unknown>
+  /** the accessory's own `proxy` (not merged with the root proxy, as in Kamal) */
+  proxy?: ProxyConfig
 }
 
 export interface AccessoryRegistry {
@@ -113,8 +114,14 @@ export function accessorySettings(config: KamalConfig, accessory: Accessory | st
     options: Object.fromEntries(Object.entries(options).filter(([key]) => key !== 'restart')),
     restartPolicy: restart === undefined || restart === null || restart === false ? 'unless-stopped' : String(restart),
     cmd: raw.cmd === undefined || raw.cmd === null ? undefined : String(raw.cmd),
-    proxy: present(raw.proxy) && isHash(raw.proxy) ? raw.proxy : undefined,
+    proxy: accessoryProxy(found),
   }
+}
+
+/** The accessory's `proxy` block, typed; undefined unless it runs behind kamal-proxy (Kamal's running_proxy?). */
+export function accessoryProxy(accessory: Accessory): ProxyConfig | undefined {
+  const proxy = accessory.raw.proxy
+  return present(proxy) && isHash(proxy) ? proxyConfig(proxy, ['accessories', accessory.name, 'proxy']) : undefined
 }
 
 /** Kamal's `Env#to_h` for the accessory: clear values, then each secret under its (aliased) name. */
@@ -131,15 +138,20 @@ export function accessoryEnvValues(settings: AccessorySettings, secretValue: (ke
 export interface AccessoryFileContext {
   /** project directory: ERB shell-outs run here, errors name paths relative to it */
   projectDir: string
-  /** the environment the template sees before the accessory's own values (normally process.env) */
+  /** the environment the template sees under the accessory's own values (normally process.env) */
   env: NodeJS.ProcessEnv
-  /** the accessory's env values (accessoryEnvValues), visible to ERB as ENV[...] as in Kamal */
-  accessoryEnv: Record<string, string>
+  /** the accessory the file belongs to: its env (clear and secret) is the template's ENV, as in Kamal */
+  accessory: AccessorySettings
+  /** a secret's value by name (the run's secrets) */
+  secretValue: (key: string) => string
 }
 
 /**
  * The bytes to upload for one accessory file: the file itself, or for a name
- * ending in `erb` the template rendered with the accessory's env in ENV.
+ * ending in `erb` the template rendered as Kamal's `with_env_loaded` does:
+ * ENV is the runner's environment with the accessory's `Env#to_h` (clear
+ * values and aliased secrets) laid over it, so `<%= ENV["DB_PASSWORD"] %>`
+ * gives the secret. The result can hold secrets: never log it.
  * A missing file is Kamal's `Missing file: <local>`.
  */
 export function accessoryFileContent(file: AccessoryFile, context: AccessoryFileContext): Buffer {
@@ -152,7 +164,7 @@ export function accessoryFileContent(file: AccessoryFile, context: AccessoryFile
   const rendered = renderErb(content.toString('utf8'), {
     file: relative.startsWith('..') ? file.localPath : relative,
     cwd: context.projectDir,
-    env: { ...context.env, ...context.accessoryEnv },
+    env: { ...context.env, ...accessoryEnvValues(context.accessory, context.secretValue) },
   })
   return Buffer.from(rendered.text, 'utf8')
 }

@@ -1,18 +1,15 @@
 import type { SourceLocation } from '../errors'
 import { envFromRaw, mergeEnv, splitSecretAlias, type EnvSpec } from './env'
 import { deepMerge, isHash, type RawConfig } from './load'
+import { proxyConfig, type ProxyConfig } from './proxy'
 import type { PathSegment } from './yaml-source'
 
 /** The Kamal version whose behaviour we reproduce (for `minimum_version`). */
 export const EMULATED_KAMAL_VERSION = '2.12.0'
-export const DEFAULT_PROXY_IMAGE_VERSION = 'v0.9.2'
+export { DEFAULT_PROXY_IMAGE_VERSION } from './proxy'
 
-export interface ProxySettings {
-  /** the effective proxy hash: root `proxy` deep-merged with the role's own (role wins) */
-  raw: Record<string, unknown>
-  /** where the role's own proxy settings live, for error locations */
-  path: PathSegment[]
-}
+/** A role's proxy: root `proxy` deep-merged with the role's own (role wins), typed in ./proxy. */
+export type ProxySettings = ProxyConfig
 
 export interface Role {
   name: string
@@ -126,7 +123,7 @@ export class KamalConfig {
   }
 
   get proxyHosts(): string[] {
-    const proxiedAccessories = this.accessories.filter((accessory) => isHash(accessory.raw.proxy))
+    const proxiedAccessories = this.accessories.filter((accessory) => present(accessory.raw.proxy) && isHash(accessory.raw.proxy))
     return unique([...this.roles.filter((role) => role.proxy), ...proxiedAccessories].flatMap((item) => item.hosts))
   }
 
@@ -271,7 +268,7 @@ export class KamalConfig {
         labels: { ...this.labels, ...(isHash(spec.labels) ? spec.labels : {}) },
         logging: deepMerge(this.logging, isHash(spec.logging) ? spec.logging : {}),
         proxy: runsProxy
-          ? { raw: deepMerge(rootProxy, isHash(roleProxy) ? roleProxy : {}), path: isHash(roleProxy) ? [...rolePath, 'proxy'] : ['proxy'] }
+          ? proxyConfig(deepMerge(rootProxy, isHash(roleProxy) ? roleProxy : {}), isHash(roleProxy) ? [...rolePath, 'proxy'] : ['proxy'])
           : null,
         assetPath: asset,
         stopTimeout: typeof spec.stop_timeout === 'number' ? spec.stop_timeout : undefined,
@@ -309,10 +306,7 @@ export interface SshSettings {
 }
 
 export function proxyHostNames(proxy: ProxySettings): string[] {
-  const raw = proxy.raw
-  if (Array.isArray(raw.hosts)) return raw.hosts.map(String)
-  if (present(raw.host)) return String(raw.host).split(',')
-  return []
+  return proxy.hosts
 }
 
 /** Ruby's `present?`: not nil, not false, not an empty or blank string/collection. */

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ConfigError } from '../errors'
+import { accessoryProxy } from './accessory'
 import { isHash } from './load'
 import { compareVersions, EMULATED_KAMAL_VERSION, present, proxyHostNames, type KamalConfig, type ProxySettings, type Role } from './model'
 import type { PathSegment } from './yaml-source'
@@ -103,10 +104,10 @@ export function checkCrossFieldRules(config: KamalConfig, projectDir: string): v
     fail('Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)', ['builder', 'remote'])
   }
   for (const host of config.allHosts) {
-    const runs = config.roles.filter((role) => role.hosts.includes(host) && role.proxy && isHash(role.proxy.raw.run))
-    const distinct = new Set(runs.map((role) => JSON.stringify((role.proxy as ProxySettings).raw.run)))
-    if (distinct.size > 1) {
-      fail(`Conflicting proxy run configurations for host ${host}. Make proxy.run identical for every role on that host.`, [...(runs[1].proxy as ProxySettings).path, 'run'])
+    const proxies = [...config.roles.filter((role) => role.hosts.includes(host)).map((role) => role.proxy), ...config.accessories.filter((accessory) => accessory.hosts.includes(host)).map(accessoryProxy)]
+    const runs = proxies.filter((proxy): proxy is ProxySettings => proxy?.run !== undefined)
+    if (new Set(runs.map((proxy) => proxy.run?.identity)).size > 1) {
+      fail(`Conflicting proxy run configurations for host ${host}. Make proxy.run identical for every role and accessory on that host.`, [...runs[1].path, 'run'])
     }
   }
   const hooksOutput = raw.hooks_output

@@ -1,6 +1,7 @@
 /** The executor of runner steps: processes on the runner (build), local hooks, waits. */
 import { runRunnerStep } from '../deploy/build'
-import { hookEnvironment, hookReceivesSecrets, runHook } from '../hooks'
+import { hooksOutputFor } from '../config/hooks-output'
+import { hookEnvironment, hookLogLines, hookReceivesSecrets, runHook } from '../hooks'
 import type { LocalStep } from '../plan/steps'
 import type { Execution } from './executor'
 import type { StepMeta } from './host-steps'
@@ -40,8 +41,8 @@ export async function runLocalStep(execution: Execution, step: LocalStep, meta: 
         secrets,
       })
       const run = await runHook(step.hook, { projectDir: context.projectDir, hooksPath: config.hooksPath, baseEnv: context.env, hookEnv })
-      log(`Running ${run.file} (${(run.durationMs / 1000).toFixed(1)}s)`)
-      for (const line of context.redact(run.output).trimEnd().split('\n').filter(Boolean)) log(`  ${line}`)
+      // hooks_output: quiet shows nothing, verbose the hook's output, unset the Running/Finished lines (Kamal's levels).
+      for (const line of hookLogLines(run, hooksOutputFor(config, step.hook))) log(context.redact(line))
       execution.record.add({ ...meta, kind: 'hook', command: run.file, outcome: 'ok', code: 0, startedAt, endedAt: Date.now() })
       return
     }

@@ -28,8 +28,7 @@ export function uploadContent(content: UploadContent, host: string, sources: Con
     case 'accessory-file': {
       const accessory = accessorySettings(config, content.accessory, projectDir)
       const upload = new AccessoryCommands(config, accessory).fileUploads()[content.index]
-      const accessoryEnv = Object.fromEntries(Object.entries(accessory.env.clear).map(([key, value]) => [key, String(value ?? '')]))
-      return accessoryFileContent(upload.file, { projectDir, env: sources.env, accessoryEnv })
+      return accessoryFileContent(upload.file, { projectDir, env: sources.env, accessory, secretValue: secret })
     }
     case 'tls':
       return secret(content.secret)

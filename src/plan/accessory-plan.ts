@@ -38,7 +38,7 @@ function accessoryBootSteps(context: AccessoryPlanContext, accessory: AccessoryS
   for (const command of commands.directoryCommands()) steps.push(exec(command, { label: `directories of ${accessory.name}` }))
   commands.fileUploads().forEach((upload, index) => {
     steps.push(exec(upload.before))
-    steps.push({ kind: 'upload', path: upload.remotePath, mode: parseInt(upload.file.mode, 8), content: { kind: 'accessory-file', accessory: accessory.name, index }, describe: `file of ${accessory.name}`, changes: true })
+    steps.push({ kind: 'upload', path: upload.remotePath, mode: upload.uploadMode, content: { kind: 'accessory-file', accessory: accessory.name, index }, describe: `file of ${accessory.name}`, changes: true })
     for (const command of upload.after) steps.push(exec(command, { label: `file of ${accessory.name}` }))
   })
   steps.push({ kind: 'skip-if', command: commands.info({ all: true, quiet: true }), message: `Skipping booting ${accessory.name} on ${host}, a container already exists`, changes: false })

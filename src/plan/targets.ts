@@ -8,6 +8,10 @@ export interface Targets {
   /** every selected host: roles' hosts then accessory hosts, primary-role hosts first */
   hosts: string[]
   appHosts: string[]
+  /**
+   * hosts that run kamal-proxy: those of proxied roles and of accessories
+   * with a `proxy` block, within the selected hosts (Kamal's proxy_hosts)
+   */
   proxyHosts: string[]
   primaryHost: string
 }
@@ -45,7 +49,7 @@ export function selectTargets(config: KamalConfig, filters: { roles: string[]; h
     roles,
     hosts: ordered,
     appHosts: unique([...primaryHosts, ...appHosts]),
-    proxyHosts: unique(roles.filter((role) => role.proxy).flatMap((role) => role.hosts)),
+    proxyHosts: config.proxyHosts.filter((host) => ordered.includes(host)),
     primaryHost,
   }
 }
