@@ -142,7 +142,7 @@ function toValue(read: Reader, node: Node, path: PathSegment[], keyOrigin?: Sour
       if (keyNode && isScalar(keyNode) && typeof keyNode.value === 'symbol') {
         if (mergeInto(read, result, valueNode, path)) continue
       }
-      const key = keyNode && isScalar(keyNode) ? String(scalarValue(read, keyNode) ?? '') : String(keyNode ?? '')
+      const key = keyNode && isScalar(keyNode) ? (typeof keyNode.value === 'symbol' ? '<<' : String(scalarValue(read, keyNode) ?? '')) : String(keyNode ?? '')
       const keyLocation = locate(keyNode?.range?.[0] ?? 0)
       if (valueNode) {
         result[key] = toValue(read, valueNode, [...path, key], keyLocation)
