@@ -3,6 +3,7 @@ import { tmpdir } from 'os'
 import { join } from 'path'
 import { ErbContext, renderErb } from '../../src/config/erb'
 import { ConfigError } from '../../src/errors'
+import { pathWithoutRuby } from './ruby'
 
 let projectDir: string
 
@@ -23,6 +24,10 @@ function render(template: string, env: Record<string, string> = {}, extra: Parti
 }
 
 function renderError(template: string, env: Record<string, string> = {}, extra: Partial<ErbContext> = {}): ConfigError {
+  return renderErrorWith(template, env, extra)
+}
+
+function renderErrorWith(template: string, env: Record<string, string> = {}, extra: Partial<ErbContext> = {}): ConfigError {
   try {
     renderErb(template, context(env, extra))
   } catch (error) {
@@ -150,8 +155,8 @@ describe('shell-outs', () => {
     expect(error.location).toMatchObject({ line: 2, column: 6 })
   })
 
-  it('runs nothing when any tag in the template is unsupported', () => {
-    const error = renderError('a: <%= `touch ran` %>\nb: <%= File.read("x") %>\n')
+  it('without Ruby, runs nothing when any tag in the template is beyond the subset', () => {
+    const error = renderError('a: <%= `touch ran` %>\nb: <%= File.read("x") %>\n', { PATH: pathWithoutRuby() })
     expect(error.location).toMatchObject({ line: 2, column: 4 })
     expect(existsSync(join(projectDir, 'ran'))).toBe(false)
   })
@@ -209,9 +214,12 @@ describe('source positions', () => {
   })
 })
 
-describe('unsupported ERB', () => {
+describe('beyond the subset, without Ruby on PATH', () => {
+  const renderError = (template: string) => renderErrorWith(template, { PATH: pathWithoutRuby() })
+  const noRuby =
+    'Ruby would render it as Kamal does, but no `ruby` is on PATH: add a Ruby setup step (GitHub\'s Ubuntu runners ship Ruby), or compute the value in an earlier workflow step and pass it with ENV["…"].'
   const supportedList =
-    'supported are ENV["X"], ENV.fetch("X"[, "default"]), `command`, %x(command), Kamal::Utils.docker_arch'
+    'without Ruby, supported are ENV["X"], ENV.fetch("X"[, "default"]), `command`, %x(command), Kamal::Utils.docker_arch'
 
   it.each([
     ['<%= 1 + 1 %>', '1 + 1'],
@@ -224,7 +232,7 @@ describe('unsupported ERB', () => {
   ])('rejects %s at the tag', (tag, shown) => {
     const error = renderError(`service: app\nbuilder:\n  arch: ${tag}\n`)
     expect(error.message).toBe(
-      `Unsupported ERB expression \`${shown}\`: ${supportedList}. Compute the value in an earlier workflow step and pass it with ENV["…"].`,
+      `Unsupported ERB expression \`${shown}\`: ${supportedList}. ${noRuby}`,
     )
     expect(error.location).toEqual({ file: 'config/deploy.yml', line: 3, column: 9 })
   })

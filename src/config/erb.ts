@@ -1,14 +1,19 @@
 /**
- * The ERB subset Kamal configs use (spec §6.1), rendered the way Ruby's
- * `ERB.new(template, trim_mode: "-").result` would, with a map from every
- * rendered offset back to the template so later YAML and validation errors can
- * point at the line the user wrote.
+ * Kamal's config ERB (`ERB.new(template, trim_mode: "-").result`), with a map
+ * from every rendered offset back to the template so later YAML and validation
+ * errors can point at the line the user wrote.
  *
- * Kamal evaluates arbitrary Ruby here; we evaluate a closed set of expressions
- * and reject everything else with an error at the tag's `<%`.
+ * The subset Kamal configs mostly use (spec §6.1: ENV, ENV.fetch, backticks,
+ * Kamal::Utils.docker_arch) is evaluated here, exactly. A template with any
+ * other tag (`<% if … %>`, `==`, method calls) is rendered by Ruby's own ERB
+ * when `ruby` is on PATH (erb-ruby.ts), as Kamal would; without Ruby it stops
+ * with an error at that tag's `<%`.
  */
 import { spawnSync } from 'child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { ConfigError } from '../errors'
+import { renderWithRuby, type RenderedSegment } from './erb-ruby'
 
 export interface ErbContext {
   /** path shown in errors (relative to the repo) */
@@ -19,6 +24,8 @@ export interface ErbContext {
   env: NodeJS.ProcessEnv
   /** Kamal::Utils.docker_arch; the default asks the local Docker daemon */
   dockerArch?: () => string
+  /** the Ruby that renders templates beyond the subset; default: `ruby` on env.PATH; null: none */
+  ruby?: string | null
 }
 
 export interface RenderedTemplate {
@@ -28,8 +35,10 @@ export interface RenderedTemplate {
 }
 
 const SUPPORTED_FORMS =
-  'supported are ENV["X"], ENV.fetch("X"[, "default"]), `command`, %x(command), Kamal::Utils.docker_arch'
+  'without Ruby, supported are ENV["X"], ENV.fetch("X"[, "default"]), `command`, %x(command), Kamal::Utils.docker_arch'
 const WORKFLOW_HINT = 'Compute the value in an earlier workflow step and pass it with ENV["…"].'
+const NO_RUBY_HINT =
+  'Ruby would render it as Kamal does, but no `ruby` is on PATH: add a Ruby setup step (GitHub\'s Ubuntu runners ship Ruby), or compute the value in an earlier workflow step and pass it with ENV["…"].'
 
 /** A problem inside one tag; renderErb attaches the tag's location. */
 class TagError extends Error {}
@@ -344,7 +353,7 @@ function parseTag(piece: Extract<TemplatePiece, { kind: 'output' | 'code' }>): E
   if (piece.kind === 'code') {
     if (piece.code.trim() === '') return undefined
     throw new TagError(
-      `Unsupported ERB tag \`${displayCode(piece.source)}\`: only <%= … %> output tags, <%# comments %> and <%% are supported, not Ruby code such as conditionals, loops or assignments. ${WORKFLOW_HINT}`,
+      `Unsupported ERB tag \`${displayCode(piece.source)}\`: without Ruby, only <%= … %> output tags, <%# comments %> and <%% are supported, not Ruby code such as conditionals, loops or assignments. ${WORKFLOW_HINT}`,
     )
   }
   return new ExpressionParser(piece.code).parse()
@@ -471,13 +480,6 @@ function describeNilSource(expression: Expression): string {
 // Positions
 // ---------------------------------------------------------------------------
 
-/** A run of rendered text: copied from the template, or the output of the tag at `templateStart`. */
-interface Segment {
-  outStart: number
-  templateStart: number
-  fromTag: boolean
-}
-
 function lineStartsOf(template: string): number[] {
   const starts = [0]
   for (let i = 0; i < template.length; i++) if (template[i] === '\n') starts.push(i + 1)
@@ -519,22 +521,29 @@ export function renderErb(template: string, ctx: ErbContext): RenderedTemplate {
     )
   }
 
+  let unsupported: { tagStart: number; message: string } | undefined
   const parsed = scanned.map((piece) => {
     if (piece.kind === 'text') return { piece, expression: undefined }
     try {
       return { piece, expression: parseTag(piece) }
     } catch (error) {
-      if (error instanceof TagError) throw errorAt(piece.tagStart, error.message)
-      throw error
+      if (!(error instanceof TagError)) throw error
+      unsupported ??= { tagStart: piece.tagStart, message: error.message }
+      return { piece, expression: undefined }
     }
   })
+  if (unsupported) {
+    const ruby = ctx.ruby === undefined ? findOnPath('ruby', ctx.env.PATH) : ctx.ruby
+    if (!ruby) throw errorAt(unsupported.tagStart, `${unsupported.message.replace(` ${WORKFLOW_HINT}`, '')} ${NO_RUBY_HINT}`)
+    return renderTemplateWithRuby(template, scanned, ctx, ruby, lineStarts, errorAt)
+  }
 
   const evaluator = new Evaluator(ctx)
-  const segments: Segment[] = []
+  const segments: RenderedSegment[] = []
   let text = ''
   for (const { piece, expression } of parsed) {
     let output: string
-    let segment: Segment
+    let segment: RenderedSegment
     if (piece.kind === 'text') {
       output = template.slice(piece.start, piece.end)
       segment = { outStart: text.length, templateStart: piece.start, fromTag: false }
@@ -553,14 +562,75 @@ export function renderErb(template: string, ctx: ErbContext): RenderedTemplate {
     text += output
   }
 
-  return {
-    text,
-    sourcePosition(offset: number) {
-      if (offset >= text.length || segments.length === 0) return positionIn(lineStarts, template.length)
-      const target = Math.max(0, Math.floor(offset))
-      const segment = segments[lastAtOrBefore(segments, target, (s) => s.outStart)]
-      const templateOffset = segment.fromTag ? segment.templateStart : segment.templateStart + target - segment.outStart
-      return positionIn(lineStarts, templateOffset)
-    },
+  return { text, sourcePosition: positionMapper(text, segments, lineStarts, template.length) }
+}
+
+function positionMapper(text: string, segments: readonly RenderedSegment[], lineStarts: readonly number[], templateLength: number, beforeFirst = 0) {
+  return (offset: number): { line: number; column: number } => {
+    if (offset >= text.length || segments.length === 0) return positionIn(lineStarts, templateLength)
+    const target = Math.max(0, Math.floor(offset))
+    if (target < segments[0].outStart) return positionIn(lineStarts, beforeFirst)
+    const segment = segments[lastAtOrBefore(segments, target, (s) => s.outStart)]
+    if (segment.fromTag) return positionIn(lineStarts, segment.templateStart)
+    const distance = target - segment.outStart
+    if (segment.copied === undefined || distance < segment.copied) return positionIn(lineStarts, segment.templateStart + distance)
+    return positionIn(lineStarts, segment.tagAfter ?? segment.templateStart + segment.copied)
   }
+}
+
+function renderTemplateWithRuby(
+  template: string,
+  scanned: TemplatePiece[],
+  ctx: ErbContext,
+  ruby: string,
+  lineStarts: number[],
+  errorAt: (offset: number, message: string) => ConfigError,
+): RenderedTemplate {
+  const tagStarts = scanned.flatMap((piece) => (piece.kind === 'text' ? [] : [piece.tagStart]))
+  let dockerArch: string | undefined
+  const archTag = scanned.find((piece) => piece.kind !== 'text' && piece.code.includes('docker_arch'))
+  if (ctx.dockerArch && archTag && archTag.kind !== 'text') {
+    try {
+      dockerArch = ctx.dockerArch()
+    } catch (error) {
+      throw errorAt(archTag.tagStart, `Kamal::Utils.docker_arch failed: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+  const result = renderWithRuby({
+    template,
+    pieces: scanned.map((piece) => (piece.kind === 'text' ? piece : { kind: 'tag' as const, tagStart: piece.tagStart })),
+    file: ctx.file,
+    cwd: ctx.cwd,
+    env: ctx.env,
+    ruby,
+    dockerArch,
+  })
+  if (!result.ok) {
+    const hint = result.message.startsWith('KeyError') ? " Set the variable in the step's `env:` (or give ENV.fetch a default)." : ' Fix the ERB on this line.'
+    const message = `ERB error (rendered with Ruby, as Kamal does): ${result.message}.${hint}`
+    if (result.line === undefined || result.line < 1 || result.line > lineStarts.length) throw errorAt(tagStarts[0] ?? 0, message)
+    const lineStart = lineStarts[result.line - 1]
+    const lineEnd = result.line < lineStarts.length ? lineStarts[result.line] : template.length + 1
+    const tagOnLine = tagStarts.find((start) => start >= lineStart && start < lineEnd)
+    throw errorAt(tagOnLine ?? lineStart, message)
+  }
+  return {
+    text: result.text,
+    sourcePosition: positionMapper(result.text, result.segments, lineStarts, template.length, tagStarts[0] ?? 0),
+  }
+}
+
+/** The first executable `name` in a PATH string, as a shell would find it. */
+function findOnPath(name: string, searchPath: string | undefined): string | null {
+  for (const dir of (searchPath ?? '').split(path.delimiter)) {
+    if (!dir) continue
+    const candidate = path.join(dir, name)
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK)
+      if (fs.statSync(candidate).isFile()) return candidate
+    } catch {
+      // not here
+    }
+  }
+  return null
 }

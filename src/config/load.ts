@@ -28,7 +28,9 @@ export function destinationConfigFile(configFile: string, destination: string): 
 }
 
 export function loadRawConfig(options: LoadConfigOptions): RawConfig {
-  const env = { ...options.env, KAMAL_DESTINATION: options.destination ?? '' }
+  // Kamal sets ENV["KAMAL_DESTINATION"] = destination; Ruby deletes the variable when that is nil.
+  const env: NodeJS.ProcessEnv = { ...options.env, KAMAL_DESTINATION: options.destination }
+  if (!options.destination) delete env.KAMAL_DESTINATION
   const files = [options.configFile]
   if (options.destination) files.push(destinationConfigFile(options.configFile, options.destination))
 

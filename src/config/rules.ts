@@ -1,7 +1,6 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ConfigError } from '../errors'
-import { accessoryProxy } from './accessory'
 import { isHash } from './load'
 import { compareVersions, EMULATED_KAMAL_VERSION, present, proxyHostNames, type KamalConfig, type ProxySettings, type Role } from './model'
 import type { PathSegment } from './yaml-source'
@@ -103,13 +102,7 @@ export function checkCrossFieldRules(config: KamalConfig, projectDir: string): v
   if (config.localRegistry && present(builder.remote) && !String(builder.remote).startsWith('ssh://')) {
     fail('Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)', ['builder', 'remote'])
   }
-  for (const host of config.allHosts) {
-    const proxies = [...config.roles.filter((role) => role.hosts.includes(host)).map((role) => role.proxy), ...config.accessories.filter((accessory) => accessory.hosts.includes(host)).map(accessoryProxy)]
-    const runs = proxies.filter((proxy): proxy is ProxySettings => proxy?.run !== undefined)
-    if (new Set(runs.map((proxy) => proxy.run?.identity)).size > 1) {
-      fail(`Conflicting proxy run configurations for host ${host}. Make proxy.run identical for every role and accessory on that host.`, [...runs[1].path, 'run'])
-    }
-  }
+  ensureNoConflictingProxyRuns(config)
   const hooksOutput = raw.hooks_output
   const levels = ['quiet', 'verbose']
   if (typeof hooksOutput === 'string' && !levels.includes(hooksOutput)) {
@@ -119,4 +112,65 @@ export function checkCrossFieldRules(config: KamalConfig, projectDir: string): v
       if (!levels.includes(String(level))) fail(`Invalid hooks_output '${level}' for hook '${hook}', must be one of: quiet, verbose. Set it to quiet or verbose.`, ['hooks_output', hook])
     }
   }
+}
+
+/** One kamal-proxy `run` configuration that applies to a host, and where it is written. */
+interface ProxyRun {
+  run: Record<string, unknown>
+  at: PathSegment[]
+  owner: string
+}
+
+/**
+ * Kamal's ensure_no_conflicting_proxy_runs: every role and accessory on a host
+ * that brings a non-empty `proxy.run` must bring the same one (a role's is the
+ * root proxy's deep-merged with its own), because one kamal-proxy container
+ * serves the host.
+ */
+export function ensureNoConflictingProxyRuns(config: KamalConfig): void {
+  for (const host of config.allHosts) {
+    const runs = proxyRunsOn(config, host)
+    const conflicting = runs.find((candidate) => !rubyEqual(candidate.run, runs[0].run))
+    if (!conflicting) continue
+    throw new ConfigError(
+      `Conflicting proxy run configurations for host ${host}: ${conflicting.owner} sets a proxy.run that differs from ${runs[0].owner}'s. One kamal-proxy serves each host, so make their proxy.run settings identical (or move them to the root proxy.run).`,
+      config.locate(conflicting.at, { key: true }),
+    )
+  }
+}
+
+function proxyRunsOn(config: KamalConfig, host: string): ProxyRun[] {
+  const runs: ProxyRun[] = []
+  for (const role of config.roles) {
+    if (!role.proxy || !role.hosts.includes(host)) continue
+    const run = role.proxy.raw.run
+    if (!isHash(run) || !present(run)) continue
+    const ownProxy = role.proxy.path.length > 1 ? valueAt(config.raw, role.proxy.path) : undefined
+    const at = isHash(ownProxy) && ownProxy.run !== undefined ? [...role.proxy.path, 'run'] : ['proxy', 'run']
+    runs.push({ run, at, owner: `role ${role.name}` })
+  }
+  for (const accessory of config.accessories) {
+    const proxy = accessory.raw.proxy
+    if (!accessory.hosts.includes(host) || !isHash(proxy) || !present(proxy)) continue
+    if (!isHash(proxy.run) || !present(proxy.run)) continue
+    runs.push({ run: proxy.run, at: ['accessories', accessory.name, 'proxy', 'run'], owner: `accessory ${accessory.name}` })
+  }
+  return runs
+}
+
+function valueAt(root: unknown, at: readonly PathSegment[]): unknown {
+  return at.reduce<unknown>((value, segment) => (isHash(value) || Array.isArray(value) ? (value as Record<string, unknown>)[segment] : undefined), root)
+}
+
+/** Ruby's `==` on loaded YAML: hashes equal whatever their key order, arrays element by element. */
+function rubyEqual(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, index) => rubyEqual(item, b[index]))
+  }
+  if (isHash(a) || isHash(b)) {
+    if (!isHash(a) || !isHash(b)) return false
+    const keys = Object.keys(a)
+    return keys.length === Object.keys(b).length && keys.every((key) => key in b && rubyEqual(a[key], b[key]))
+  }
+  return a === b
 }

@@ -30,6 +30,20 @@ export class OriginMap {
     return this.byPath.get(OriginMap.keyOf(path))
   }
 
+  /** Copies the origins of `prefix` and everything below it from another map. */
+  copySubtree(from: OriginMap, prefix: readonly PathSegment[]): void {
+    for (const [key, origin] of from.byPath) if (OriginMap.isWithin(key, prefix)) this.byPath.set(key, origin)
+  }
+
+  deleteSubtree(prefix: readonly PathSegment[]): void {
+    for (const key of [...this.byPath.keys()]) if (OriginMap.isWithin(key, prefix)) this.byPath.delete(key)
+  }
+
+  private static isWithin(key: string, prefix: readonly PathSegment[]): boolean {
+    const own = OriginMap.keyOf(prefix)
+    return key === own || key.startsWith(`${own.slice(0, -1)},`)
+  }
+
   /** The origin of the path, or of its nearest ancestor that has one. */
   nearest(path: readonly PathSegment[]): { origin: NodeOrigin; exact: boolean } | undefined {
     for (let length = path.length; length >= 0; length--) {
@@ -64,7 +78,7 @@ export function loadSourcedYaml(text: string, file: string, positionOf?: Positio
     throw new ConfigError(`YAML syntax error in ${file}: ${summary}. Fix the indentation or quoting on this line.`, where)
   }
   const origins = new OriginMap()
-  const read: Reader = { doc, text, origins, locate }
+  const read: Reader = { doc, text, origins, locate, expansion: { active: new Set(), values: 0, targets: new Map() } }
   const value = doc.contents ? toValue(read, doc.contents as Node, []) : null
   if (doc.contents) origins.set([], { value: locate((doc.contents as Node).range?.[0] ?? 0) })
   else origins.set([], { value: locate(0) })
@@ -76,7 +90,12 @@ interface Reader {
   text: string
   origins: OriginMap
   locate: (offset: number) => SourceLocation
+  /** alias targets being expanded (a cycle is refused) and how many values were built (aliases can multiply them) */
+  expansion: { active: Set<Node>; values: number; targets: Map<Node, Node | undefined> }
 }
+
+/** Far above any real deploy config; stops alias bombs before they exhaust memory. */
+const MAX_VALUES = 50_000
 
 function toValue(read: Reader, node: Node, path: PathSegment[], keyOrigin?: SourceLocation): unknown {
   const { doc, origins, locate } = read
@@ -86,10 +105,23 @@ function toValue(read: Reader, node: Node, path: PathSegment[], keyOrigin?: Sour
     origins.set(path, origin)
   }
 
+  if (++read.expansion.values > MAX_VALUES) {
+    throw new ConfigError(
+      `YAML aliases in this file expand to more than ${MAX_VALUES} values. Write the repeated settings out or share fewer nested anchors.`,
+      locate(node.range?.[0] ?? 0),
+    )
+  }
   if (isAlias(node)) {
-    const target = node.resolve(doc)
+    // Alias#resolve searches the whole document; an alias inside an anchor is met many times.
+    if (!read.expansion.targets.has(node)) read.expansion.targets.set(node, node.resolve(doc) as Node | undefined)
+    const target = read.expansion.targets.get(node)
     if (!target) throw new ConfigError(`Unknown YAML alias *${node.source}`, locate(node.range?.[0] ?? 0))
-    const value = toValue(read, target as Node, path, keyOrigin)
+    if (read.expansion.active.has(target)) {
+      throw new ConfigError(`The YAML alias *${node.source} refers to a value that contains it, which never ends. Remove the alias from inside its own anchor.`, locate(node.range?.[0] ?? 0))
+    }
+    read.expansion.active.add(target)
+    const value = toValue(read, target, path, keyOrigin)
+    read.expansion.active.delete(target)
     record(node)
     return value
   }
@@ -104,19 +136,14 @@ function toValue(read: Reader, node: Node, path: PathSegment[], keyOrigin?: Sour
   if (isMap(node)) {
     record(node)
     const result: Record<string, unknown> = {}
-    const merged: Array<Record<string, unknown>> = []
     for (const pair of node.items) {
       const keyNode = pair.key as Node | null
-      if (keyNode && isScalar(keyNode) && typeof keyNode.value === 'symbol') {
-        for (const source of mergeSources(doc, pair.value as Node)) {
-          const value = toValue({ ...read, origins: new OriginMap() }, source, path)
-          if (value && typeof value === 'object' && !Array.isArray(value)) merged.push(value as Record<string, unknown>)
-        }
-        continue
-      }
-      const key = keyNode && isScalar(keyNode) ? String(scalarValue(read, keyNode) ?? '') : String(keyNode ?? '')
-      const keyLocation = locate(keyNode?.range?.[0] ?? 0)
       const valueNode = pair.value as Node | null
+      if (keyNode && isScalar(keyNode) && typeof keyNode.value === 'symbol') {
+        if (mergeInto(read, result, valueNode, path)) continue
+      }
+      const key = keyNode && isScalar(keyNode) ? (typeof keyNode.value === 'symbol' ? '<<' : String(scalarValue(read, keyNode) ?? '')) : String(keyNode ?? '')
+      const keyLocation = locate(keyNode?.range?.[0] ?? 0)
       if (valueNode) {
         result[key] = toValue(read, valueNode, [...path, key], keyLocation)
       } else {
@@ -124,26 +151,46 @@ function toValue(read: Reader, node: Node, path: PathSegment[], keyOrigin?: Sour
         origins.set([...path, key], { value: keyLocation, key: keyLocation })
       }
     }
-    // Explicit keys win over merged ones; among merge sources, earlier ones win.
-    for (const source of merged.reverse()) {
-      for (const [key, value] of Object.entries(source)) {
-        if (!(key in result)) {
-          result[key] = value
-          if (!origins.get([...path, key])) origins.set([...path, key], { value: locate(node.range?.[0] ?? 0) })
-        }
-      }
-    }
     return result
   }
   return null
 }
 
-function mergeSources(doc: Document, node: Node | null): Node[] {
-  if (!node) return []
-  const resolved = isAlias(node) ? (node.resolve(doc) as Node | undefined) : node
-  if (!resolved) return []
-  if (isSeq(resolved)) return resolved.items.flatMap((item) => mergeSources(doc, item as Node))
-  return [resolved]
+/**
+ * A `<<:` entry as Psych reads it: the merged hash overwrites keys written
+ * before it (later keys overwrite it in turn), and among a list of sources the
+ * earlier wins. Each merged value keeps the origin where it is written (in the
+ * anchor), so errors point there. A source that is not a hash makes Psych keep
+ * `<<` as an ordinary key: returns false and the caller does that.
+ */
+function mergeInto(read: Reader, result: Record<string, unknown>, valueNode: Node | null, path: PathSegment[]): boolean {
+  const sources = mergeSources(valueNode)
+  if (!sources || sources.length === 0) return false
+  const loaded = sources.map((source) => {
+    const origins = new OriginMap()
+    return { value: toValue({ ...read, origins }, source, path), origins }
+  })
+  if (!loaded.every((source) => isPlainHash(source.value))) return false
+  // Psych merges the list back to front, so keys come in that order.
+  for (const key of new Set([...loaded].reverse().flatMap((source) => Object.keys(source.value as object)))) {
+    const winner = loaded.find((source) => key in (source.value as object)) as (typeof loaded)[number]
+    result[key] = (winner.value as Record<string, unknown>)[key]
+    read.origins.deleteSubtree([...path, key])
+    read.origins.copySubtree(winner.origins, [...path, key])
+  }
+  return true
+}
+
+/** The nodes a `<<:` value merges: a map, an alias to one, or a list of those; undefined for anything else. */
+function mergeSources(node: Node | null): Node[] | undefined {
+  if (!node) return undefined
+  if (isAlias(node) || isMap(node)) return [node]
+  if (isSeq(node)) return node.items.map((item) => item as Node)
+  return undefined
+}
+
+function isPlainHash(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 // YAML 1.1 lists y/n as booleans, but Psych (and so Kamal) reads them as strings.
@@ -158,5 +205,7 @@ function scalarValue(read: Reader, node: Scalar): unknown {
   if (typeof value === 'string' && node.type === Scalar.PLAIN && RUBY_SYMBOL.test(value)) return value.slice(1)
   if (typeof value === 'bigint') return Number(value)
   if (value instanceof Date) return node.source ?? value.toISOString()
+  // !!binary: Psych yields the decoded bytes as a String.
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8')
   return value
 }

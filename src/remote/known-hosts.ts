@@ -66,6 +66,7 @@ function parseLine(raw: string): KnownHostEntry[] {
   const key = Buffer.from(keyBase64, 'base64')
   if (hosts.startsWith('|1|')) {
     const [, , salt, hash] = hosts.split('|')
+    if (salt === undefined || hash === undefined) return []
     return [{ patterns: [], hashed: { salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') }, keyType, key, revoked }]
   }
   return [{ patterns: hosts.split(','), keyType, key, revoked }]
@@ -79,7 +80,7 @@ function matches(entry: KnownHostEntry, name: string): boolean {
   for (const pattern of entry.patterns) {
     const negated = pattern.startsWith('!')
     const glob = negated ? pattern.slice(1) : pattern
-    const regex = new RegExp(`^${glob.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`)
+    const regex = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`)
     if (regex.test(name)) {
       if (negated) return false
       matched = true

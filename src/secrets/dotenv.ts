@@ -186,25 +186,36 @@ function substituteCommands(value: string, context: ValueContext): string {
   return out
 }
 
-/** Index just past the `)` closing the non-empty group opened at `open`, or -1. */
+/**
+ * Index just past the `)` closing the non-empty group opened at `open`, or -1.
+ * Every nested group must be non-empty too. Iterative, so deep nesting cannot
+ * overflow the stack.
+ */
 function endOfParenthesized(text: string, open: number): number {
+  const elements = [0] // per open group, innermost last
   let i = open + 1
-  let elements = 0
   while (i < text.length) {
     const ch = text[i]
-    if (ch === ')') return elements > 0 ? i + 1 : -1
+    if (ch === ')') {
+      if (elements.pop() === 0) return -1
+      i++
+      if (elements.length === 0) return i
+      elements[elements.length - 1]++
+      continue
+    }
+    if (ch === '(') {
+      elements.push(0)
+      i++
+      continue
+    }
     if (ch === '\\') {
       // `\.` in Ruby: any character but a newline
       if (i + 1 >= text.length || text[i + 1] === '\n') return -1
       i += 2
-    } else if (ch === '(') {
-      const inner = endOfParenthesized(text, i)
-      if (inner < 0) return -1
-      i = inner
     } else {
       i++
     }
-    elements++
+    elements[elements.length - 1]++
   }
   return -1
 }
