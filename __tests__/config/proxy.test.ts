@@ -98,7 +98,7 @@ describe('conflicting proxy.run on one host (Kamal ensure_no_conflicting_proxy_r
       }
       return undefined
     })()
-    expect(error?.message).toMatch(/^Conflicting proxy run configurations for host 1\.1\.1\.1\./)
+    expect(error?.message).toMatch(/^Conflicting proxy run configurations for host 1\.1\.1\.1\b/)
     // line 16 is the accessory's `run:` (the second run block on the host)
     expect(error?.location).toMatchObject({ file: 'config/deploy.yml', line: 16 })
   })

@@ -2,13 +2,16 @@ import { spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { pathToFileURL } from 'node:url'
 
 export const DIST = path.resolve(__dirname, '../../dist/index.js')
 const SOURCE = path.resolve(__dirname, '../../src/index.ts')
 
 /** `dist`: the bundle, as the runner runs it; `source`: src/ through tsx, so a change in src is tested before it is bundled. */
 export type Entry = 'dist' | 'source'
-const entryArgs = (entry: Entry) => (entry === 'dist' ? [DIST] : ['--import', 'tsx', SOURCE])
+// tsx by absolute path: the action runs with the user's project as its working directory.
+const TSX = pathToFileURL(require.resolve('tsx')).href
+const entryArgs = (entry: Entry) => (entry === 'dist' ? [DIST] : ['--import', TSX, SOURCE])
 
 export interface ActionRun {
   status: number | null

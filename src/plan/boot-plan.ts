@@ -103,8 +103,8 @@ function prepareStage(context: BootPlanContext): Stage | undefined {
 }
 
 function tlsSecrets(role: Role): { certificate: string; privateKey: string } {
-  const ssl = (role.proxy?.raw.ssl ?? {}) as Record<string, unknown>
-  return { certificate: String(ssl.certificate_pem), privateKey: String(ssl.private_key_pem) }
+  const certificate = role.proxy?.certificate
+  return { certificate: certificate?.certificatePem ?? '', privateKey: certificate?.privateKeyPem ?? '' }
 }
 
 /** The per-(host, role) boot of spec §1.5, its runtime decisions as named steps. */
