@@ -55754,11 +55754,17 @@ module.exports = {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.AccessoryCommands = void 0;
+exports.AccessoryCommands = exports.ACCESSORY_FILE_UPLOAD_MODE = void 0;
 const shell_1 = __nccwpck_require__(997);
 const base_1 = __nccwpck_require__(2449);
 const env_file_1 = __nccwpck_require__(6948);
 const proxy_1 = __nccwpck_require__(4554);
+/**
+ * A rendered template can hold secrets, so every file is written owner-only
+ * and only then given its configured mode by the `chmod` that follows (the
+ * mode Kamal ends with: `755`, or the hash form's `mode`).
+ */
+exports.ACCESSORY_FILE_UPLOAD_MODE = 0o600;
 /** Commands for one accessory (Kamal::Commands::Accessory), exact strings as Kamal builds them. */
 class AccessoryCommands {
     config;
@@ -55833,8 +55839,7 @@ class AccessoryCommands {
         const proxy = this.accessory.proxy;
         if (!proxy)
             throw new Error(`Accessory ${this.accessory.name} has no proxy configuration`);
-        // Kamal's accessory proxy has no role, so a custom certificate path has no role segment.
-        return (0, proxy_1.proxyDeploy)(this.config, this.proxyRole(proxy), target).replace(/\/tls\/\/(cert|key)\.pem/g, '/tls/$1.pem');
+        return (0, proxy_1.proxyDeployCommand)(this.config, proxy, { service: this.serviceName }, target);
     }
     /** `docker exec kamal-proxy kamal-proxy remove <service>` (accessory stop with a proxy). */
     removeFromProxy() {
@@ -55864,6 +55869,7 @@ class AccessoryCommands {
             file,
             before: (0, base_1.makeDirectory)(posixDirname(file.hostPath)),
             remotePath: file.hostPath,
+            uploadMode: exports.ACCESSORY_FILE_UPLOAD_MODE,
             after: this.ownership(file.hostPath, file.mode, file.owner),
         }));
     }
@@ -55900,21 +55906,6 @@ class AccessoryCommands {
     }
     ownership(target, mode, owner) {
         return [mode !== undefined && (0, base_1.line)('chmod', mode, target), owner !== undefined && (0, base_1.line)('chown', owner, target)].filter((command) => Boolean(command));
-    }
-    proxyRole(proxy) {
-        const { accessory } = this;
-        return {
-            name: '',
-            primary: false,
-            hosts: accessory.hosts,
-            tagsByHost: new Map(),
-            options: {},
-            labels: {},
-            logging: {},
-            proxy: { raw: proxy, path: ['accessories', accessory.name, 'proxy'] },
-            containerPrefix: accessory.service,
-            path: ['accessories', accessory.name],
-        };
     }
 }
 exports.AccessoryCommands = AccessoryCommands;
@@ -56005,6 +55996,10 @@ class AppCommands {
     stopArgs() {
         const timeout = this.role.stopTimeout ?? this.config.stopTimeout ?? (this.role.proxy ? undefined : this.config.drainTimeout);
         return timeout === undefined ? [] : ['-t', String(timeout)];
+    }
+    /** `running 0`, `exited 3`: watched while the new container boots, so one that exits fails the boot at once. */
+    exitState(version = this.config.version) {
+        return (0, base_1.docker)('container', 'inspect', '--format', `'{{.State.Status}} {{.State.ExitCode}}'`, this.containerName(version));
     }
     logs(version, lines) {
         return (0, base_1.pipe)(this.containerIdForVersion(version), (0, base_1.xargs)((0, base_1.line)('docker logs --timestamps', lines !== undefined && `--tail ${lines}`, '2>&1')));
@@ -56528,59 +56523,62 @@ function isoSeconds(at) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ensureProxyAppsDirectory = exports.proxyImageVersion = exports.createNetwork = exports.PROXY_APPS_CONTAINER_DIRECTORY = exports.PROXY_APPS_DIRECTORY = exports.PROXY_CONTAINER = void 0;
 exports.proxyDeploy = proxyDeploy;
+exports.proxyDeployCommand = proxyDeployCommand;
 exports.proxyRemove = proxyRemove;
 exports.proxyStop = proxyStop;
 exports.proxyResume = proxyResume;
 exports.proxyRunFor = proxyRunFor;
 exports.proxyRun = proxyRun;
 exports.proxyStartOrRun = proxyStartOrRun;
-const load_1 = __nccwpck_require__(1036);
-const model_1 = __nccwpck_require__(615);
+const accessory_1 = __nccwpck_require__(9292);
+const proxy_1 = __nccwpck_require__(1574);
 const base_1 = __nccwpck_require__(2449);
 exports.PROXY_CONTAINER = 'kamal-proxy';
 exports.PROXY_APPS_DIRECTORY = '.kamal/proxy/apps-config';
 exports.PROXY_APPS_CONTAINER_DIRECTORY = '/home/kamal-proxy/.apps-config';
 const PROXY_CONFIG_VOLUME = '--volume kamal-proxy-config:/home/kamal-proxy/.config/kamal-proxy';
 const PROXY_APPS_VOLUME = `--volume $PWD/${exports.PROXY_APPS_DIRECTORY}:${exports.PROXY_APPS_CONTAINER_DIRECTORY}`;
-const DEFAULT_LOG_REQUEST_HEADERS = ['Cache-Control', 'Last-Modified', 'User-Agent'];
-const seconds = (value) => (value === undefined || value === null ? undefined : `${value}s`);
+/** Kamal's seconds_duration: `<n>s`, nothing for nil/false. */
+const seconds = (value) => (value === undefined || value === null || value === false ? undefined : `${value}s`);
 /** `docker exec kamal-proxy kamal-proxy deploy <prefix> --target=… …` (spec §2.6), options in Kamal's order. */
 function proxyDeploy(config, role, containerId) {
-    const proxy = role.proxy;
-    const raw = proxy.raw;
-    const dig = (section, key) => ((0, load_1.isHash)(raw[section]) ? raw[section][key] : undefined);
-    const ssl = raw.ssl;
-    const customCertificate = (0, load_1.isHash)(ssl) && Boolean(ssl.certificate_pem) && Boolean(ssl.private_key_pem);
-    const tlsDirectory = `${exports.PROXY_APPS_CONTAINER_DIRECTORY}/${config.serviceAndDestination}/tls/${role.name}`;
-    const buffering = (0, load_1.isHash)(raw.buffering) ? raw.buffering : {};
-    const pathPrefixes = Array.isArray(raw.path_prefixes) ? raw.path_prefixes : typeof raw.path_prefix === 'string' ? raw.path_prefix.split(',') : [];
+    return proxyDeployCommand(config, role.proxy, { service: role.containerPrefix, tlsRole: role.name }, containerId);
+}
+/**
+ * The deploy command for one proxy block: a role's (service `<svc>-<role>`,
+ * TLS files under `tls/<role>/`) or an accessory's (its service name, TLS
+ * files directly under `tls/`, as Kamal's role-less proxy has them).
+ */
+function proxyDeployCommand(config, proxy, target, containerId) {
+    const tlsDirectory = [`${exports.PROXY_APPS_CONTAINER_DIRECTORY}/${config.serviceAndDestination}/tls`, target.tlsRole].filter(Boolean).join('/');
+    const { healthcheck, buffering } = proxy;
     const options = [
-        ['target', `${containerId}:${raw.app_port ?? 80}`],
-        ['host', (0, model_1.proxyHostNames)(proxy)],
-        ['tls', ssl ? true : undefined],
-        ['tls-certificate-path', customCertificate ? `${tlsDirectory}/cert.pem` : undefined],
-        ['tls-private-key-path', customCertificate ? `${tlsDirectory}/key.pem` : undefined],
+        ['target', `${containerId}:${proxy.appPort}`],
+        ['host', proxy.hosts],
+        ['tls', proxy.ssl ? true : undefined],
+        ['tls-certificate-path', proxy.certificate ? `${tlsDirectory}/cert.pem` : undefined],
+        ['tls-private-key-path', proxy.certificate ? `${tlsDirectory}/key.pem` : undefined],
         ['deploy-timeout', seconds(config.deployTimeout)],
         ['drain-timeout', seconds(config.drainTimeout)],
-        ['health-check-interval', seconds(dig('healthcheck', 'interval'))],
-        ['health-check-timeout', seconds(dig('healthcheck', 'timeout'))],
-        ['health-check-path', dig('healthcheck', 'path')],
-        ['target-timeout', seconds(raw.response_timeout)],
-        ['buffer-requests', buffering.requests ?? true],
-        ['buffer-responses', buffering.responses ?? true],
+        ['health-check-interval', seconds(healthcheck.interval)],
+        ['health-check-timeout', seconds(healthcheck.timeout)],
+        ['health-check-path', healthcheck.path],
+        ['target-timeout', seconds(proxy.responseTimeout)],
+        ['buffer-requests', buffering.requests],
+        ['buffer-responses', buffering.responses],
         ['buffer-memory', buffering.memory],
-        ['max-request-body', buffering.max_request_body],
-        ['max-response-body', buffering.max_response_body],
-        ['path-prefix', pathPrefixes],
-        ['strip-path-prefix', raw.strip_path_prefix],
-        ['forward-headers', raw.forward_headers],
-        ['tls-redirect', raw.ssl_redirect],
-        ['log-request-header', dig('logging', 'request_headers') ?? DEFAULT_LOG_REQUEST_HEADERS],
-        ['log-response-header', dig('logging', 'response_headers')],
+        ['max-request-body', buffering.maxRequestBody],
+        ['max-response-body', buffering.maxResponseBody],
+        ['path-prefix', proxy.pathPrefixes],
+        ['strip-path-prefix', proxy.stripPathPrefix],
+        ['forward-headers', proxy.forwardHeaders],
+        ['tls-redirect', proxy.sslRedirect],
+        ['log-request-header', proxy.logging.requestHeaders],
+        ['log-response-header', proxy.logging.responseHeaders],
         ['error-pages', config.errorPagesPath ? `${exports.PROXY_APPS_CONTAINER_DIRECTORY}/${config.serviceAndDestination}/error_pages/${config.version}` : undefined],
     ];
     const present = options.filter(([, value]) => value !== undefined && value !== null);
-    return (0, base_1.line)('docker exec', exports.PROXY_CONTAINER, 'kamal-proxy deploy', role.containerPrefix, ...(0, base_1.optionize)(present, { equals: true }));
+    return (0, base_1.line)('docker exec', exports.PROXY_CONTAINER, 'kamal-proxy deploy', target.service, ...(0, base_1.optionize)(present, { equals: true }));
 }
 function proxyRemove(role) {
     return (0, base_1.line)('docker exec', exports.PROXY_CONTAINER, 'kamal-proxy remove', role.containerPrefix);
@@ -56600,13 +56598,14 @@ const proxyImageVersion = () => (0, base_1.pipe)((0, base_1.docker)('inspect', e
 exports.proxyImageVersion = proxyImageVersion;
 const ensureProxyAppsDirectory = () => (0, base_1.makeDirectory)(exports.PROXY_APPS_DIRECTORY);
 exports.ensureProxyAppsDirectory = ensureProxyAppsDirectory;
-/** The `proxy.run` settings in force on a host (all roles on it must agree), if any. */
+/**
+ * The `proxy.run` settings in force on a host, if any: from the roles and
+ * proxied accessories on it (Kamal's proxy_runs; the rules make them agree).
+ */
 function proxyRunFor(config, host) {
-    for (const role of config.roles) {
-        if (role.hosts.includes(host) && role.proxy && (0, load_1.isHash)(role.proxy.raw.run))
-            return role.proxy.raw.run;
-    }
-    return undefined;
+    const onHost = (item) => item.hosts.includes(host);
+    const proxies = [...config.roles.filter(onHost).map((role) => role.proxy), ...config.accessories.filter(onHost).map(accessory_1.accessoryProxy)];
+    return proxies.find((proxy) => proxy?.run)?.run;
 }
 /** `docker run … kamal-proxy` (spec §2.5): explicit with `proxy.run`, else Kamal's boot-config files form. */
 function proxyRun(config, host) {
@@ -56614,23 +56613,18 @@ function proxyRun(config, host) {
     const base = (0, base_1.line)('docker run --name', exports.PROXY_CONTAINER, '--network kamal --detach --restart unless-stopped', PROXY_CONFIG_VOLUME);
     if (!run)
         return (0, base_1.pipe)(legacyBootConfig(), `xargs ${base} ${PROXY_APPS_VOLUME}`);
-    const httpPort = run.http_port ?? 80;
-    const httpsPort = run.https_port ?? 443;
-    const publish = run.publish !== false
-        ? (Array.isArray(run.bind_ips) ? run.bind_ips.map(String) : [undefined]).map((ip) => {
+    const publish = run.publish
+        ? (run.bindIps ?? [undefined]).map((ip) => {
             const bind = ip && ip.includes(':') && !ip.startsWith('[') ? `[${ip}]` : ip;
-            return (0, base_1.line)('--publish', [bind, httpPort, 80].filter((part) => part !== undefined).join(':'), '--publish', [bind, httpsPort, 443].filter((part) => part !== undefined).join(':'));
+            return (0, base_1.line)('--publish', [bind, run.httpPort, 80].filter((part) => part !== undefined).join(':'), '--publish', [bind, run.httpsPort, 443].filter((part) => part !== undefined).join(':'));
         }).join(' ')
         : undefined;
-    const logMaxSize = run.log_max_size ?? '10m';
-    const metricsPort = run.metrics_port;
-    const image = `${[run.registry, run.repository ?? 'basecamp/kamal-proxy'].filter((part) => part !== undefined && part !== null).join('/')}:${run.version ?? model_1.DEFAULT_PROXY_IMAGE_VERSION}`;
-    const runCommand = (0, base_1.line)('kamal-proxy run', ...(0, base_1.optionize)([['debug', run.debug ? true : undefined], ['metrics-port', metricsPort]].filter(([, value]) => value !== undefined)));
-    return (0, base_1.line)(base, PROXY_APPS_VOLUME, publish, logMaxSize ? (0, base_1.argumentize)('--log-opt', [`max-size=${logMaxSize}`]).join(' ') : undefined, metricsPort !== undefined && `--expose=${metricsPort}`, ...((0, load_1.isHash)(run.options) ? (0, base_1.optionize)(run.options) : []), image, runCommand);
+    const runCommand = (0, base_1.line)('kamal-proxy run', ...(0, base_1.optionize)([['debug', run.debug ? true : undefined], ['metrics-port', run.metricsPort]].filter(([, value]) => value !== undefined)));
+    return (0, base_1.line)(base, PROXY_APPS_VOLUME, publish, run.logMaxSize ? (0, base_1.argumentize)('--log-opt', [`max-size=${run.logMaxSize}`]).join(' ') : undefined, run.metricsPort !== undefined && `--expose=${run.metricsPort}`, ...(0, base_1.optionize)(run.options), run.image, runCommand);
 }
 function legacyBootConfig() {
     const read = (file, fallback) => `$(${(0, base_1.any)(`cat .kamal/proxy/${file} 2> /dev/null`, `echo "${fallback}"`)})`;
-    return (0, base_1.line)('echo', `${read('options', '--publish 80:80 --publish 443:443 --log-opt max-size=10m')} ${read('image', 'basecamp/kamal-proxy')}:${read('image_version', model_1.DEFAULT_PROXY_IMAGE_VERSION)} ${read('run_command', '')}`);
+    return (0, base_1.line)('echo', `${read('options', '--publish 80:80 --publish 443:443 --log-opt max-size=10m')} ${read('image', 'basecamp/kamal-proxy')}:${read('image_version', proxy_1.DEFAULT_PROXY_IMAGE_VERSION)} ${read('run_command', '')}`);
 }
 /** `docker container start kamal-proxy || docker run …`: an existing proxy keeps its flags. */
 function proxyStartOrRun(config, host) {
@@ -56796,21 +56790,12 @@ exports.createTlsDirectory = createTlsDirectory;
 exports.tlsCertificatePath = tlsCertificatePath;
 exports.tlsPrivateKeyPath = tlsPrivateKeyPath;
 exports.tlsUploads = tlsUploads;
-/**
- * Custom TLS certificates (spec §1.5 step 1, §3): for a role whose proxy `ssl`
- * names `certificate_pem`/`private_key_pem` secrets, the PEMs are written to
- * `.kamal/proxy/apps-config/<sd>/tls/<role>/{cert,key}.pem` (mode 0644) before
- * booting; kamal-proxy reads them via `--tls-certificate-path`/`--tls-private-key-path`.
- */
-const load_1 = __nccwpck_require__(1036);
-const model_1 = __nccwpck_require__(615);
 const base_1 = __nccwpck_require__(2449);
 const proxy_1 = __nccwpck_require__(4554);
 exports.TLS_FILE_MODE = 0o644;
 /** Kamal's `running_proxy? && custom_ssl_certificate?` */
 function hasCustomCertificate(role) {
-    const ssl = role.proxy?.raw.ssl;
-    return (0, load_1.isHash)(ssl) && (0, model_1.present)(ssl.certificate_pem) && (0, model_1.present)(ssl.private_key_pem);
+    return role.proxy?.certificate !== undefined;
 }
 /** `.kamal/proxy/apps-config/<sd>/tls/<role>` */
 function tlsDirectory(config, role) {
@@ -56827,11 +56812,11 @@ function tlsPrivateKeyPath(config, role) {
 }
 /** The certificate and key to upload for this role, in Kamal's order; empty without a custom certificate. */
 function tlsUploads(config, role, secretValue) {
-    if (!hasCustomCertificate(role))
+    const names = role.proxy?.certificate;
+    if (!names)
         return [];
-    const ssl = role.proxy?.raw.ssl;
-    const certificate = String(ssl.certificate_pem);
-    const privateKey = String(ssl.private_key_pem);
+    const certificate = names.certificatePem;
+    const privateKey = names.privateKeyPem;
     return [
         { path: tlsCertificatePath(config, role), content: secretValue(certificate), mode: exports.TLS_FILE_MODE, secret: certificate },
         { path: tlsPrivateKeyPath(config, role), content: secretValue(privateKey), mode: exports.TLS_FILE_MODE, secret: privateKey },
@@ -56881,6 +56866,7 @@ var __importStar = (this && this.__importStar) || (function () {
 })();
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.accessorySettings = accessorySettings;
+exports.accessoryProxy = accessoryProxy;
 exports.accessoryEnvValues = accessoryEnvValues;
 exports.accessoryFileContent = accessoryFileContent;
 exports.fileJoin = fileJoin;
@@ -56892,6 +56878,7 @@ const env_1 = __nccwpck_require__(8409);
 const erb_1 = __nccwpck_require__(6833);
 const load_1 = __nccwpck_require__(1036);
 const model_1 = __nccwpck_require__(615);
+const proxy_1 = __nccwpck_require__(1574);
 const DEFAULT_NETWORK = 'kamal';
 const DEFAULT_FILE_MODE = '755';
 /** The settings of one accessory, by name or from KamalConfig.accessories. */
@@ -56929,8 +56916,13 @@ function accessorySettings(config, accessory, projectDir) {
         options: Object.fromEntries(Object.entries(options).filter(([key]) => key !== 'restart')),
         restartPolicy: restart === undefined || restart === null || restart === false ? 'unless-stopped' : String(restart),
         cmd: raw.cmd === undefined || raw.cmd === null ? undefined : String(raw.cmd),
-        proxy: (0, model_1.present)(raw.proxy) && (0, load_1.isHash)(raw.proxy) ? raw.proxy : undefined,
+        proxy: accessoryProxy(found),
     };
+}
+/** The accessory's `proxy` block, typed; undefined unless it runs behind kamal-proxy (Kamal's running_proxy?). */
+function accessoryProxy(accessory) {
+    const proxy = accessory.raw.proxy;
+    return (0, model_1.present)(proxy) && (0, load_1.isHash)(proxy) ? (0, proxy_1.proxyConfig)(proxy, ['accessories', accessory.name, 'proxy']) : undefined;
 }
 /** Kamal's `Env#to_h` for the accessory: clear values, then each secret under its (aliased) name. */
 function accessoryEnvValues(settings, secretValue) {
@@ -56945,7 +56937,10 @@ function accessoryEnvValues(settings, secretValue) {
 }
 /**
  * The bytes to upload for one accessory file: the file itself, or for a name
- * ending in `erb` the template rendered with the accessory's env in ENV.
+ * ending in `erb` the template rendered as Kamal's `with_env_loaded` does:
+ * ENV is the runner's environment with the accessory's `Env#to_h` (clear
+ * values and aliased secrets) laid over it, so `<%= ENV["DB_PASSWORD"] %>`
+ * gives the secret. The result can hold secrets: never log it.
  * A missing file is Kamal's `Missing file: <local>`.
  */
 function accessoryFileContent(file, context) {
@@ -56959,7 +56954,7 @@ function accessoryFileContent(file, context) {
     const rendered = (0, erb_1.renderErb)(content.toString('utf8'), {
         file: relative.startsWith('..') ? file.localPath : relative,
         cwd: context.projectDir,
-        env: { ...context.env, ...context.accessoryEnv },
+        env: { ...context.env, ...accessoryEnvValues(context.accessory, context.secretValue) },
     });
     return Buffer.from(rendered.text, 'utf8');
 }
@@ -57049,6 +57044,23 @@ function optionalString(value) {
 
 /***/ }),
 
+/***/ 4866:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.configAliases = configAliases;
+const load_1 = __nccwpck_require__(1036);
+/** The config's `aliases` (Kamal::Configuration::Alias), already validated: names and command strings. */
+function configAliases(config) {
+    const aliases = (0, load_1.isHash)(config.raw.aliases) ? config.raw.aliases : {};
+    return Object.fromEntries(Object.entries(aliases).map(([name, command]) => [name, { command: String(command ?? ''), location: config.locate(['aliases', name]) }]));
+}
+
+
+/***/ }),
+
 /***/ 8409:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -57090,26 +57102,278 @@ function splitSecretAlias(entry) {
 
 /***/ }),
 
-/***/ 6833:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ 1230:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 "use strict";
 
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.renderWithRuby = renderWithRuby;
+/**
+ * Renders a template with Ruby's own ERB, for the templates the built-in
+ * subset (erb.ts) cannot evaluate: `<% if … %>` blocks, `==`/`? :`, method
+ * calls. Kamal itself runs `ERB.new(template, trim_mode: "-").result`; we run
+ * the same in a `ruby` child process, in the project directory, with the same
+ * ENV, after a small prelude of our own that defines what Kamal's config ERB
+ * commonly calls (Kamal::Utils.docker_arch, ActiveSupport's blank?/present?).
+ *
+ * Positions: before rendering, an invisible marker is put at the start of
+ * every stretch of verbatim text (and after each of its newlines). Ruby copies
+ * text verbatim, so after rendering each marker says exactly which template
+ * offset the following characters came from; output between a stretch and the
+ * next marker came from the tag that follows that stretch.
+ */
+const node_crypto_1 = __nccwpck_require__(7598);
+const node_child_process_1 = __nccwpck_require__(1421);
+const fs = __importStar(__nccwpck_require__(3024));
+const os = __importStar(__nccwpck_require__(8161));
+const path = __importStar(__nccwpck_require__(6760));
+const DOCKER_ARCH_VARIABLE = 'KAMAL_DEPLOY_ACTION_DOCKER_ARCH';
+// String.raw keeps Ruby's backslashes; its escaped backticks are unescaped below.
+const PRELUDE = String.raw `
+module KamalDeployActionErb
+  # Ruby's backticks ignore the exit status; like the action's own ERB subset,
+  # a failing command stops with its status instead of yielding partial config.
+  module StrictCommands
+    def \`(command)
+      output = super
+      status = $?
+      if status && !status.success?
+        how = status.signaled? ? "was killed by signal #{status.termsig}" : "failed with exit status #{status.exitstatus}"
+        raise RuntimeError, "Command \`#{command}\` #{how}"
+      end
+      output
+    end
+  end
+
+  def self.prepare(docker_arch)
+    Object.prepend(StrictCommands)
+    begin
+      require "active_support"
+      require "active_support/core_ext/object/blank"
+    rescue LoadError
+      Object.class_eval do
+        def blank?; respond_to?(:empty?) ? !!empty? : !self; end
+        def present?; !blank?; end
+        def presence; self if present?; end
+      end
+      String.class_eval do
+        def blank?; !!(self =~ /\A[[:space:]]*\z/); end
+      end
+    end
+    kamal = Object.const_defined?(:Kamal) ? Object.const_get(:Kamal) : Object.const_set(:Kamal, Module.new)
+    kamal.const_set(:VERSION, "2.12.0") unless kamal.const_defined?(:VERSION)
+    utils = kamal.const_defined?(:Utils) ? kamal.const_get(:Utils) : kamal.const_set(:Utils, Module.new)
+    utils.define_singleton_method(:docker_arch) do
+      # Docker's architecture, in the platform names Kamal's builder uses.
+      reported = docker_arch || \`docker info --format '{{.Architecture}}'\`.strip
+      if reported.include?("aarch64") then "arm64"
+      elsif reported.include?("x86_64") then "amd64"
+      else reported
+      end
+    end
+  end
+
+  def self.run(result_path, error_path, file)
+    template = STDIN.read.force_encoding(Encoding::UTF_8)
+    STDIN.reopen(File::NULL)
+    prepare(ENV.delete("${DOCKER_ARCH_VARIABLE}"))
+    erb = ERB.new(template, trim_mode: "-")
+    erb.filename = file
+    erb.lineno = 0
+    File.binwrite(result_path, erb.result)
+  rescue Exception => error
+    line = nil
+    if error.is_a?(SyntaxError)
+      line = error.message[/#{Regexp.escape(file)}:(\d+)/, 1]
+    else
+      located = (error.backtrace || []).find { |entry| entry.start_with?("#{file}:") }
+      line = located && located[/\A#{Regexp.escape(file)}:(\d+)/, 1]
+    end
+    message = error.message.to_s.sub(/\A#{Regexp.escape(file)}:\d+: /, "").lines.first.to_s.strip
+    message = message.encode("UTF-8", invalid: :replace, undef: :replace)
+    File.write(error_path, JSON.generate("class" => error.class.name, "message" => message, "line" => line && line.to_i))
+    exit! 3
+  end
+end
+`.replace(/\\`/g, '`');
+const SCRIPT = `require "erb"\nrequire "json"\n${PRELUDE}\nKamalDeployActionErb.run(*ARGV.shift(3))\n`;
+function renderWithRuby(input) {
+    const nonce = (0, node_crypto_1.randomBytes)(6).toString('hex');
+    const { instrumented, markers } = instrument(input, nonce);
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kamal-erb-'));
+    const resultPath = path.join(workDir, 'result');
+    const errorPath = path.join(workDir, 'error.json');
+    try {
+        const env = { ...input.env };
+        delete env[DOCKER_ARCH_VARIABLE];
+        if (input.dockerArch !== undefined)
+            env[DOCKER_ARCH_VARIABLE] = input.dockerArch;
+        const child = (0, node_child_process_1.spawnSync)(input.ruby, ['-e', SCRIPT, resultPath, errorPath, input.file], {
+            cwd: input.cwd,
+            env,
+            input: instrumented,
+            encoding: 'utf8',
+            maxBuffer: 64 * 1024 * 1024,
+        });
+        if (child.status === 0 && fs.existsSync(resultPath)) {
+            return { ok: true, ...decode(fs.readFileSync(resultPath, 'utf8'), nonce, markers) };
+        }
+        if (child.status === 3 && fs.existsSync(errorPath)) {
+            const reported = JSON.parse(fs.readFileSync(errorPath, 'utf8'));
+            return { ok: false, message: `${reported.class}: ${reported.message}`, line: reported.line ?? undefined };
+        }
+        const why = child.error?.message ?? (child.stderr.trim().split('\n')[0] || `exit status ${child.status ?? child.signal}`);
+        return { ok: false, message: `Could not run ${input.ruby} to render the ERB: ${why}` };
+    }
+    finally {
+        fs.rmSync(workDir, { recursive: true, force: true });
+    }
+}
+function markerText(nonce, id) {
+    return `\u{E000}${nonce}:${id}\u{E001}`;
+}
+function instrument(input, nonce) {
+    const { template, pieces } = input;
+    const markers = [];
+    const inserts = [];
+    pieces.forEach((piece, index) => {
+        if (piece.kind !== 'text')
+            return;
+        const next = pieces[index + 1];
+        const tagAfter = next?.kind === 'tag' ? next.tagStart : undefined;
+        // A marker after the piece's final newline would sit between a line start
+        // and a `<%-`, and stop Ruby trimming the blanks before it.
+        const starts = [piece.start];
+        for (let i = piece.start + 1; i < piece.end; i++)
+            if (template[i - 1] === '\n')
+                starts.push(i);
+        starts.forEach((start, k) => {
+            const end = k + 1 < starts.length ? starts[k + 1] : piece.end;
+            inserts.push({ at: start, id: markers.length });
+            markers.push({ templateStart: start, copied: end - start, tagAfter: end === piece.end ? tagAfter : undefined });
+        });
+    });
+    let instrumented = '';
+    let from = 0;
+    for (const insert of inserts) {
+        instrumented += template.slice(from, insert.at) + markerText(nonce, insert.id);
+        from = insert.at;
+    }
+    instrumented += template.slice(from);
+    return { instrumented, markers };
+}
+function decode(output, nonce, markers) {
+    const pattern = new RegExp(`\u{E000}${nonce}:(\\d+)\u{E001}`, 'gu');
+    const segments = [];
+    let text = '';
+    let from = 0;
+    for (const match of output.matchAll(pattern)) {
+        text += output.slice(from, match.index);
+        const marker = markers[Number(match[1])];
+        if (marker)
+            segments.push({ outStart: text.length, templateStart: marker.templateStart, fromTag: false, copied: marker.copied, tagAfter: marker.tagAfter });
+        from = (match.index ?? 0) + match[0].length;
+    }
+    text += output.slice(from);
+    return { text, segments };
+}
+
+
+/***/ }),
+
+/***/ 6833:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.renderErb = renderErb;
 /**
- * The ERB subset Kamal configs use (spec §6.1), rendered the way Ruby's
- * `ERB.new(template, trim_mode: "-").result` would, with a map from every
- * rendered offset back to the template so later YAML and validation errors can
- * point at the line the user wrote.
+ * Kamal's config ERB (`ERB.new(template, trim_mode: "-").result`), with a map
+ * from every rendered offset back to the template so later YAML and validation
+ * errors can point at the line the user wrote.
  *
- * Kamal evaluates arbitrary Ruby here; we evaluate a closed set of expressions
- * and reject everything else with an error at the tag's `<%`.
+ * The subset Kamal configs mostly use (spec §6.1: ENV, ENV.fetch, backticks,
+ * Kamal::Utils.docker_arch) is evaluated here, exactly. A template with any
+ * other tag (`<% if … %>`, `==`, method calls) is rendered by Ruby's own ERB
+ * when `ruby` is on PATH (erb-ruby.ts), as Kamal would; without Ruby it stops
+ * with an error at that tag's `<%`.
  */
 const child_process_1 = __nccwpck_require__(5317);
+const fs = __importStar(__nccwpck_require__(3024));
+const path = __importStar(__nccwpck_require__(6760));
 const errors_1 = __nccwpck_require__(3916);
-const SUPPORTED_FORMS = 'supported are ENV["X"], ENV.fetch("X"[, "default"]), `command`, %x(command), Kamal::Utils.docker_arch';
+const erb_ruby_1 = __nccwpck_require__(1230);
+const SUPPORTED_FORMS = 'without Ruby, supported are ENV["X"], ENV.fetch("X"[, "default"]), `command`, %x(command), Kamal::Utils.docker_arch';
 const WORKFLOW_HINT = 'Compute the value in an earlier workflow step and pass it with ENV["…"].';
+const NO_RUBY_HINT = 'Ruby would render it as Kamal does, but no `ruby` is on PATH: add a Ruby setup step (GitHub\'s Ubuntu runners ship Ruby), or compute the value in an earlier workflow step and pass it with ENV["…"].';
 /** A problem inside one tag; renderErb attaches the tag's location. */
 class TagError extends Error {
 }
@@ -57394,7 +57658,7 @@ function parseTag(piece) {
     if (piece.kind === 'code') {
         if (piece.code.trim() === '')
             return undefined;
-        throw new TagError(`Unsupported ERB tag \`${displayCode(piece.source)}\`: only <%= … %> output tags, <%# comments %> and <%% are supported, not Ruby code such as conditionals, loops or assignments. ${WORKFLOW_HINT}`);
+        throw new TagError(`Unsupported ERB tag \`${displayCode(piece.source)}\`: without Ruby, only <%= … %> output tags, <%# comments %> and <%% are supported, not Ruby code such as conditionals, loops or assignments. ${WORKFLOW_HINT}`);
     }
     return new ExpressionParser(piece.code).parse();
 }
@@ -57509,6 +57773,9 @@ function describeNilSource(expression) {
         return 'the ENV.fetch default';
     return 'the value';
 }
+// ---------------------------------------------------------------------------
+// Positions
+// ---------------------------------------------------------------------------
 function lineStartsOf(template) {
     const starts = [0];
     for (let i = 0; i < template.length; i++)
@@ -57544,6 +57811,7 @@ function renderErb(template, ctx) {
     if (!Array.isArray(scanned)) {
         throw errorAt(scanned.tagStart, `Unclosed ERB tag: \`${scanned.opener}\` has no matching \`%>\` (write <%% for a literal <%)`);
     }
+    let unsupported;
     const parsed = scanned.map((piece) => {
         if (piece.kind === 'text')
             return { piece, expression: undefined };
@@ -57551,11 +57819,18 @@ function renderErb(template, ctx) {
             return { piece, expression: parseTag(piece) };
         }
         catch (error) {
-            if (error instanceof TagError)
-                throw errorAt(piece.tagStart, error.message);
-            throw error;
+            if (!(error instanceof TagError))
+                throw error;
+            unsupported ??= { tagStart: piece.tagStart, message: error.message };
+            return { piece, expression: undefined };
         }
     });
+    if (unsupported) {
+        const ruby = ctx.ruby === undefined ? findOnPath('ruby', ctx.env.PATH) : ctx.ruby;
+        if (!ruby)
+            throw errorAt(unsupported.tagStart, `${unsupported.message.replace(` ${WORKFLOW_HINT}`, '')} ${NO_RUBY_HINT}`);
+        return renderTemplateWithRuby(template, scanned, ctx, ruby, lineStarts, errorAt);
+    }
     const evaluator = new Evaluator(ctx);
     const segments = [];
     let text = '';
@@ -57584,17 +57859,76 @@ function renderErb(template, ctx) {
         segments.push(segment);
         text += output;
     }
-    return {
-        text,
-        sourcePosition(offset) {
-            if (offset >= text.length || segments.length === 0)
-                return positionIn(lineStarts, template.length);
-            const target = Math.max(0, Math.floor(offset));
-            const segment = segments[lastAtOrBefore(segments, target, (s) => s.outStart)];
-            const templateOffset = segment.fromTag ? segment.templateStart : segment.templateStart + target - segment.outStart;
-            return positionIn(lineStarts, templateOffset);
-        },
+    return { text, sourcePosition: positionMapper(text, segments, lineStarts, template.length) };
+}
+function positionMapper(text, segments, lineStarts, templateLength, beforeFirst = 0) {
+    return (offset) => {
+        if (offset >= text.length || segments.length === 0)
+            return positionIn(lineStarts, templateLength);
+        const target = Math.max(0, Math.floor(offset));
+        if (target < segments[0].outStart)
+            return positionIn(lineStarts, beforeFirst);
+        const segment = segments[lastAtOrBefore(segments, target, (s) => s.outStart)];
+        if (segment.fromTag)
+            return positionIn(lineStarts, segment.templateStart);
+        const distance = target - segment.outStart;
+        if (segment.copied === undefined || distance < segment.copied)
+            return positionIn(lineStarts, segment.templateStart + distance);
+        return positionIn(lineStarts, segment.tagAfter ?? segment.templateStart + segment.copied);
     };
+}
+function renderTemplateWithRuby(template, scanned, ctx, ruby, lineStarts, errorAt) {
+    const tagStarts = scanned.flatMap((piece) => (piece.kind === 'text' ? [] : [piece.tagStart]));
+    let dockerArch;
+    const archTag = scanned.find((piece) => piece.kind !== 'text' && piece.code.includes('docker_arch'));
+    if (ctx.dockerArch && archTag && archTag.kind !== 'text') {
+        try {
+            dockerArch = ctx.dockerArch();
+        }
+        catch (error) {
+            throw errorAt(archTag.tagStart, `Kamal::Utils.docker_arch failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
+    }
+    const result = (0, erb_ruby_1.renderWithRuby)({
+        template,
+        pieces: scanned.map((piece) => (piece.kind === 'text' ? piece : { kind: 'tag', tagStart: piece.tagStart })),
+        file: ctx.file,
+        cwd: ctx.cwd,
+        env: ctx.env,
+        ruby,
+        dockerArch,
+    });
+    if (!result.ok) {
+        const hint = result.message.startsWith('KeyError') ? " Set the variable in the step's `env:` (or give ENV.fetch a default)." : ' Fix the ERB on this line.';
+        const message = `ERB error (rendered with Ruby, as Kamal does): ${result.message}.${hint}`;
+        if (result.line === undefined || result.line < 1 || result.line > lineStarts.length)
+            throw errorAt(tagStarts[0] ?? 0, message);
+        const lineStart = lineStarts[result.line - 1];
+        const lineEnd = result.line < lineStarts.length ? lineStarts[result.line] : template.length + 1;
+        const tagOnLine = tagStarts.find((start) => start >= lineStart && start < lineEnd);
+        throw errorAt(tagOnLine ?? lineStart, message);
+    }
+    return {
+        text: result.text,
+        sourcePosition: positionMapper(result.text, result.segments, lineStarts, template.length, tagStarts[0] ?? 0),
+    };
+}
+/** The first executable `name` in a PATH string, as a shell would find it. */
+function findOnPath(name, searchPath) {
+    for (const dir of (searchPath ?? '').split(path.delimiter)) {
+        if (!dir)
+            continue;
+        const candidate = path.join(dir, name);
+        try {
+            fs.accessSync(candidate, fs.constants.X_OK);
+            if (fs.statSync(candidate).isFile())
+                return candidate;
+        }
+        catch {
+            // not here
+        }
+    }
+    return null;
 }
 
 
@@ -57799,6 +58133,29 @@ exports.SSHKIT_EXAMPLE = {
 
 /***/ }),
 
+/***/ 8686:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.hooksOutputFor = hooksOutputFor;
+const load_1 = __nccwpck_require__(1036);
+/**
+ * Kamal's `hooks_output_for(hook)`: one level for every hook, or a level per
+ * hook name; undefined means Kamal's default (the Running/Finished lines, not
+ * the output). The rules have already refused any other value at its line.
+ */
+function hooksOutputFor(config, hook) {
+    const setting = config.raw.hooks_output;
+    const level = (0, load_1.isHash)(setting) ? setting[hook] : setting;
+    const name = typeof level === 'string' ? level.replace(/^:/, '') : undefined;
+    return name === 'quiet' || name === 'verbose' ? name : undefined;
+}
+
+
+/***/ }),
+
 /***/ 1036:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
@@ -57853,7 +58210,10 @@ function destinationConfigFile(configFile, destination) {
     return `${configFile.slice(0, configFile.length - extension.length)}.${destination}.yml`;
 }
 function loadRawConfig(options) {
-    const env = { ...options.env, KAMAL_DESTINATION: options.destination ?? '' };
+    // Kamal sets ENV["KAMAL_DESTINATION"] = destination; Ruby deletes the variable when that is nil.
+    const env = { ...options.env, KAMAL_DESTINATION: options.destination };
+    if (!options.destination)
+        delete env.KAMAL_DESTINATION;
     const files = [options.configFile];
     if (options.destination)
         files.push(destinationConfigFile(options.configFile, options.destination));
@@ -57939,9 +58299,11 @@ exports.present = present;
 exports.compareVersions = compareVersions;
 const env_1 = __nccwpck_require__(8409);
 const load_1 = __nccwpck_require__(1036);
+const proxy_1 = __nccwpck_require__(1574);
 /** The Kamal version whose behaviour we reproduce (for `minimum_version`). */
 exports.EMULATED_KAMAL_VERSION = '2.12.0';
-exports.DEFAULT_PROXY_IMAGE_VERSION = 'v0.9.2';
+var proxy_2 = __nccwpck_require__(1574);
+Object.defineProperty(exports, "DEFAULT_PROXY_IMAGE_VERSION", ({ enumerable: true, get: function () { return proxy_2.DEFAULT_PROXY_IMAGE_VERSION; } }));
 /**
  * A validated Kamal configuration with everything the command builders need,
  * derived the way Kamal::Configuration derives it.
@@ -58005,7 +58367,7 @@ class KamalConfig {
         return unique([...this.roles, ...this.accessories].flatMap((item) => item.hosts));
     }
     get proxyHosts() {
-        const proxiedAccessories = this.accessories.filter((accessory) => (0, load_1.isHash)(accessory.raw.proxy));
+        const proxiedAccessories = this.accessories.filter((accessory) => present(accessory.raw.proxy) && (0, load_1.isHash)(accessory.raw.proxy));
         return unique([...this.roles.filter((role) => role.proxy), ...proxiedAccessories].flatMap((item) => item.hosts));
     }
     get primaryHost() {
@@ -58143,7 +58505,7 @@ class KamalConfig {
                 labels: { ...this.labels, ...((0, load_1.isHash)(spec.labels) ? spec.labels : {}) },
                 logging: (0, load_1.deepMerge)(this.logging, (0, load_1.isHash)(spec.logging) ? spec.logging : {}),
                 proxy: runsProxy
-                    ? { raw: (0, load_1.deepMerge)(rootProxy, (0, load_1.isHash)(roleProxy) ? roleProxy : {}), path: (0, load_1.isHash)(roleProxy) ? [...rolePath, 'proxy'] : ['proxy'] }
+                    ? (0, proxy_1.proxyConfig)((0, load_1.deepMerge)(rootProxy, (0, load_1.isHash)(roleProxy) ? roleProxy : {}), (0, load_1.isHash)(roleProxy) ? [...rolePath, 'proxy'] : ['proxy'])
                     : null,
                 assetPath: asset,
                 stopTimeout: typeof spec.stop_timeout === 'number' ? spec.stop_timeout : undefined,
@@ -58173,12 +58535,7 @@ class KamalConfig {
 }
 exports.KamalConfig = KamalConfig;
 function proxyHostNames(proxy) {
-    const raw = proxy.raw;
-    if (Array.isArray(raw.hosts))
-        return raw.hosts.map(String);
-    if (present(raw.host))
-        return String(raw.host).split(',');
-    return [];
+    return proxy.hosts;
 }
 /** Ruby's `present?`: not nil, not false, not an empty or blank string/collection. */
 function present(value) {
@@ -58209,6 +58566,129 @@ function compareVersions(a, b) {
             return difference;
     }
     return 0;
+}
+
+
+/***/ }),
+
+/***/ 481:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.outputSettings = outputSettings;
+const errors_1 = __nccwpck_require__(3916);
+const load_1 = __nccwpck_require__(1036);
+/**
+ * The `output` block, typed. `output.file` is honoured (report/output-file.ts);
+ * `output.otel` is refused at its line: shipping OTLP log records with
+ * Kamal's deploy tags and run events is not built into this action.
+ */
+function outputSettings(config) {
+    const output = (0, load_1.isHash)(config.raw.output) ? config.raw.output : {};
+    if (output.otel !== undefined) {
+        throw new errors_1.ConfigError('output.otel is not supported by this action: it does not ship logs over OTLP. Remove output.otel, and send the workflow log to your collector instead (e.g. a later step that reads the output.file log, or your runner\'s log forwarding).', config.locate(['output', 'otel'], { key: true }));
+    }
+    const file = (0, load_1.isHash)(output.file) ? output.file : undefined;
+    if (output.file !== undefined && (!file || typeof file.path !== 'string' || file.path.trim() === '')) {
+        // Kamal's FileLogger.build: "file path is required"
+        throw new errors_1.ConfigError('output.file: file path is required. Set output.file.path to a directory on the runner, e.g. path: log/kamal.', config.locate(['output', 'file'], { key: true }));
+    }
+    return { filePath: file ? String(file.path) : undefined };
+}
+
+
+/***/ }),
+
+/***/ 1574:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.DEFAULT_LOG_REQUEST_HEADERS = exports.DEFAULT_PROXY_IMAGE_VERSION = void 0;
+exports.proxyConfig = proxyConfig;
+/**
+ * One `proxy` block as typed settings (Kamal::Configuration::Proxy and
+ * ::Proxy::Run): read once here, so the command builders never look at the
+ * YAML hash. For a role the hash is the root `proxy` deep-merged with the
+ * role's own; an accessory's `proxy` stands alone, as in Kamal.
+ */
+const load_1 = __nccwpck_require__(1036);
+const model_1 = __nccwpck_require__(615);
+exports.DEFAULT_PROXY_IMAGE_VERSION = 'v0.9.2';
+exports.DEFAULT_LOG_REQUEST_HEADERS = ['Cache-Control', 'Last-Modified', 'User-Agent'];
+/** The typed settings of one proxy hash (already merged for a role). */
+function proxyConfig(raw, path) {
+    const ssl = raw.ssl;
+    const healthcheck = hashAt(raw, 'healthcheck');
+    const buffering = hashAt(raw, 'buffering');
+    const logging = hashAt(raw, 'logging');
+    const certificatePem = (0, load_1.isHash)(ssl) ? ssl.certificate_pem : undefined;
+    const privateKeyPem = (0, load_1.isHash)(ssl) ? ssl.private_key_pem : undefined;
+    return {
+        raw,
+        path,
+        hosts: Array.isArray(raw.hosts) ? raw.hosts.map(String) : (0, model_1.present)(raw.host) ? String(raw.host).split(',') : [],
+        ssl: rubyTruthy(ssl),
+        certificate: (0, model_1.present)(certificatePem) && (0, model_1.present)(privateKeyPem) ? { certificatePem: String(certificatePem), privateKeyPem: String(privateKeyPem) } : undefined,
+        appPort: scalar(raw.app_port) ?? 80,
+        healthcheck: { interval: scalar(healthcheck.interval), timeout: scalar(healthcheck.timeout), path: scalar(healthcheck.path) },
+        responseTimeout: scalar(raw.response_timeout),
+        buffering: {
+            requests: scalar(buffering.requests) ?? true,
+            responses: scalar(buffering.responses) ?? true,
+            memory: scalar(buffering.memory),
+            maxRequestBody: scalar(buffering.max_request_body),
+            maxResponseBody: scalar(buffering.max_response_body),
+        },
+        pathPrefixes: Array.isArray(raw.path_prefixes) ? raw.path_prefixes.map(String) : typeof raw.path_prefix === 'string' ? raw.path_prefix.split(',') : [],
+        stripPathPrefix: scalar(raw.strip_path_prefix),
+        forwardHeaders: scalar(raw.forward_headers),
+        sslRedirect: scalar(raw.ssl_redirect),
+        logging: {
+            requestHeaders: scalars(logging.request_headers) ?? [...exports.DEFAULT_LOG_REQUEST_HEADERS],
+            responseHeaders: scalars(logging.response_headers),
+        },
+        run: (0, model_1.present)(raw.run) && (0, load_1.isHash)(raw.run) ? proxyRunConfig(raw.run) : undefined,
+    };
+}
+function proxyRunConfig(run) {
+    const fetch = (key, fallback) => (key in run ? run[key] : fallback);
+    const logMaxSize = fetch('log_max_size', '10m');
+    const registry = run.registry;
+    const repository = fetch('repository', 'basecamp/kamal-proxy');
+    const image = [registry, repository].filter((part) => part !== undefined && part !== null).map(String).join('/');
+    return {
+        debug: rubyTruthy(run.debug),
+        publish: rubyTruthy(fetch('publish', true)),
+        httpPort: scalar(fetch('http_port', 80)) ?? '',
+        httpsPort: scalar(fetch('https_port', 443)) ?? '',
+        bindIps: Array.isArray(run.bind_ips) ? run.bind_ips.map(String) : undefined,
+        logMaxSize: (0, model_1.present)(logMaxSize) ? String(logMaxSize) : undefined,
+        image: `${image}:${String(scalar(fetch('version', exports.DEFAULT_PROXY_IMAGE_VERSION)) ?? '')}`,
+        metricsPort: (0, model_1.present)(run.metrics_port) ? scalar(run.metrics_port) : undefined,
+        options: (0, load_1.isHash)(run.options) ? run.options : {},
+        identity: JSON.stringify(run),
+    };
+}
+function hashAt(raw, key) {
+    const value = raw[key];
+    return (0, load_1.isHash)(value) ? value : {};
+}
+function scalar(value) {
+    return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : undefined;
+}
+function scalars(value) {
+    if (!rubyTruthy(value))
+        return undefined;
+    const list = Array.isArray(value) ? value : [value];
+    return list.map(scalar).filter((item) => item !== undefined);
+}
+/** Ruby truthiness: only nil and false are false. */
+function rubyTruthy(value) {
+    return value !== undefined && value !== null && value !== false;
 }
 
 
@@ -58256,6 +58736,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ensureAccessoryPlacement = ensureAccessoryPlacement;
 exports.ensureDestinationIfRequired = ensureDestinationIfRequired;
 exports.checkCrossFieldRules = checkCrossFieldRules;
+exports.ensureNoConflictingProxyRuns = ensureNoConflictingProxyRuns;
 const fs = __importStar(__nccwpck_require__(3024));
 const path = __importStar(__nccwpck_require__(6760));
 const errors_1 = __nccwpck_require__(3916);
@@ -58345,13 +58826,7 @@ function checkCrossFieldRules(config, projectDir) {
     if (config.localRegistry && (0, model_1.present)(builder.remote) && !String(builder.remote).startsWith('ssh://')) {
         fail('Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)', ['builder', 'remote']);
     }
-    for (const host of config.allHosts) {
-        const runs = config.roles.filter((role) => role.hosts.includes(host) && role.proxy && (0, load_1.isHash)(role.proxy.raw.run));
-        const distinct = new Set(runs.map((role) => JSON.stringify(role.proxy.raw.run)));
-        if (distinct.size > 1) {
-            fail(`Conflicting proxy run configurations for host ${host}. Make proxy.run identical for every role on that host.`, [...runs[1].proxy.path, 'run']);
-        }
-    }
+    ensureNoConflictingProxyRuns(config);
     const hooksOutput = raw.hooks_output;
     const levels = ['quiet', 'verbose'];
     if (typeof hooksOutput === 'string' && !levels.includes(hooksOutput)) {
@@ -58363,6 +58838,59 @@ function checkCrossFieldRules(config, projectDir) {
                 fail(`Invalid hooks_output '${level}' for hook '${hook}', must be one of: quiet, verbose. Set it to quiet or verbose.`, ['hooks_output', hook]);
         }
     }
+}
+/**
+ * Kamal's ensure_no_conflicting_proxy_runs: every role and accessory on a host
+ * that brings a non-empty `proxy.run` must bring the same one (a role's is the
+ * root proxy's deep-merged with its own), because one kamal-proxy container
+ * serves the host.
+ */
+function ensureNoConflictingProxyRuns(config) {
+    for (const host of config.allHosts) {
+        const runs = proxyRunsOn(config, host);
+        const conflicting = runs.find((candidate) => !rubyEqual(candidate.run, runs[0].run));
+        if (!conflicting)
+            continue;
+        throw new errors_1.ConfigError(`Conflicting proxy run configurations for host ${host}: ${conflicting.owner} sets a proxy.run that differs from ${runs[0].owner}'s. One kamal-proxy serves each host, so make their proxy.run settings identical (or move them to the root proxy.run).`, config.locate(conflicting.at, { key: true }));
+    }
+}
+function proxyRunsOn(config, host) {
+    const runs = [];
+    for (const role of config.roles) {
+        if (!role.proxy || !role.hosts.includes(host))
+            continue;
+        const run = role.proxy.raw.run;
+        if (!(0, load_1.isHash)(run) || !(0, model_1.present)(run))
+            continue;
+        const ownProxy = role.proxy.path.length > 1 ? valueAt(config.raw, role.proxy.path) : undefined;
+        const at = (0, load_1.isHash)(ownProxy) && ownProxy.run !== undefined ? [...role.proxy.path, 'run'] : ['proxy', 'run'];
+        runs.push({ run, at, owner: `role ${role.name}` });
+    }
+    for (const accessory of config.accessories) {
+        const proxy = accessory.raw.proxy;
+        if (!accessory.hosts.includes(host) || !(0, load_1.isHash)(proxy) || !(0, model_1.present)(proxy))
+            continue;
+        if (!(0, load_1.isHash)(proxy.run) || !(0, model_1.present)(proxy.run))
+            continue;
+        runs.push({ run: proxy.run, at: ['accessories', accessory.name, 'proxy', 'run'], owner: `accessory ${accessory.name}` });
+    }
+    return runs;
+}
+function valueAt(root, at) {
+    return at.reduce((value, segment) => ((0, load_1.isHash)(value) || Array.isArray(value) ? value[segment] : undefined), root);
+}
+/** Ruby's `==` on loaded YAML: hashes equal whatever their key order, arrays element by element. */
+function rubyEqual(a, b) {
+    if (Array.isArray(a) || Array.isArray(b)) {
+        return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, index) => rubyEqual(item, b[index]));
+    }
+    if ((0, load_1.isHash)(a) || (0, load_1.isHash)(b)) {
+        if (!(0, load_1.isHash)(a) || !(0, load_1.isHash)(b))
+            return false;
+        const keys = Object.keys(a);
+        return keys.length === Object.keys(b).length && keys.every((key) => key in b && rubyEqual(a[key], b[key]));
+    }
+    return a === b;
 }
 
 
@@ -59487,6 +60015,21 @@ class OriginMap {
     get(path) {
         return this.byPath.get(OriginMap.keyOf(path));
     }
+    /** Copies the origins of `prefix` and everything below it from another map. */
+    copySubtree(from, prefix) {
+        for (const [key, origin] of from.byPath)
+            if (OriginMap.isWithin(key, prefix))
+                this.byPath.set(key, origin);
+    }
+    deleteSubtree(prefix) {
+        for (const key of [...this.byPath.keys()])
+            if (OriginMap.isWithin(key, prefix))
+                this.byPath.delete(key);
+    }
+    static isWithin(key, prefix) {
+        const own = OriginMap.keyOf(prefix);
+        return key === own || key.startsWith(`${own.slice(0, -1)},`);
+    }
     /** The origin of the path, or of its nearest ancestor that has one. */
     nearest(path) {
         for (let length = path.length; length >= 0; length--) {
@@ -59520,7 +60063,7 @@ function loadSourcedYaml(text, file, positionOf) {
         throw new errors_1.ConfigError(`YAML syntax error in ${file}: ${summary}. Fix the indentation or quoting on this line.`, where);
     }
     const origins = new OriginMap();
-    const read = { doc, text, origins, locate };
+    const read = { doc, text, origins, locate, expansion: { active: new Set(), values: 0, targets: new Map() } };
     const value = doc.contents ? toValue(read, doc.contents, []) : null;
     if (doc.contents)
         origins.set([], { value: locate(doc.contents.range?.[0] ?? 0) });
@@ -59528,6 +60071,8 @@ function loadSourcedYaml(text, file, positionOf) {
         origins.set([], { value: locate(0) });
     return { value: value ?? {}, origins };
 }
+/** Far above any real deploy config; stops alias bombs before they exhaust memory. */
+const MAX_VALUES = 50_000;
 function toValue(read, node, path, keyOrigin) {
     const { doc, origins, locate } = read;
     const record = (target) => {
@@ -59536,11 +60081,22 @@ function toValue(read, node, path, keyOrigin) {
             origin.key = keyOrigin;
         origins.set(path, origin);
     };
+    if (++read.expansion.values > MAX_VALUES) {
+        throw new errors_1.ConfigError(`YAML aliases in this file expand to more than ${MAX_VALUES} values. Write the repeated settings out or share fewer nested anchors.`, locate(node.range?.[0] ?? 0));
+    }
     if ((0, yaml_1.isAlias)(node)) {
-        const target = node.resolve(doc);
+        // Alias#resolve searches the whole document; an alias inside an anchor is met many times.
+        if (!read.expansion.targets.has(node))
+            read.expansion.targets.set(node, node.resolve(doc));
+        const target = read.expansion.targets.get(node);
         if (!target)
             throw new errors_1.ConfigError(`Unknown YAML alias *${node.source}`, locate(node.range?.[0] ?? 0));
+        if (read.expansion.active.has(target)) {
+            throw new errors_1.ConfigError(`The YAML alias *${node.source} refers to a value that contains it, which never ends. Remove the alias from inside its own anchor.`, locate(node.range?.[0] ?? 0));
+        }
+        read.expansion.active.add(target);
         const value = toValue(read, target, path, keyOrigin);
+        read.expansion.active.delete(target);
         record(node);
         return value;
     }
@@ -59555,20 +60111,15 @@ function toValue(read, node, path, keyOrigin) {
     if ((0, yaml_1.isMap)(node)) {
         record(node);
         const result = {};
-        const merged = [];
         for (const pair of node.items) {
             const keyNode = pair.key;
-            if (keyNode && (0, yaml_1.isScalar)(keyNode) && typeof keyNode.value === 'symbol') {
-                for (const source of mergeSources(doc, pair.value)) {
-                    const value = toValue({ ...read, origins: new OriginMap() }, source, path);
-                    if (value && typeof value === 'object' && !Array.isArray(value))
-                        merged.push(value);
-                }
-                continue;
-            }
-            const key = keyNode && (0, yaml_1.isScalar)(keyNode) ? String(scalarValue(read, keyNode) ?? '') : String(keyNode ?? '');
-            const keyLocation = locate(keyNode?.range?.[0] ?? 0);
             const valueNode = pair.value;
+            if (keyNode && (0, yaml_1.isScalar)(keyNode) && typeof keyNode.value === 'symbol') {
+                if (mergeInto(read, result, valueNode, path))
+                    continue;
+            }
+            const key = keyNode && (0, yaml_1.isScalar)(keyNode) ? (typeof keyNode.value === 'symbol' ? '<<' : String(scalarValue(read, keyNode) ?? '')) : String(keyNode ?? '');
+            const keyLocation = locate(keyNode?.range?.[0] ?? 0);
             if (valueNode) {
                 result[key] = toValue(read, valueNode, [...path, key], keyLocation);
             }
@@ -59577,29 +60128,48 @@ function toValue(read, node, path, keyOrigin) {
                 origins.set([...path, key], { value: keyLocation, key: keyLocation });
             }
         }
-        // Explicit keys win over merged ones; among merge sources, earlier ones win.
-        for (const source of merged.reverse()) {
-            for (const [key, value] of Object.entries(source)) {
-                if (!(key in result)) {
-                    result[key] = value;
-                    if (!origins.get([...path, key]))
-                        origins.set([...path, key], { value: locate(node.range?.[0] ?? 0) });
-                }
-            }
-        }
         return result;
     }
     return null;
 }
-function mergeSources(doc, node) {
+/**
+ * A `<<:` entry as Psych reads it: the merged hash overwrites keys written
+ * before it (later keys overwrite it in turn), and among a list of sources the
+ * earlier wins. Each merged value keeps the origin where it is written (in the
+ * anchor), so errors point there. A source that is not a hash makes Psych keep
+ * `<<` as an ordinary key: returns false and the caller does that.
+ */
+function mergeInto(read, result, valueNode, path) {
+    const sources = mergeSources(valueNode);
+    if (!sources || sources.length === 0)
+        return false;
+    const loaded = sources.map((source) => {
+        const origins = new OriginMap();
+        return { value: toValue({ ...read, origins }, source, path), origins };
+    });
+    if (!loaded.every((source) => isPlainHash(source.value)))
+        return false;
+    // Psych merges the list back to front, so keys come in that order.
+    for (const key of new Set([...loaded].reverse().flatMap((source) => Object.keys(source.value)))) {
+        const winner = loaded.find((source) => key in source.value);
+        result[key] = winner.value[key];
+        read.origins.deleteSubtree([...path, key]);
+        read.origins.copySubtree(winner.origins, [...path, key]);
+    }
+    return true;
+}
+/** The nodes a `<<:` value merges: a map, an alias to one, or a list of those; undefined for anything else. */
+function mergeSources(node) {
     if (!node)
-        return [];
-    const resolved = (0, yaml_1.isAlias)(node) ? node.resolve(doc) : node;
-    if (!resolved)
-        return [];
-    if ((0, yaml_1.isSeq)(resolved))
-        return resolved.items.flatMap((item) => mergeSources(doc, item));
-    return [resolved];
+        return undefined;
+    if ((0, yaml_1.isAlias)(node) || (0, yaml_1.isMap)(node))
+        return [node];
+    if ((0, yaml_1.isSeq)(node))
+        return node.items.map((item) => item);
+    return undefined;
+}
+function isPlainHash(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 // YAML 1.1 lists y/n as booleans, but Psych (and so Kamal) reads them as strings.
 const PSYCH_STRINGS = new Set(['y', 'Y', 'n', 'N']);
@@ -59616,6 +60186,9 @@ function scalarValue(read, node) {
         return Number(value);
     if (value instanceof Date)
         return node.source ?? value.toISOString();
+    // !!binary: Psych yields the decoded bytes as a String.
+    if (value instanceof Uint8Array)
+        return Buffer.from(value).toString('utf8');
     return value;
 }
 
@@ -60239,7 +60812,13 @@ class Execution {
                     await this.ship(stage, () => this.runStage(pull));
                 }
                 else {
+                    if (stage.always === 'lock-held')
+                        this.say('Releasing the deploy lock...');
                     await this.runStage(stage);
+                    if (stage.always === 'lock-held') {
+                        this.lockHeld = false;
+                        this.context.onLock?.(null);
+                    }
                 }
             }
             catch (error) {
@@ -60268,6 +60847,10 @@ class Execution {
         await (0, hosts_1.forEachLimited)(stage.lanes, parallelism, (lane) => lane.place, (lane) => this.runLane(stage, lane));
     }
     async runLane(stage, lane) {
+        // The lock release must still happen after a cut connection: reconnect first.
+        if (stage.always === 'lock-held' && lane.place !== steps_1.RUNNER && this.connectionLost(lane.place) && !(await this.reconnect(lane.place))) {
+            throw new Error(`${lane.place} is unreachable, so the deploy lock stays there. Once the host is reachable, run this action with command: lock release (or \`kamal lock release\`), and check what it serves with \`ssh ${this.context.config.ssh.user}@${lane.place} docker ps\`.`);
+        }
         const byUnit = lane.units.length > 1 || lane.units.some((unit) => unit.boot);
         if (!byUnit) {
             await this.context.progress.phase(lane.place, stage.title, (log) => this.runUnit(stage, lane, lane.units[0], log), lane.units[0]?.role);
@@ -60280,25 +60863,37 @@ class Execution {
         const values = new Map([['version', this.context.config.version]]);
         const started = Date.now();
         let healthyAt;
+        let current;
         try {
             for (const step of unit.steps) {
                 if (!this.shouldRun(step, values))
                     continue;
                 if (unit.boot && step.kind === 'exec' && step.label === 'docker run' && this.context.cancelled?.())
                     throw new request_1.CancelledError();
+                current = step;
                 await this.runStep(stage, lane, unit, step, values, log);
-                if (step.kind === 'health' || (step.kind === 'exec' && step.label === 'kamal-proxy deploy'))
+                if (step.kind === 'health' || (step.kind === 'exec' && step.label === 'kamal-proxy deploy')) {
                     healthyAt = Date.now();
+                    values.set('took_traffic', 'yes');
+                }
             }
         }
         catch (error) {
             if (error instanceof host_steps_1.UnitSkipped)
                 return;
-            await this.afterFailure(stage, lane, unit, values, log, error);
+            this.closeBarrierOnPrimaryFailure(lane, unit, error);
+            const lost = this.connectionLost(lane.place);
+            const recovered = lost ? await this.reconnect(lane.place) : true;
+            if (recovered)
+                await this.afterFailure(stage, lane, unit, values, log, error);
             if (!unit.boot)
-                throw error;
+                throw lost ? new Error(`${lane.place}: the SSH connection was lost during ${stepName(current)} (${stage.title}); ${recovered ? 'reconnected' : 'the host stayed unreachable'}. ${error instanceof Error ? error.message : String(error)}`) : error;
             const role = unit.role ?? '';
-            const bootError = error instanceof request_1.BootError || error instanceof request_1.CancelledError ? error : new request_1.BootError(lane.place, role, failedStepName(error), error instanceof Error ? error.message : String(error), values.get('log_tail') || undefined);
+            const old = values.get('old_version');
+            const serves = values.get('took_traffic') ? `${unit.boot.version} (new)` : old ? `${old} (old)` : 'no version of this role';
+            const connection = lost ? `the SSH connection was lost during ${stepName(current)}; ${recovered ? `reconnected; serves ${serves}` : 'the host stayed unreachable, so what it serves is unknown'}. ` : '';
+            const detail = `${connection}${error instanceof Error ? error.message : String(error)}`;
+            const bootError = error instanceof request_1.CancelledError ? error : error instanceof request_1.BootError && !lost ? error : new request_1.BootError(lane.place, role, lost ? stepName(current) : failedStepName(error), detail, values.get('log_tail') || undefined);
             this.boots.push({
                 host: lane.place,
                 role,
@@ -60324,11 +60919,13 @@ class Execution {
         }
     }
     /** The unit's failure steps (stop the new container, keep its log tail); a primary failure closes the barrier. */
-    async afterFailure(stage, lane, unit, values, log, error) {
+    closeBarrierOnPrimaryFailure(lane, unit, error) {
         const role = this.context.config.roles.find((item) => item.name === unit.role);
         if (unit.boot && role?.primary && this.barrier.close(lane.place, error instanceof Error ? error.message.split('\n')[0] : String(error))) {
             this.say(`First ${this.context.config.primaryRoleName} container is unhealthy on ${lane.place}, not booting any other roles`);
         }
+    }
+    async afterFailure(stage, lane, unit, values, log, error) {
         for (const step of unit.onFailure ?? []) {
             try {
                 await this.runStep(stage, lane, unit, step, values, log);
@@ -60339,6 +60936,34 @@ class Execution {
         }
         if (error instanceof request_1.BootError && values.get('log_tail') && !error.logTail)
             Object.assign(error, { logTail: values.get('log_tail') });
+    }
+    /** Whether the host's SSH connection is gone (a cut, a killed session). */
+    connectionLost(host) {
+        if (host === steps_1.RUNNER)
+            return false;
+        try {
+            let lost = false;
+            this.context.pool.get(host).onLost(() => (lost = true))();
+            return lost;
+        }
+        catch {
+            return true;
+        }
+    }
+    /** Reconnects with backoff (bounded: four tries over about eight seconds); false when the host stays unreachable. */
+    async reconnect(host) {
+        for (const delay of [250, 1000, 2500, 4000]) {
+            await new Promise((resolve) => setTimeout(resolve, delay));
+            try {
+                await this.context.pool.reconnect([host]);
+                this.say(`Reconnected to ${host}`);
+                return true;
+            }
+            catch {
+                // try again after the next delay
+            }
+        }
+        return false;
     }
     shouldRun(step, values) {
         const version = this.context.config.version;
@@ -60369,6 +60994,15 @@ class Execution {
     }
 }
 exports.Execution = Execution;
+function stepName(step) {
+    if (!step)
+        return 'the boot';
+    if (step.kind === 'exec')
+        return step.label ?? step.command.split(' ').slice(0, 2).join(' ');
+    if (step.kind === 'upload')
+        return `the upload of ${step.path}`;
+    return step.kind;
+}
 function failedStepName(error) {
     const step = error.step;
     return typeof step === 'string' && step ? step : 'boot';
@@ -60386,7 +61020,7 @@ async function executePlan(plan, context) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.UnitSkipped = void 0;
+exports.ContainerExitedError = exports.UnitSkipped = void 0;
 exports.runHostStep = runHostStep;
 /** The executor of host steps: one SSH command (or upload) at a time, each written to the record. */
 const lock_1 = __nccwpck_require__(7587);
@@ -60429,7 +61063,13 @@ async function runHostStep(execution, step, values, meta, log) {
     const stdinValue = (source) => ('registryPassword' in source ? context.registryPassword ?? '' : 'secret' in source ? secret(source.secret) : source.literal);
     switch (step.kind) {
         case 'exec': {
-            const result = await run(step.command, { stdin: step.stdin, allowFailure: step.allowFailure || step.tolerate !== undefined, label: step.label });
+            const running = run(step.command, { stdin: step.stdin, allowFailure: step.allowFailure || step.tolerate !== undefined, label: step.label });
+            if (step.watch) {
+                const exited = await untilExited(running, () => capture(step.watch, { allowFailure: true, kind: 'watch' }));
+                if (exited)
+                    throw new ContainerExitedError(host, step.label ?? 'boot', exited);
+            }
+            const result = await running;
             if (result.code !== 0 && step.tolerate !== undefined && !step.allowFailure && !new RegExp(step.tolerate).test(result.stderr)) {
                 throw new hosts_1.RemoteCommandError(host, context.redact((0, placeholders_1.fillPlaceholders)(step.command, values, secret)), result, step.label);
             }
@@ -60503,9 +61143,12 @@ async function runHostStep(execution, step, values, meta, log) {
                 execution.say(`First ${context.config.primaryRoleName} container is healthy on ${host}, booting any other roles`);
             return;
         }
-        case 'health':
-            await waitUntilReady(step, (command) => capture(command, { allowFailure: true }));
+        case 'health': {
+            const state = await waitUntilReady(step, (command) => capture(command, { allowFailure: true }));
+            if (state === 'exited' || state === 'dead')
+                throw new ContainerExitedError(host, 'readiness', await capture(step.watch, { allowFailure: true, kind: 'watch' }));
             return;
+        }
         case 'ensure-docker': {
             const outcome = await (0, server_1.bootstrapHost)(async (command) => (await run(command, { allowFailure: true })).code === 0);
             if (outcome === 'missing')
@@ -60532,6 +61175,14 @@ async function runHostStep(execution, step, values, meta, log) {
             execution.unavailableVersion = true;
             return;
         }
+        case 'serving': {
+            const table = await capture(step.command, { allowFailure: true });
+            const id = values.get('container_id') ?? '';
+            const row = table.split('\n').find((line) => line.split(/\s+/)[0] === step.service);
+            if (id && row && row.includes(id.slice(0, 12)))
+                values.set('took_traffic', 'yes');
+            return;
+        }
         case 'report': {
             const result = await run(step.command, { allowFailure: true });
             if (result.code === 0)
@@ -60544,29 +61195,60 @@ async function runHostStep(execution, step, values, meta, log) {
         }
     }
 }
-/** Non-proxied roles: poll until healthy, or still running after `readiness_delay` (spec §1.5). A container that exits fails at once. */
+/** The new container stopped while it was booting; carries `<status> <exit code>`. */
+class ContainerExitedError extends Error {
+    host;
+    step;
+    constructor(host, step, state) {
+        const [status, code] = state.split(' ');
+        super(`the new container ${status === 'dead' ? 'died' : `exited with status ${code ?? '?'}`} while booting`);
+        this.host = host;
+        this.step = step;
+        this.name = 'ContainerExitedError';
+    }
+}
+exports.ContainerExitedError = ContainerExitedError;
+/**
+ * Waits for `running` while polling the container every second; resolves with
+ * the container's `<status> <code>` as soon as it has exited, or undefined when
+ * `running` settles first. A rejection of `running` is left to the caller.
+ */
+async function untilExited(running, state) {
+    let settled = false;
+    running.then(() => (settled = true), () => (settled = true));
+    while (!settled) {
+        await Promise.race([running.catch(() => undefined), sleep(1000)]);
+        if (settled)
+            return undefined;
+        const current = await state().catch(() => '');
+        if (/^(exited|dead)\b/.test(current))
+            return current;
+    }
+    return undefined;
+}
+/** Non-proxied roles: poll until healthy, or still running after `readiness_delay` (spec §1.5). A container that exits ends the wait at once. */
 async function waitUntilReady(step, status) {
     const deadline = Date.now() + step.deployTimeout * 1000;
     let state;
     for (let attempt = 1;; attempt++) {
         state = await status(step.command);
         if (state === 'healthy')
-            return;
+            return state;
         if (state === 'running') {
             if (step.readinessDelay === 0)
-                return;
+                return state;
             await sleep(step.readinessDelay * 1000);
             state = await status(step.command);
             if (state === 'running' || state === 'healthy')
-                return;
+                return state;
         }
         if (state === 'exited' || state === 'dead')
-            break;
+            return state;
         if (Date.now() >= deadline)
             break;
         await sleep(Math.min(attempt * 1000, Math.max(deadline - Date.now(), 0)));
     }
-    throw new Error(state === 'exited' || state === 'dead' ? `the container ${state}` : `container not ready after ${step.deployTimeout} seconds (${state || 'unknown'})`);
+    throw new Error(`container not ready after ${step.deployTimeout} seconds (${state || 'unknown'})`);
 }
 
 
@@ -60581,6 +61263,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.runLocalStep = runLocalStep;
 /** The executor of runner steps: processes on the runner (build), local hooks, waits. */
 const build_1 = __nccwpck_require__(5083);
+const hooks_output_1 = __nccwpck_require__(8686);
 const hooks_1 = __nccwpck_require__(5987);
 async function runLocalStep(execution, step, meta, log) {
     const { context } = execution;
@@ -60594,12 +61277,13 @@ async function runLocalStep(execution, step, meta, log) {
                 log,
                 redact: context.redact,
             }).catch((error) => {
-                execution.record.add({ ...meta, kind: 'runner', command: step.display, outcome: 'failed', startedAt, endedAt: Date.now() });
+                execution.record.add({ ...meta, kind: 'runner', command: step.display, argv: step.argv, outcome: 'failed', startedAt, endedAt: Date.now() });
                 throw error;
             });
             if (step.skipIf)
-                execution.record.add({ ...meta, kind: 'runner-check', command: step.skipIf.display, outcome: 'ok', code: result.outcome === 'skipped' ? 0 : 1, startedAt, endedAt: startedAt });
-            execution.record.add({ ...meta, kind: 'runner', command: step.display, outcome: result.outcome === 'failed' ? 'tolerated' : result.outcome, code: result.code, startedAt: result.startedAt, endedAt: result.endedAt });
+                execution.record.add({ ...meta, kind: 'runner-check', command: step.skipIf.display, argv: step.skipIf.argv, outcome: 'ok', code: result.outcome === 'skipped' ? 0 : 1, startedAt, endedAt: startedAt });
+            if (result.outcome !== 'skipped')
+                execution.record.add({ ...meta, kind: 'runner', command: step.display, argv: step.argv, outcome: result.outcome === 'failed' ? 'tolerated' : result.outcome, code: result.code, startedAt: result.startedAt, endedAt: result.endedAt });
             return;
         }
         case 'hook': {
@@ -60618,9 +61302,9 @@ async function runLocalStep(execution, step, meta, log) {
                 secrets,
             });
             const run = await (0, hooks_1.runHook)(step.hook, { projectDir: context.projectDir, hooksPath: config.hooksPath, baseEnv: context.env, hookEnv });
-            log(`Running ${run.file} (${(run.durationMs / 1000).toFixed(1)}s)`);
-            for (const line of context.redact(run.output).trimEnd().split('\n').filter(Boolean))
-                log(`  ${line}`);
+            // hooks_output: quiet shows nothing, verbose the hook's output, unset the Running/Finished lines (Kamal's levels).
+            for (const line of (0, hooks_1.hookLogLines)(run, (0, hooks_output_1.hooksOutputFor)(config, step.hook)))
+                log(context.redact(line));
             execution.record.add({ ...meta, kind: 'hook', command: run.file, outcome: 'ok', code: 0, startedAt, endedAt: Date.now() });
             return;
         }
@@ -60764,8 +61448,7 @@ function uploadContent(content, host, sources) {
         case 'accessory-file': {
             const accessory = (0, accessory_2.accessorySettings)(config, content.accessory, projectDir);
             const upload = new accessory_1.AccessoryCommands(config, accessory).fileUploads()[content.index];
-            const accessoryEnv = Object.fromEntries(Object.entries(accessory.env.clear).map(([key, value]) => [key, String(value ?? '')]));
-            return (0, accessory_2.accessoryFileContent)(upload.file, { projectDir, env: sources.env, accessoryEnv });
+            return (0, accessory_2.accessoryFileContent)(upload.file, { projectDir, env: sources.env, accessory, secretValue: secret });
         }
         case 'tls':
             return secret(content.secret);
@@ -60938,6 +61621,8 @@ exports.hookReceivesSecrets = hookReceivesSecrets;
 exports.serviceVersion = serviceVersion;
 exports.hookEnvironment = hookEnvironment;
 exports.hookOutputLevel = hookOutputLevel;
+exports.hookLogLines = hookLogLines;
+exports.runHookLogged = runHookLogged;
 exports.hookFile = hookFile;
 exports.runHook = runHook;
 /**
@@ -60950,7 +61635,7 @@ const node_child_process_1 = __nccwpck_require__(1421);
 const fs = __importStar(__nccwpck_require__(3024));
 const path = __importStar(__nccwpck_require__(6760));
 const lock_1 = __nccwpck_require__(7587);
-const load_1 = __nccwpck_require__(1036);
+const hooks_output_1 = __nccwpck_require__(8686);
 exports.HOOK_NAMES = [
     'pre-connect',
     'pre-build',
@@ -61001,11 +61686,36 @@ function hookEnvironment(hook, details) {
         Object.assign(env, details.secrets);
     return env;
 }
-/** `hooks_output` for one hook: `quiet`, `verbose`, or undefined (follow the log's verbosity). */
+/** `hooks_output` for one hook: `quiet`, `verbose`, or undefined (Kamal's default). */
 function hookOutputLevel(config, hook) {
-    const setting = config.raw.hooks_output;
-    const level = (0, load_1.isHash)(setting) ? setting[hook] : setting;
-    return level === 'quiet' || level === 'verbose' ? level : undefined;
+    return (0, hooks_output_1.hooksOutputFor)(config, hook);
+}
+/**
+ * What the log shows of a hook that ran, as Kamal's log level for it does
+ * (SSHKit's local command at info, debug or error): by default the Running
+ * and Finished lines; `verbose` adds the hook's output between them; `quiet`
+ * shows nothing. A failing hook's output is in its HookError whatever the level.
+ */
+function hookLogLines(run, level) {
+    if (level === 'quiet' || !run.ran)
+        return [];
+    const output = level === 'verbose' ? run.output.trimEnd().split('\n').filter(Boolean).map((line) => `  ${line}`) : [];
+    return [`Running ${run.file}`, ...output, `Finished in ${(run.durationMs / 1000).toFixed(3)} seconds with exit status 0 (successful).`];
+}
+/**
+ * Runs a hook and logs it at its `hooks_output` level: inside a log section
+ * titled `Hook <name>`, except that a quiet hook that succeeds leaves no
+ * trace (a failing one still throws its HookError, output included).
+ */
+async function runHookLogged(hook, options, level, section) {
+    if (level === 'quiet') {
+        await runHook(hook, options);
+        return;
+    }
+    await section(`Hook ${hook}`, async (log) => {
+        for (const line of hookLogLines(await runHook(hook, options), level))
+            log(line);
+    });
 }
 /** `<hooks_path>/<name>`, relative to the project directory as Kamal runs it. */
 function hookFile(hooksPath, hook) {
@@ -61209,9 +61919,13 @@ var __importStar = (this && this.__importStar) || (function () {
 })();
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.COMMANDS = void 0;
+exports.parseCommand = parseCommand;
+exports.expandAlias = expandAlias;
+exports.resolveAlias = resolveAlias;
 exports.readInputs = readInputs;
 const core = __importStar(__nccwpck_require__(7484));
 const errors_1 = __nccwpck_require__(3916);
+const shell_split_1 = __nccwpck_require__(7406);
 exports.COMMANDS = ['deploy', 'redeploy', 'rollback', 'setup', 'plan', 'prune', 'lock', 'app', 'accessory'];
 /** The second word of the commands that have one, as in the kamal CLI. */
 const SUBCOMMANDS = {
@@ -61220,26 +61934,118 @@ const SUBCOMMANDS = {
     accessory: ['boot', 'reboot', 'remove'],
 };
 const COMMAND_LIST = 'deploy, redeploy, rollback, setup, plan, prune, lock release|status, app maintenance|live, accessory boot|reboot|remove <name|all>';
+const ALIAS_NAME = /^[a-z0-9_-]+$/;
+function isActionCommand(word) {
+    return exports.COMMANDS.includes(word);
+}
+/**
+ * The action command in some words (`accessory boot redis`); an InputError on
+ * the `command` input otherwise. `origin` says where the words came from when
+ * they are not the input itself (an alias), and is added to each message.
+ */
+function parseCommand(words, origin = '') {
+    const shown = `'${words.join(' ')}'${origin}`;
+    const command = words[0];
+    if (!isActionCommand(command)) {
+        throw new errors_1.InputError('command', `${shown} is not a command of this action. Use one of: ${COMMAND_LIST}.`);
+    }
+    const subcommands = SUBCOMMANDS[command];
+    const [subcommand, argument] = words.slice(1);
+    if (subcommands && !subcommands.includes(subcommand)) {
+        throw new errors_1.InputError('command', `${shown} needs one of ${subcommands.join(', ')} after ${command}, e.g. command: ${command} ${subcommands[0]}${command === 'accessory' ? ' all' : ''}.`);
+    }
+    if (command === 'accessory' && !argument) {
+        throw new errors_1.InputError('command', `${shown} needs the accessory's name or all, e.g. command: accessory ${subcommand} all.`);
+    }
+    const expected = command === 'accessory' ? 3 : subcommands ? 2 : 1;
+    if (words.length > expected)
+        throw new errors_1.InputError('command', `${shown} has extra words. Use one of: ${COMMAND_LIST}.`);
+    return { command, subcommand, argument };
+}
+/**
+ * Kamal's alias expansion (Kamal::Cli::Alias::Command): the alias' command
+ * line split as Shellwords.split does, then the words after the alias name.
+ * Undefined when the first word names no alias.
+ */
+function expandAlias(commandInput, aliases) {
+    const [name, ...rest] = commandInput.trim().split(/\s+/);
+    if (!Object.prototype.hasOwnProperty.call(aliases, name))
+        return undefined;
+    return [...(0, shell_split_1.shellSplit)(aliases[name]), ...rest];
+}
+/** Kamal options an alias may carry, and the input of this action that does the same. */
+const OPTION_INPUTS = {
+    '-d': 'destination',
+    '--destination': 'destination',
+    '-r': 'roles',
+    '--roles': 'roles',
+    '-h': 'hosts',
+    '--hosts': 'hosts',
+    '--version': 'version',
+    '-P': 'skip-push',
+    '--skip-push': 'skip-push',
+    '--skip_push': 'skip-push',
+    '-c': 'config-file',
+    '--config-file': 'config-file',
+    '--config_file': 'config-file',
+};
+/**
+ * The inputs with a pending alias resolved against the config's aliases: its
+ * expansion must be a command this action runs, without Kamal options (those
+ * are this action's inputs). Otherwise a ConfigError at the alias' line that
+ * names the `command` input. Inputs without a pending alias come back as they are.
+ */
+function resolveAlias(inputs, aliases) {
+    if (!inputs.alias)
+        return inputs;
+    const { name, extraWords } = inputs.alias;
+    const definition = Object.prototype.hasOwnProperty.call(aliases, name) ? aliases[name] : undefined;
+    if (!definition) {
+        const known = Object.keys(aliases);
+        throw new errors_1.InputError('command', `'${[name, ...extraWords].join(' ')}' is not a command of this action${known.length > 0 ? ` nor one of the config's aliases (${known.join(', ')})` : ', and the config defines no aliases'}. Use one of: ${COMMAND_LIST}.`);
+    }
+    const at = `${definition.location.file}:${definition.location.line}`;
+    const refuse = (why) => {
+        throw new errors_1.ConfigError(`Input 'command': '${name}' is the alias at ${at} for '${definition.command}', ${why}`, definition.location);
+    };
+    let words;
+    try {
+        words = expandAlias([name, ...extraWords].join(' '), { [name]: definition.command }) ?? [];
+    }
+    catch (error) {
+        return refuse(`which cannot be split into words (${error instanceof Error ? error.message : String(error)}). Fix the quoting.`);
+    }
+    const option = words.find((word) => word.startsWith('-'));
+    if (option !== undefined) {
+        const input = OPTION_INPUTS[option.split('=')[0]];
+        refuse(input
+            ? `which passes ${option}: this action takes that as the '${input}' input. Drop it from the alias and set ${input} in the step's with:.`
+            : `which passes ${option}, an option this action has no equivalent for. Drop it from the alias.`);
+    }
+    let parsed;
+    try {
+        parsed = parseCommand(words, ` (alias ${name} at ${at})`);
+    }
+    catch (error) {
+        if (!(error instanceof errors_1.InputError))
+            throw error;
+        return refuse(`which this action cannot run: ${error.message.replace(/^Input 'command': /, '')}`);
+    }
+    requireVersionForRollback(parsed.command, inputs.version);
+    return { ...inputs, ...parsed, alias: undefined };
+}
+function requireVersionForRollback(command, version) {
+    if (command === 'rollback' && version === undefined) {
+        throw new errors_1.InputError('version', "rollback needs the version to return to, e.g. version: ${{ inputs.version }} (a tag or SHA you deployed before).");
+    }
+}
 const fromActions = (name) => core.getInput(name);
 function readInputs(read = fromActions) {
     const text = (name) => read(name).trim();
     const optional = (name) => text(name) || undefined;
     const words = (text('command') || 'deploy').split(/\s+/);
-    const command = words[0];
-    if (!exports.COMMANDS.includes(command)) {
-        throw new errors_1.InputError('command', `'${words.join(' ')}' is not a command of this action. Use one of: ${COMMAND_LIST}.`);
-    }
-    const subcommands = SUBCOMMANDS[command];
-    const [subcommand, argument] = words.slice(1);
-    if (subcommands && !subcommands.includes(subcommand)) {
-        throw new errors_1.InputError('command', `'${words.join(' ')}' needs one of ${subcommands.join(', ')} after ${command}, e.g. command: ${command} ${subcommands[0]}${command === 'accessory' ? ' all' : ''}.`);
-    }
-    if (command === 'accessory' && !argument) {
-        throw new errors_1.InputError('command', `'${words.join(' ')}' needs the accessory's name or all, e.g. command: accessory ${subcommand} all.`);
-    }
-    const expected = command === 'accessory' ? 3 : subcommands ? 2 : 1;
-    if (words.length > expected)
-        throw new errors_1.InputError('command', `'${words.join(' ')}' has extra words. Use one of: ${COMMAND_LIST}.`);
+    const possibleAlias = !isActionCommand(words[0]) && ALIAS_NAME.test(words[0]);
+    const parsed = possibleAlias ? { command: 'plan' } : parseCommand(words);
     const destination = optional('destination');
     if (destination !== undefined && !/^[A-Za-z0-9_.-]+$/.test(destination)) {
         throw new errors_1.InputError('destination', `'${destination}' is not a destination name. Use the <dest> part of config/deploy.<dest>.yml, e.g. staging.`);
@@ -61248,9 +62054,7 @@ function readInputs(read = fromActions) {
     if (version !== undefined && !/^[A-Za-z0-9_.-]+$/.test(version)) {
         throw new errors_1.InputError('version', `'${version}' cannot be a Docker image tag. Use letters, digits, '_', '.' and '-' only (the commit SHA is the default).`);
     }
-    if (command === 'rollback' && version === undefined) {
-        throw new errors_1.InputError('version', "rollback needs the version to return to, e.g. version: ${{ inputs.version }} (a tag or SHA you deployed before).");
-    }
+    requireVersionForRollback(parsed.command, version);
     const sshPrivateKey = read('ssh-private-key') || undefined;
     if (sshPrivateKey !== undefined) {
         for (const secretLine of sshPrivateKey.split('\n'))
@@ -61264,9 +62068,8 @@ function readInputs(read = fromActions) {
     if (githubToken)
         core.setSecret(githubToken);
     return {
-        command: command,
-        subcommand,
-        argument,
+        ...parsed,
+        alias: possibleAlias ? { name: words[0], extraWords: words.slice(1) } : undefined,
         configFile: text('config-file') || 'config/deploy.yml',
         destination,
         version,
@@ -61343,6 +62146,8 @@ var __importStar = (this && this.__importStar) || (function () {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.run = run;
 const core = __importStar(__nccwpck_require__(7484));
+const fs = __importStar(__nccwpck_require__(3024));
+const os = __importStar(__nccwpck_require__(8161));
 const path = __importStar(__nccwpck_require__(6760));
 const build_1 = __nccwpck_require__(5083);
 const hosts_1 = __nccwpck_require__(2140);
@@ -61359,6 +62164,7 @@ const prepare_1 = __nccwpck_require__(6896);
 const app_url_1 = __nccwpck_require__(597);
 const report_error_1 = __nccwpck_require__(8038);
 const summary_1 = __nccwpck_require__(7994);
+const output_file_1 = __nccwpck_require__(3852);
 const bytes_sent_1 = __nccwpck_require__(5283);
 const local_registry_1 = __nccwpck_require__(1922);
 /** The action's main step. */
@@ -61424,6 +62230,7 @@ async function deploy(inputs, prepared, where) {
     process.on('SIGTERM', onTerminate);
     const deployment = isDeploy ? await startDeployment(inputs, prepared, where.env, url) : undefined;
     let execution;
+    const outputFile = (0, output_file_1.startOutputFile)(config, { command, subcommand: inputs.subcommand, projectDir: where.projectDir }, secrets.values());
     try {
         execution = await (0, executor_1.executePlan)(plan, {
             config,
@@ -61443,10 +62250,12 @@ async function deploy(inputs, prepared, where) {
         });
     }
     finally {
+        outputFile?.finish(execution ? execution.failure : new Error('the run stopped'));
         pool.closeAll();
         process.off('SIGINT', onInterrupt);
         process.off('SIGTERM', onTerminate);
     }
+    writeRunFiles(plan, execution, redact, where.env);
     const failure = execution.failure;
     const result = failure ? (failure instanceof request_1.CancelledError || cancelled ? 'cancelled' : 'failed') : execution.unavailableVersion ? 'skipped' : 'success';
     if (execution.message)
@@ -61483,6 +62292,17 @@ async function deploy(inputs, prepared, where) {
     else if (failure) {
         annotateFailure(failure, execution.boots, config.primaryRoleName, redact, where);
     }
+}
+/** The plan and the record of what ran, as JSON for later steps (`record` output): secrets redacted. */
+function writeRunFiles(plan, execution, redact, env) {
+    const directory = path.join(env.RUNNER_TEMP ?? os.tmpdir(), 'kamal-deploy-run');
+    fs.mkdirSync(directory, { recursive: true });
+    const planFile = path.join(directory, 'plan.json');
+    const recordFile = path.join(directory, 'record.json');
+    fs.writeFileSync(planFile, redact(JSON.stringify(plan, null, 1)), { mode: 0o600 });
+    fs.writeFileSync(recordFile, redact(JSON.stringify(execution.record.entries, null, 1)), { mode: 0o600 });
+    core.setOutput('plan', planFile);
+    core.setOutput('record', recordFile);
 }
 /** GitHub shows about ten error annotations per step: the primary role's failures first, the rest folded into one. */
 const MAX_ERROR_ANNOTATIONS = 8;
@@ -61664,7 +62484,7 @@ function accessoryBootSteps(context, accessory, host) {
         steps.push(exec(command, { label: `directories of ${accessory.name}` }));
     commands.fileUploads().forEach((upload, index) => {
         steps.push(exec(upload.before));
-        steps.push({ kind: 'upload', path: upload.remotePath, mode: parseInt(upload.file.mode, 8), content: { kind: 'accessory-file', accessory: accessory.name, index }, describe: `file of ${accessory.name}`, changes: true });
+        steps.push({ kind: 'upload', path: upload.remotePath, mode: upload.uploadMode, content: { kind: 'accessory-file', accessory: accessory.name, index }, describe: `file of ${accessory.name}`, changes: true });
         for (const command of upload.after)
             steps.push(exec(command, { label: `file of ${accessory.name}` }));
     });
@@ -61817,6 +62637,8 @@ const proxy_1 = __nccwpck_require__(4554);
 const tls_1 = __nccwpck_require__(2667);
 const boot_groups_1 = __nccwpck_require__(1576);
 const steps_1 = __nccwpck_require__(2960);
+/** kamal-proxy's table of services and their targets. */
+const PROXY_LIST = 'docker exec kamal-proxy kamal-proxy list';
 /** Kamal's container hostname prefix: the first 51 characters of the host, without a trailing dot. */
 function hostnamePrefix(host) {
     return host.slice(0, 51).replace(/\.$/, '');
@@ -61892,8 +62714,8 @@ function prepareStage(context) {
     return { phase: 'boot', title: 'Prepare boot', lanes: lanes.filter((lane) => lane.units.length > 0) };
 }
 function tlsSecrets(role) {
-    const ssl = (role.proxy?.raw.ssl ?? {});
-    return { certificate: String(ssl.certificate_pem), privateKey: String(ssl.private_key_pem) };
+    const certificate = role.proxy?.certificate;
+    return { certificate: certificate?.certificatePem ?? '', privateKey: certificate?.privateKeyPem ?? '' };
 }
 /** The per-(host, role) boot of spec §1.5, its runtime decisions as named steps. */
 function bootUnit(context, host, role, primaryBooting) {
@@ -61924,10 +62746,10 @@ function bootUnit(context, host, role, primaryBooting) {
     steps.push(exec(app.run({ env, hostname: `${hostnamePrefix(host)}-${(0, steps_1.placeholder)('hostname_hex')}` }), { label: 'docker run' }));
     if (role.proxy) {
         steps.push({ kind: 'exec', command: app.containerIdForVersion(version), capture: 'container_id', changes: false, label: 'the new container id', note: 'the new container id', emptyIsError: `Failed to get endpoint for ${role.name} on ${host}, did the container boot?` });
-        steps.push(exec((0, proxy_1.proxyDeploy)(config, role, (0, steps_1.placeholder)('container_id')), { label: 'kamal-proxy deploy', note: 'kamal-proxy health-checks the new container, switches traffic, drains the old one' }));
+        steps.push(exec((0, proxy_1.proxyDeploy)(config, role, (0, steps_1.placeholder)('container_id')), { label: 'kamal-proxy deploy', watch: app.exitState(), note: 'kamal-proxy health-checks the new container, switches traffic, drains the old one; the container is watched and an exit fails the boot at once' }));
     }
     else {
-        steps.push({ kind: 'health', command: app.status(version), readinessDelay: config.readinessDelay, deployTimeout: config.deployTimeout, changes: false, note: `poll until healthy, or running after ${config.readinessDelay}s (timeout ${config.deployTimeout}s)` });
+        steps.push({ kind: 'health', command: app.status(version), watch: app.exitState(), readinessDelay: config.readinessDelay, deployTimeout: config.deployTimeout, changes: false, note: `poll until healthy, or running after ${config.readinessDelay}s (timeout ${config.deployTimeout}s)` });
     }
     if (primaryBooting && role.primary)
         steps.push({ kind: 'barrier-open', changes: false, note: 'the other roles may boot' });
@@ -61940,8 +62762,9 @@ function bootUnit(context, host, role, primaryBooting) {
         role: role.name,
         steps,
         onFailure: [
-            { kind: 'exec', command: app.logs(version, 30), capture: 'log_tail', allowFailure: true, changes: false, note: 'the new container’s last log lines' },
-            exec(app.stop(version), { allowFailure: true, note: 'stop the new container; the old one keeps serving' }),
+            ...(role.proxy ? [{ kind: 'serving', command: PROXY_LIST, service: role.containerPrefix, changes: false, when: 'container_id', note: 'did kamal-proxy switch to the new container before the failure?' }] : []),
+            { kind: 'exec', command: app.logs(version, 30), capture: 'log_tail', allowFailure: true, changes: false, unless: 'took_traffic', note: 'the new container’s last log lines' },
+            exec(app.stop(version), { allowFailure: true, unless: 'took_traffic', note: 'stop the new container, unless it already serves; the old one keeps serving' }),
         ],
         boot: { version, container },
     };
@@ -62240,6 +63063,8 @@ function describeStep(step, role) {
             return [`${prefix}${step.command}${note(step.note)}`];
         case 'report':
             return [`${prefix}${step.command}`];
+        case 'serving':
+            return [`${prefix}${step.command}${note(step.note)}`];
         case 'runner':
             return [...(step.skipIf ? [`${step.skipIf.display}  # ${step.purpose} only if this fails`] : []), `${step.display}  # ${step.purpose}${step.stdin ? ', password on stdin' : ''}`];
         case 'hook':
@@ -62413,7 +63238,7 @@ function selectTargets(config, filters) {
         roles,
         hosts: ordered,
         appHosts: unique([...primaryHosts, ...appHosts]),
-        proxyHosts: unique(roles.filter((role) => role.proxy).flatMap((role) => role.hosts)),
+        proxyHosts: config.proxyHosts.filter((host) => ordered.includes(host)),
         primaryHost,
     };
 }
@@ -62577,6 +63402,9 @@ const load_1 = __nccwpck_require__(1036);
 const model_1 = __nccwpck_require__(615);
 const rules_1 = __nccwpck_require__(7794);
 const validate_1 = __nccwpck_require__(2526);
+const aliases_1 = __nccwpck_require__(4866);
+const output_1 = __nccwpck_require__(481);
+const inputs_1 = __nccwpck_require__(8422);
 const targets_1 = __nccwpck_require__(1);
 const steps_1 = __nccwpck_require__(2960);
 const load_2 = __nccwpck_require__(4105);
@@ -62586,6 +63414,8 @@ function prepareRun(inputs, context) {
     reportIssue(source, (0, validate_1.validateConfig)(source.raw));
     const version = resolveVersion(inputs, projectDir, env);
     const config = new model_1.KamalConfig(source, { destination: inputs.destination, version, projectDir });
+    Object.assign(inputs, (0, inputs_1.resolveAlias)(inputs, (0, aliases_1.configAliases)(config)));
+    (0, output_1.outputSettings)(config); // refuses output.otel, and output.file without a path, before anything runs
     (0, rules_1.ensureAccessoryPlacement)(config);
     (0, rules_1.ensureDestinationIfRequired)(config);
     reportIssue(source, (0, validate_1.checkRequiredKeys)(source.raw));
@@ -62717,6 +63547,8 @@ function parseLine(raw) {
     const key = Buffer.from(keyBase64, 'base64');
     if (hosts.startsWith('|1|')) {
         const [, , salt, hash] = hosts.split('|');
+        if (salt === undefined || hash === undefined)
+            return [];
         return [{ patterns: [], hashed: { salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') }, keyType, key, revoked }];
     }
     return [{ patterns: hosts.split(','), keyType, key, revoked }];
@@ -62729,7 +63561,7 @@ function matches(entry, name) {
     for (const pattern of entry.patterns) {
         const negated = pattern.startsWith('!');
         const glob = negated ? pattern.slice(1) : pattern;
-        const regex = new RegExp(`^${glob.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+        const regex = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
         if (regex.test(name)) {
             if (negated)
                 return false;
@@ -62997,24 +63829,180 @@ function reportError(error, { workspace, projectDir }) {
 /***/ }),
 
 /***/ 597:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.appUrl = appUrl;
-const model_1 = __nccwpck_require__(615);
 /** The app's public URL: the primary role's first proxy host, https when the proxy terminates TLS. */
 function appUrl(config) {
     const role = config.primaryRole?.proxy ? config.primaryRole : config.roles.find((item) => item.proxy);
     if (!role?.proxy)
         return undefined;
-    const [host] = (0, model_1.proxyHostNames)(role.proxy);
+    const [host] = role.proxy.hosts;
     if (!host)
         return undefined;
-    const raw = role.proxy.raw;
-    const prefix = Array.isArray(raw.path_prefixes) ? String(raw.path_prefixes[0] ?? '') : typeof raw.path_prefix === 'string' ? raw.path_prefix.split(',')[0] : '';
-    return `${raw.ssl ? 'https' : 'http'}://${host}${prefix.startsWith('/') ? prefix : prefix ? `/${prefix}` : ''}`;
+    const prefix = role.proxy.pathPrefixes[0] ?? '';
+    return `${role.proxy.ssl ? 'https' : 'http'}://${host}${prefix.startsWith('/') ? prefix : prefix ? `/${prefix}` : ''}`;
+}
+
+
+/***/ }),
+
+/***/ 3852:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.OutputFile = void 0;
+exports.outputFileName = outputFileName;
+exports.outputFileEnding = outputFileEnding;
+exports.writesOutputFile = writesOutputFile;
+exports.kamalCommandOf = kamalCommandOf;
+exports.startOutputFile = startOutputFile;
+/**
+ * Kamal's `output.file` (Kamal::Output::FileLogger): one log file per run
+ * that changes something, in `output.file.path`, named
+ * `<YYYY-MM-DDTHH-MM-SS>[_<destination>]_<command>[_<subcommand>].log`,
+ * holding the run's log and ending with `# Completed in <s>s` or
+ * `# FAILED: <error class>: <message> (<s>s)`.
+ * The naming and lines are pure; OutputFile is the small executor that tees
+ * what the action prints into the file.
+ */
+const fs = __importStar(__nccwpck_require__(3024));
+const path = __importStar(__nccwpck_require__(6760));
+const output_1 = __nccwpck_require__(481);
+/** Kamal's `filename_for(payload)`. */
+function outputFileName(record) {
+    const pad = (value) => String(value).padStart(2, '0');
+    const at = record.startedAt;
+    const stamp = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}-${pad(at.getMinutes())}-${pad(at.getSeconds())}`;
+    const command = [record.command, record.subcommand].filter(Boolean).join('_');
+    return `${[stamp, record.destination || undefined, command].filter(Boolean).join('_')}.log`;
+}
+/** The closing line: Kamal rounds the runtime to one decimal. */
+function outputFileEnding(runtimeSeconds, error) {
+    const runtime = `${(Math.round(runtimeSeconds * 10) / 10).toFixed(1)}s`;
+    return error ? `# FAILED: ${error.name}: ${error.message} (${runtime})` : `# Completed in ${runtime}`;
+}
+/**
+ * Only commands Kamal runs inside `modify` get a file: not `plan` (no
+ * counterpart) nor `lock` (Kamal's lock commands log nowhere else).
+ */
+function writesOutputFile(command) {
+    return command !== 'plan' && command !== 'lock';
+}
+/** Kamal's command/subcommand pair for an action command (`prune` is `kamal prune all`). */
+function kamalCommandOf(command, subcommand) {
+    return command === 'prune' ? { command, subcommand: 'all' } : { command, subcommand };
+}
+/** A printed line the file must not hold: workflow commands, `::add-mask::<secret>` above all. */
+function isWorkflowCommand(line) {
+    return line.startsWith('::');
+}
+/**
+ * Tees process.stdout into the log file while open. Workflow command lines
+ * are left out and every known secret value is replaced by `***`, as the
+ * runner's own log masks them.
+ */
+class OutputFile {
+    clock;
+    file;
+    fd;
+    secrets;
+    started;
+    originalWrite;
+    pending = '';
+    closed = false;
+    constructor(directory, record, secrets, clock = Date.now) {
+        this.clock = clock;
+        // longest first, and each line of a multi-line secret on its own, as the runner masks them
+        this.secrets = [...new Set(secrets.flatMap((secret) => [secret, ...secret.split('\n').map((line) => line.trim())]).filter((value) => value.length > 0))].sort((a, b) => b.length - a.length);
+        fs.mkdirSync(directory, { recursive: true });
+        this.file = path.join(directory, outputFileName(record));
+        this.fd = fs.openSync(this.file, 'a');
+        this.started = this.clock();
+        this.originalWrite = process.stdout.write.bind(process.stdout);
+        const tee = (chunk, ...rest) => {
+            this.capture(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+            return this.originalWrite(chunk, ...rest);
+        };
+        process.stdout.write = tee;
+    }
+    /** Writes the ending line, closes the file and says where it is, as Kamal does. */
+    finish(error) {
+        if (this.closed)
+            return;
+        process.stdout.write = this.originalWrite;
+        this.closed = true;
+        if (this.pending && !isWorkflowCommand(this.pending))
+            this.writeLine(this.pending);
+        const failure = error === undefined ? undefined : error instanceof Error ? { name: error.name, message: error.message } : { name: 'Error', message: String(error) };
+        this.writeLine(outputFileEnding((this.clock() - this.started) / 1000, failure));
+        fs.closeSync(this.fd);
+        process.stdout.write(`Logs written to ${this.file}\n`);
+    }
+    capture(text) {
+        const lines = (this.pending + text).split('\n');
+        this.pending = lines.pop() ?? '';
+        for (const line of lines)
+            if (!isWorkflowCommand(line))
+                this.writeLine(line);
+    }
+    writeLine(line) {
+        let masked = line;
+        for (const secret of this.secrets)
+            if (secret)
+                masked = masked.split(secret).join('***');
+        fs.writeSync(this.fd, `${masked}\n`);
+    }
+}
+exports.OutputFile = OutputFile;
+/**
+ * Opens the run's log file when the config sets `output.file.path` and the
+ * command is one Kamal logs; the caller calls finish(error?) at the end.
+ */
+function startOutputFile(config, run, secretValues) {
+    const { filePath } = (0, output_1.outputSettings)(config);
+    if (!filePath || !writesOutputFile(run.command))
+        return undefined;
+    const record = { ...kamalCommandOf(run.command, run.subcommand), destination: config.destination, startedAt: new Date() };
+    return new OutputFile(path.resolve(run.projectDir, filePath), record, secretValues);
 }
 
 
@@ -63729,30 +64717,40 @@ function substituteCommands(value, context) {
     }
     return out;
 }
-/** Index just past the `)` closing the non-empty group opened at `open`, or -1. */
+/**
+ * Index just past the `)` closing the non-empty group opened at `open`, or -1.
+ * Every nested group must be non-empty too. Iterative, so deep nesting cannot
+ * overflow the stack.
+ */
 function endOfParenthesized(text, open) {
+    const elements = [0]; // per open group, innermost last
     let i = open + 1;
-    let elements = 0;
     while (i < text.length) {
         const ch = text[i];
-        if (ch === ')')
-            return elements > 0 ? i + 1 : -1;
+        if (ch === ')') {
+            if (elements.pop() === 0)
+                return -1;
+            i++;
+            if (elements.length === 0)
+                return i;
+            elements[elements.length - 1]++;
+            continue;
+        }
+        if (ch === '(') {
+            elements.push(0);
+            i++;
+            continue;
+        }
         if (ch === '\\') {
             // `\.` in Ruby: any character but a newline
             if (i + 1 >= text.length || text[i + 1] === '\n')
                 return -1;
             i += 2;
         }
-        else if (ch === '(') {
-            const inner = endOfParenthesized(text, i);
-            if (inner < 0)
-                return -1;
-            i = inner;
-        }
         else {
             i++;
         }
-        elements++;
+        elements[elements.length - 1]++;
     }
     return -1;
 }
