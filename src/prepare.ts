@@ -5,12 +5,13 @@ import { ConfigError, InputError } from './errors'
 import { loadRawConfig, type RawConfig } from './config/load'
 import { KamalConfig } from './config/model'
 import { checkCrossFieldRules, ensureAccessoryPlacement, ensureDestinationIfRequired } from './config/rules'
-import { checkRequiredKeys, validateConfig, type ConfigIssue } from './config/validate'
+import { firstIssue, type ConfigIssue } from './config/validate'
 import { configAliases } from './config/aliases'
 import { outputSettings } from './config/output'
 import { resolveAlias, type ActionInputs } from './inputs'
 import { selectTargets, type Targets } from './plan/targets'
 import { secretPlaceholder } from './plan/steps'
+import { registryConfig, type Credential } from './config/registry'
 import { loadSecrets, parseSecretsInput, type Secrets } from './secrets/load'
 
 /** Everything a run needs, read and checked before anything goes toward a host. */
@@ -36,7 +37,7 @@ export interface PrepareContext {
 export function prepareRun(inputs: ActionInputs, context: PrepareContext): PreparedRun {
   const { projectDir, env } = context
   const source = loadRawConfig({ projectDir, configFile: inputs.configFile, destination: inputs.destination, env })
-  reportIssue(source, validateConfig(source.raw))
+  reportIssue(source, firstIssue(source, 'structure'))
 
   const version = resolveVersion(inputs, projectDir, env)
   const config = new KamalConfig(source, { destination: inputs.destination, version, projectDir })
@@ -44,7 +45,7 @@ export function prepareRun(inputs: ActionInputs, context: PrepareContext): Prepa
   outputSettings(config) // refuses output.otel, and output.file without a path, before anything runs
   ensureAccessoryPlacement(config)
   ensureDestinationIfRequired(config)
-  reportIssue(source, checkRequiredKeys(source.raw))
+  reportIssue(source, firstIssue(source, 'required'))
   checkCrossFieldRules(config, projectDir)
 
   const secrets = loadSecrets({
@@ -56,20 +57,19 @@ export function prepareRun(inputs: ActionInputs, context: PrepareContext): Prepa
   })
   for (const reference of config.secretReferences()) secrets.get(reference.key, config.locate(reference.path))
 
-  const registry = (source.raw.registry ?? {}) as Record<string, unknown>
-  const username = registry.username
-  const registryUserLabel = Array.isArray(username) ? `$${String(username[0])}` : String(username ?? '')
-  const credential = (value: unknown) => (Array.isArray(value) ? secrets.get(String(value[0])) : value === undefined || value === null ? undefined : String(value))
-  if (registry.password !== undefined && !Array.isArray(registry.password)) core.setSecret(String(registry.password))
+  const { username, password } = registryConfig(config)
+  const registryUserLabel = username && 'secret' in username ? `$${username.secret}` : username?.literal ?? ''
+  const credential = (value: Credential) => (value === undefined ? undefined : 'secret' in value ? secrets.get(value.secret) : value.literal)
+  if (password && 'literal' in password) core.setSecret(password.literal)
 
   return {
     config,
     secrets,
     targets: selectTargets(config, { roles: inputs.roles, hosts: inputs.hosts }),
     registryUserLabel,
-    registryUserInCommand: Array.isArray(username) ? secretPlaceholder(String(username[0])) : String(username ?? ''),
+    registryUserInCommand: username && 'secret' in username ? secretPlaceholder(username.secret) : username?.literal ?? '',
     registryUser: credential(username) ?? '',
-    registryPassword: credential(registry.password),
+    registryPassword: credential(password),
     performer: gitConfig(projectDir, 'user.email') || os.userInfo().username,
     lockedBy: gitConfig(projectDir, 'user.name') || 'Unknown',
   }

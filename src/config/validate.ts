@@ -32,6 +32,7 @@ import { checkServers } from './validate/servers'
 
 export type { ConfigIssue, PathSegment } from './validate/issues'
 export { checkRequiredKeys } from './validate/required-keys'
+import { checkRequiredKeys } from './validate/required-keys'
 
 /** Every issue found (best effort), in Kamal's order. */
 export function validateConfigAll(raw: unknown): ConfigIssue[] {
@@ -79,4 +80,9 @@ function checkRootProxy(c: IssueCollector, proxy: unknown): void {
   } else if (typeof proxy === 'boolean') {
     c.add(['proxy'], 'should be a hash', 'Configure the proxy with a mapping (host, app_port, ssl, …); to turn it off for a role use `proxy: false` on that role.')
   }
+}
+
+/** The first structural issue of a loaded config, then (once typed) the first missing required key. */
+export function firstIssue(source: { raw: unknown }, stage: 'structure' | 'required'): ConfigIssue | null {
+  return stage === 'structure' ? validateConfig(source.raw) : checkRequiredKeys(source.raw)
 }

@@ -96,12 +96,12 @@ export class Execution {
       if (!runnable || (stage.onSuccessOnly && this.failed)) continue
       try {
         if (stage.always !== 'lock-held' && this.context.cancelled?.()) throw new CancelledError()
+        if (stage.announce) this.say(stage.announce)
         const shipping = stage.lanes.some((lane) => lane.units.some((unit) => unit.steps.some((step) => step.kind === 'ship')))
         if (shipping && stages[index + 1]) {
           const pull = stages[++index]
           await this.ship(stage, () => this.runStage(pull))
         } else {
-          if (stage.always === 'lock-held') this.say('Releasing the deploy lock...')
           await this.runStage(stage)
           if (stage.always === 'lock-held') {
             this.lockHeld = false

@@ -77,7 +77,6 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
     case 'lock': {
       const details = lockDetails({ lockedBy: context.lockedBy, at: new Date(), version: context.config.version, message: step.message })
       values.set('lock_details', mimeBase64(details))
-      execution.say('Acquiring the deploy lock...')
       const acquired = await run(step.command, { allowFailure: true })
       if (acquired.code === 0) {
         execution.lockHeld = true

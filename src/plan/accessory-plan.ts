@@ -22,6 +22,7 @@ export function accessoryBootStages(context: AccessoryPlanContext, accessories: 
     .map((accessory) => ({
       phase: 'accessories' as const,
       title: `Accessory ${accessory.name}`,
+      announce: `Booting accessory ${accessory.name} on ${accessory.hosts.join(', ')}...`,
       lanes: accessory.hosts.map((host) => ({ place: host, units: [{ steps: accessoryBootSteps(context, accessory, host) }] })),
     }))
 }

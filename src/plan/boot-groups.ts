@@ -2,36 +2,10 @@
  * `boot` settings (spec §1.5): which app hosts boot together, the pause after
  * each group, and how the roles of a group run (Kamal's `on_roles`). Pure.
  */
-import { isHash } from '../config/load'
-import type { KamalConfig, Role } from '../config/model'
+import type { BootSettings } from '../config/boot'
+import type { Role } from '../config/model'
 
-export interface BootSettings {
-  /** hosts per group; undefined = all app hosts in one group */
-  limit?: number
-  /** seconds to sleep after each group, the last one included */
-  wait?: number
-  /** boot the roles of a host concurrently (default: one after another, primary first) */
-  parallelRoles: boolean
-}
-
-/**
- * `boot.limit`: a number is used as is; `"N%"` is `max(floor(allHostsCount * N / 100), 1)`
- * where the count is every host in the config, accessory-only hosts included.
- */
-export function bootLimit(limit: unknown, allHostsCount: number): number | undefined {
-  if (limit === undefined || limit === null) return undefined
-  if (String(limit).endsWith('%')) return Math.max(Math.floor((allHostsCount * rubyToI(String(limit))) / 100), 1)
-  return Number(limit)
-}
-
-export function bootSettings(config: Pick<KamalConfig, 'raw' | 'allHosts'>): BootSettings {
-  const boot = isHash(config.raw.boot) ? config.raw.boot : {}
-  return {
-    limit: bootLimit(boot.limit, config.allHosts.length),
-    wait: boot.wait === undefined || boot.wait === null ? undefined : Number(boot.wait),
-    parallelRoles: boot.parallel_roles === true,
-  }
-}
+export { bootLimit, bootSettings, type BootSettings } from '../config/boot'
 
 /** Ruby's `each_slice(limit)` over the app hosts, in the order given (primary-role hosts first); one group without a limit. */
 export function bootGroups(appHosts: readonly string[], limit: number | undefined): string[][] {
@@ -86,10 +60,4 @@ export function bootLanes(roles: readonly Role[], hosts: readonly string[], para
   return hosts
     .map((host) => roles.filter((role) => role.hosts.includes(host)).map((role) => ({ host, role })))
     .filter((lane) => lane.length > 0)
-}
-
-/** Ruby's String#to_i: leading whitespace, optional sign, digits; 0 when none. */
-function rubyToI(text: string): number {
-  const match = /^\s*([+-]?\d[\d_]*)/.exec(text)
-  return match ? parseInt(match[1].replace(/_/g, ''), 10) : 0
 }

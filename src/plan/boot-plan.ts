@@ -45,7 +45,7 @@ export function bootStages(context: BootPlanContext): Stage[] {
     const ofGroups = groups.length > 1 ? ` (group ${index + 1} of ${groups.length})` : ''
     if (hooks.has('pre-app-boot')) stages.push(stageOn('boot', `Hook pre-app-boot${ofGroups}`, RUNNER, [{ kind: 'hook', hook: 'pre-app-boot', hosts: group.hosts, changes: true }]))
     const lanes: Lane[] = group.lanes.map((lane) => ({ place: lane[0].host, units: lane.map(({ host, role }) => bootUnit(context, host, role, primaryBooting)) }))
-    stages.push({ phase: 'boot', title: `Boot app${ofGroups}`, lanes, waitsFor: index > 0 ? `boot group ${index}` : undefined })
+    stages.push({ phase: 'boot', title: `Boot app${ofGroups}`, lanes, waitsFor: index > 0 ? `boot group ${index}` : undefined, announce: `Booting ${config.version} on ${group.hostList}${ofGroups}...` })
     if (hooks.has('post-app-boot')) stages.push(stageOn('boot', `Hook post-app-boot${ofGroups}`, RUNNER, [{ kind: 'hook', hook: 'post-app-boot', hosts: group.hosts, changes: true }]))
     if (group.waitAfter) stages.push(stageOn('boot', `Wait ${group.waitAfter}s (boot.wait)`, RUNNER, [{ kind: 'sleep', seconds: group.waitAfter, changes: false }]))
   })

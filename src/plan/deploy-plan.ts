@@ -104,12 +104,12 @@ class PlanParts {
       stageOnEach('lock', 'Prepare', this.targets.hosts, () => [exec(makeDirectory('.kamal'))]),
       stageOn('lock', 'Acquire deploy lock', this.targets.primaryHost, [
         { kind: 'lock', command: lock.acquireEncoded(placeholder('lock_details')), status: lock.status(), message, changes: true, note: message },
-      ]),
+      ], { announce: 'Acquiring the deploy lock...' }),
     ]
   }
 
   unlock(): Stage {
-    return stageOn('unlock', 'Release deploy lock', this.targets.primaryHost, [exec(new LockCommands(this.config).release(), { label: 'lock release' })], { always: 'lock-held' })
+    return stageOn('unlock', 'Release deploy lock', this.targets.primaryHost, [exec(new LockCommands(this.config).release(), { label: 'lock release' })], { always: 'lock-held', announce: 'Releasing the deploy lock...' })
   }
 
   /** Build and push on the runner (unless skipped), then pull on every app host (through the runner's registry when registry-free). */
@@ -119,7 +119,7 @@ class PlanParts {
     if (!request.skipPush) {
       stages.push(...this.hook('pre-build'))
       if (request.build.length > 0) {
-        stages.push({ phase: 'build', title: 'Build and push', lanes: [{ place: RUNNER, units: [{ steps: request.build.map((step) => ({ ...step, changes: true })) }] }] })
+        stages.push({ phase: 'build', title: 'Build and push', announce: 'Build and push app image...', lanes: [{ place: RUNNER, units: [{ steps: request.build.map((step) => ({ ...step, changes: true })) }] }] })
       }
     }
     const [remove, pull, checkLabel] = pullCommands(config)
@@ -139,7 +139,7 @@ class PlanParts {
   proxy(): Stage[] {
     const { config, targets } = this
     return [
-      stageOnEach('proxy', 'Network', targets.hosts, () => [exec(createNetwork(), { tolerate: 'already exists', note: "'already exists' is fine" })]),
+      stageOnEach('proxy', 'Network', targets.hosts, () => [exec(createNetwork(), { tolerate: 'already exists', note: "'already exists' is fine" })], { announce: 'Ensure kamal-proxy is running...' }),
       stageOnEach('proxy', 'Ensure kamal-proxy', targets.proxyHosts, (host) => [
         ...this.loginStep(),
         { kind: 'proxy-version', command: proxyImageVersion(), minimum: DEFAULT_PROXY_IMAGE_VERSION, changes: false, note: `must be ${DEFAULT_PROXY_IMAGE_VERSION} or newer` },
@@ -154,6 +154,7 @@ class PlanParts {
     return {
       phase: 'stale',
       title: 'Stale containers',
+      announce: 'Detect stale containers...',
       lanes: targets.appHosts.map((host) => ({
         place: host,
         units: targets.roles
@@ -168,13 +169,13 @@ class PlanParts {
 
   prune(): Stage {
     const prune = new PruneCommands(this.config)
-    return stageOnEach('prune', 'Prune', this.targets.hosts, () => [
+    return stageOnEach('prune', 'Prune', this.targets.hosts, (): Step[] => [
       exec(this.auditor.record('Pruned containers')),
       exec(prune.containers()),
       exec(this.auditor.record('Pruned images')),
       exec(prune.danglingImages()),
       exec(prune.taggedImages()),
-    ])
+    ], { announce: 'Prune old containers and images...' })
   }
 
   accessoryContext(): AccessoryPlanContext {
@@ -190,7 +191,7 @@ class PlanParts {
     const stages: Stage[] = [...this.hook('pre-connect'), this.connect()]
     if (lockFirst) stages.push(...this.lock())
     if (command === 'setup') {
-      stages.push(stageOnEach('setup', 'Ensure Docker', targets.hosts, () => [{ kind: 'ensure-docker', changes: true }]))
+      stages.push(stageOnEach('setup', 'Ensure Docker', targets.hosts, () => [{ kind: 'ensure-docker', changes: true }], { announce: 'Ensure Docker is installed...' }))
       stages.push(...this.hook('docker-setup'))
     }
     if (command !== 'rollback') stages.push(...this.deliverImage())

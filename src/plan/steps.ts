@@ -236,6 +236,8 @@ export interface Stage {
   onSuccessOnly?: boolean
   /** why this stage waits for the one before it, when that is not obvious */
   waitsFor?: string
+  /** Kamal's status line, printed when the stage starts ("Acquiring the deploy lock...") */
+  announce?: string
 }
 
 export type PlanCommand = 'deploy' | 'redeploy' | 'rollback' | 'setup' | 'prune' | 'lock' | 'app' | 'accessory'
