@@ -57061,6 +57061,44 @@ function configAliases(config) {
 
 /***/ }),
 
+/***/ 1192:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.bootLimit = bootLimit;
+exports.bootSettings = bootSettings;
+/** The `boot:` section (Kamal::Configuration::Boot), read once. */
+const load_1 = __nccwpck_require__(1036);
+/**
+ * `boot.limit`: a number is used as is; `"N%"` is `max(floor(allHostsCount * N / 100), 1)`
+ * where the count is every host in the config, accessory-only hosts included.
+ */
+function bootLimit(limit, allHostsCount) {
+    if (limit === undefined || limit === null)
+        return undefined;
+    if (String(limit).endsWith('%'))
+        return Math.max(Math.floor((allHostsCount * rubyToI(String(limit))) / 100), 1);
+    return Number(limit);
+}
+function bootSettings(config) {
+    const boot = (0, load_1.isHash)(config.raw.boot) ? config.raw.boot : {};
+    return {
+        limit: bootLimit(boot.limit, config.allHosts.length),
+        wait: boot.wait === undefined || boot.wait === null ? undefined : Number(boot.wait),
+        parallelRoles: boot.parallel_roles === true,
+    };
+}
+/** Ruby's String#to_i: leading whitespace, optional sign, digits; 0 when none. */
+function rubyToI(text) {
+    const match = /^\s*([+-]?\d[\d_]*)/.exec(text);
+    return match ? parseInt(match[1].replace(/_/g, ''), 10) : 0;
+}
+
+
+/***/ }),
+
 /***/ 8409:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -58694,6 +58732,29 @@ function rubyTruthy(value) {
 
 /***/ }),
 
+/***/ 4355:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.registryConfig = registryConfig;
+const load_1 = __nccwpck_require__(1036);
+function credential(value) {
+    if (Array.isArray(value))
+        return { secret: String(value[0]) };
+    if (value === undefined || value === null)
+        return undefined;
+    return { literal: String(value) };
+}
+function registryConfig(config) {
+    const registry = (0, load_1.isHash)(config.raw.registry) ? config.raw.registry : {};
+    return { server: registry.server === undefined || registry.server === null ? undefined : String(registry.server), username: credential(registry.username), password: credential(registry.password) };
+}
+
+
+/***/ }),
+
 /***/ 7794:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
@@ -58905,6 +58966,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.checkRequiredKeys = void 0;
 exports.validateConfigAll = validateConfigAll;
 exports.validateConfig = validateConfig;
+exports.firstIssue = firstIssue;
 /**
  * Kamal 2's structural config validation.
  *
@@ -58931,6 +58993,7 @@ const ruby_values_1 = __nccwpck_require__(8516);
 const servers_1 = __nccwpck_require__(257);
 var required_keys_1 = __nccwpck_require__(1294);
 Object.defineProperty(exports, "checkRequiredKeys", ({ enumerable: true, get: function () { return required_keys_1.checkRequiredKeys; } }));
+const required_keys_2 = __nccwpck_require__(1294);
 /** Every issue found (best effort), in Kamal's order. */
 function validateConfigAll(raw) {
     const c = new issues_1.IssueCollector(raw);
@@ -58976,6 +59039,10 @@ function checkRootProxy(c, proxy) {
     else if (typeof proxy === 'boolean') {
         c.add(['proxy'], 'should be a hash', 'Configure the proxy with a mapping (host, app_port, ssl, …); to turn it off for a role use `proxy: false` on that role.');
     }
+}
+/** The first structural issue of a loaded config, then (once typed) the first missing required key. */
+function firstIssue(source, stage) {
+    return stage === 'structure' ? validateConfig(source.raw) : (0, required_keys_2.checkRequiredKeys)(source.raw);
 }
 
 
@@ -60806,14 +60873,14 @@ class Execution {
             try {
                 if (stage.always !== 'lock-held' && this.context.cancelled?.())
                     throw new request_1.CancelledError();
+                if (stage.announce)
+                    this.say(stage.announce);
                 const shipping = stage.lanes.some((lane) => lane.units.some((unit) => unit.steps.some((step) => step.kind === 'ship')));
                 if (shipping && stages[index + 1]) {
                     const pull = stages[++index];
                     await this.ship(stage, () => this.runStage(pull));
                 }
                 else {
-                    if (stage.always === 'lock-held')
-                        this.say('Releasing the deploy lock...');
                     await this.runStage(stage);
                     if (stage.always === 'lock-held') {
                         this.lockHeld = false;
@@ -61092,7 +61159,6 @@ async function runHostStep(execution, step, values, meta, log) {
         case 'lock': {
             const details = (0, lock_1.lockDetails)({ lockedBy: context.lockedBy, at: new Date(), version: context.config.version, message: step.message });
             values.set('lock_details', (0, lock_1.mimeBase64)(details));
-            execution.say('Acquiring the deploy lock...');
             const acquired = await run(step.command, { allowFailure: true });
             if (acquired.code === 0) {
                 execution.lockHeld = true;
@@ -62466,6 +62532,7 @@ function accessoryBootStages(context, accessories) {
         .map((accessory) => ({
         phase: 'accessories',
         title: `Accessory ${accessory.name}`,
+        announce: `Booting accessory ${accessory.name} on ${accessory.hosts.join(', ')}...`,
         lanes: accessory.hosts.map((host) => ({ place: host, units: [{ steps: accessoryBootSteps(context, accessory, host) }] })),
     }));
 }
@@ -62542,35 +62609,13 @@ function credentialSource(value) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.bootLimit = bootLimit;
-exports.bootSettings = bootSettings;
+exports.bootSettings = exports.bootLimit = void 0;
 exports.bootGroups = bootGroups;
 exports.bootPlan = bootPlan;
 exports.bootLanes = bootLanes;
-/**
- * `boot` settings (spec §1.5): which app hosts boot together, the pause after
- * each group, and how the roles of a group run (Kamal's `on_roles`). Pure.
- */
-const load_1 = __nccwpck_require__(1036);
-/**
- * `boot.limit`: a number is used as is; `"N%"` is `max(floor(allHostsCount * N / 100), 1)`
- * where the count is every host in the config, accessory-only hosts included.
- */
-function bootLimit(limit, allHostsCount) {
-    if (limit === undefined || limit === null)
-        return undefined;
-    if (String(limit).endsWith('%'))
-        return Math.max(Math.floor((allHostsCount * rubyToI(String(limit))) / 100), 1);
-    return Number(limit);
-}
-function bootSettings(config) {
-    const boot = (0, load_1.isHash)(config.raw.boot) ? config.raw.boot : {};
-    return {
-        limit: bootLimit(boot.limit, config.allHosts.length),
-        wait: boot.wait === undefined || boot.wait === null ? undefined : Number(boot.wait),
-        parallelRoles: boot.parallel_roles === true,
-    };
-}
+var boot_1 = __nccwpck_require__(1192);
+Object.defineProperty(exports, "bootLimit", ({ enumerable: true, get: function () { return boot_1.bootLimit; } }));
+Object.defineProperty(exports, "bootSettings", ({ enumerable: true, get: function () { return boot_1.bootSettings; } }));
 /** Ruby's `each_slice(limit)` over the app hosts, in the order given (primary-role hosts first); one group without a limit. */
 function bootGroups(appHosts, limit) {
     if (appHosts.length === 0)
@@ -62604,11 +62649,6 @@ function bootLanes(roles, hosts, parallelRoles) {
     return hosts
         .map((host) => roles.filter((role) => role.hosts.includes(host)).map((role) => ({ host, role })))
         .filter((lane) => lane.length > 0);
-}
-/** Ruby's String#to_i: leading whitespace, optional sign, digits; 0 when none. */
-function rubyToI(text) {
-    const match = /^\s*([+-]?\d[\d_]*)/.exec(text);
-    return match ? parseInt(match[1].replace(/_/g, ''), 10) : 0;
 }
 
 
@@ -62656,7 +62696,7 @@ function bootStages(context) {
         if (hooks.has('pre-app-boot'))
             stages.push((0, steps_1.stageOn)('boot', `Hook pre-app-boot${ofGroups}`, steps_1.RUNNER, [{ kind: 'hook', hook: 'pre-app-boot', hosts: group.hosts, changes: true }]));
         const lanes = group.lanes.map((lane) => ({ place: lane[0].host, units: lane.map(({ host, role }) => bootUnit(context, host, role, primaryBooting)) }));
-        stages.push({ phase: 'boot', title: `Boot app${ofGroups}`, lanes, waitsFor: index > 0 ? `boot group ${index}` : undefined });
+        stages.push({ phase: 'boot', title: `Boot app${ofGroups}`, lanes, waitsFor: index > 0 ? `boot group ${index}` : undefined, announce: `Booting ${config.version} on ${group.hostList}${ofGroups}...` });
         if (hooks.has('post-app-boot'))
             stages.push((0, steps_1.stageOn)('boot', `Hook post-app-boot${ofGroups}`, steps_1.RUNNER, [{ kind: 'hook', hook: 'post-app-boot', hosts: group.hosts, changes: true }]));
         if (group.waitAfter)
@@ -62862,11 +62902,11 @@ class PlanParts {
             (0, steps_1.stageOnEach)('lock', 'Prepare', this.targets.hosts, () => [exec((0, base_1.makeDirectory)('.kamal'))]),
             (0, steps_1.stageOn)('lock', 'Acquire deploy lock', this.targets.primaryHost, [
                 { kind: 'lock', command: lock.acquireEncoded((0, steps_1.placeholder)('lock_details')), status: lock.status(), message, changes: true, note: message },
-            ]),
+            ], { announce: 'Acquiring the deploy lock...' }),
         ];
     }
     unlock() {
-        return (0, steps_1.stageOn)('unlock', 'Release deploy lock', this.targets.primaryHost, [exec(new lock_1.LockCommands(this.config).release(), { label: 'lock release' })], { always: 'lock-held' });
+        return (0, steps_1.stageOn)('unlock', 'Release deploy lock', this.targets.primaryHost, [exec(new lock_1.LockCommands(this.config).release(), { label: 'lock release' })], { always: 'lock-held', announce: 'Releasing the deploy lock...' });
     }
     /** Build and push on the runner (unless skipped), then pull on every app host (through the runner's registry when registry-free). */
     deliverImage() {
@@ -62875,7 +62915,7 @@ class PlanParts {
         if (!request.skipPush) {
             stages.push(...this.hook('pre-build'));
             if (request.build.length > 0) {
-                stages.push({ phase: 'build', title: 'Build and push', lanes: [{ place: steps_1.RUNNER, units: [{ steps: request.build.map((step) => ({ ...step, changes: true })) }] }] });
+                stages.push({ phase: 'build', title: 'Build and push', announce: 'Build and push app image...', lanes: [{ place: steps_1.RUNNER, units: [{ steps: request.build.map((step) => ({ ...step, changes: true })) }] }] });
             }
         }
         const [remove, pull, checkLabel] = (0, registry_1.pullCommands)(config);
@@ -62895,7 +62935,7 @@ class PlanParts {
     proxy() {
         const { config, targets } = this;
         return [
-            (0, steps_1.stageOnEach)('proxy', 'Network', targets.hosts, () => [exec((0, proxy_1.createNetwork)(), { tolerate: 'already exists', note: "'already exists' is fine" })]),
+            (0, steps_1.stageOnEach)('proxy', 'Network', targets.hosts, () => [exec((0, proxy_1.createNetwork)(), { tolerate: 'already exists', note: "'already exists' is fine" })], { announce: 'Ensure kamal-proxy is running...' }),
             (0, steps_1.stageOnEach)('proxy', 'Ensure kamal-proxy', targets.proxyHosts, (host) => [
                 ...this.loginStep(),
                 { kind: 'proxy-version', command: (0, proxy_1.proxyImageVersion)(), minimum: model_1.DEFAULT_PROXY_IMAGE_VERSION, changes: false, note: `must be ${model_1.DEFAULT_PROXY_IMAGE_VERSION} or newer` },
@@ -62909,6 +62949,7 @@ class PlanParts {
         return {
             phase: 'stale',
             title: 'Stale containers',
+            announce: 'Detect stale containers...',
             lanes: targets.appHosts.map((host) => ({
                 place: host,
                 units: targets.roles
@@ -62928,7 +62969,7 @@ class PlanParts {
             exec(this.auditor.record('Pruned images')),
             exec(prune.danglingImages()),
             exec(prune.taggedImages()),
-        ]);
+        ], { announce: 'Prune old containers and images...' });
     }
     accessoryContext() {
         return { config: this.config, auditor: this.auditor, login: this.login };
@@ -62943,7 +62984,7 @@ class PlanParts {
         if (lockFirst)
             stages.push(...this.lock());
         if (command === 'setup') {
-            stages.push((0, steps_1.stageOnEach)('setup', 'Ensure Docker', targets.hosts, () => [{ kind: 'ensure-docker', changes: true }]));
+            stages.push((0, steps_1.stageOnEach)('setup', 'Ensure Docker', targets.hosts, () => [{ kind: 'ensure-docker', changes: true }], { announce: 'Ensure Docker is installed...' }));
             stages.push(...this.hook('docker-setup'));
         }
         if (command !== 'rollback')
@@ -63407,18 +63448,19 @@ const output_1 = __nccwpck_require__(481);
 const inputs_1 = __nccwpck_require__(8422);
 const targets_1 = __nccwpck_require__(1);
 const steps_1 = __nccwpck_require__(2960);
+const registry_1 = __nccwpck_require__(4355);
 const load_2 = __nccwpck_require__(4105);
 function prepareRun(inputs, context) {
     const { projectDir, env } = context;
     const source = (0, load_1.loadRawConfig)({ projectDir, configFile: inputs.configFile, destination: inputs.destination, env });
-    reportIssue(source, (0, validate_1.validateConfig)(source.raw));
+    reportIssue(source, (0, validate_1.firstIssue)(source, 'structure'));
     const version = resolveVersion(inputs, projectDir, env);
     const config = new model_1.KamalConfig(source, { destination: inputs.destination, version, projectDir });
     Object.assign(inputs, (0, inputs_1.resolveAlias)(inputs, (0, aliases_1.configAliases)(config)));
     (0, output_1.outputSettings)(config); // refuses output.otel, and output.file without a path, before anything runs
     (0, rules_1.ensureAccessoryPlacement)(config);
     (0, rules_1.ensureDestinationIfRequired)(config);
-    reportIssue(source, (0, validate_1.checkRequiredKeys)(source.raw));
+    reportIssue(source, (0, validate_1.firstIssue)(source, 'required'));
     (0, rules_1.checkCrossFieldRules)(config, projectDir);
     const secrets = (0, load_2.loadSecrets)({
         projectDir,
@@ -63429,20 +63471,19 @@ function prepareRun(inputs, context) {
     });
     for (const reference of config.secretReferences())
         secrets.get(reference.key, config.locate(reference.path));
-    const registry = (source.raw.registry ?? {});
-    const username = registry.username;
-    const registryUserLabel = Array.isArray(username) ? `$${String(username[0])}` : String(username ?? '');
-    const credential = (value) => (Array.isArray(value) ? secrets.get(String(value[0])) : value === undefined || value === null ? undefined : String(value));
-    if (registry.password !== undefined && !Array.isArray(registry.password))
-        core.setSecret(String(registry.password));
+    const { username, password } = (0, registry_1.registryConfig)(config);
+    const registryUserLabel = username && 'secret' in username ? `$${username.secret}` : username?.literal ?? '';
+    const credential = (value) => (value === undefined ? undefined : 'secret' in value ? secrets.get(value.secret) : value.literal);
+    if (password && 'literal' in password)
+        core.setSecret(password.literal);
     return {
         config,
         secrets,
         targets: (0, targets_1.selectTargets)(config, { roles: inputs.roles, hosts: inputs.hosts }),
         registryUserLabel,
-        registryUserInCommand: Array.isArray(username) ? (0, steps_1.secretPlaceholder)(String(username[0])) : String(username ?? ''),
+        registryUserInCommand: username && 'secret' in username ? (0, steps_1.secretPlaceholder)(username.secret) : username?.literal ?? '',
         registryUser: credential(username) ?? '',
-        registryPassword: credential(registry.password),
+        registryPassword: credential(password),
         performer: gitConfig(projectDir, 'user.email') || os.userInfo().username,
         lockedBy: gitConfig(projectDir, 'user.name') || 'Unknown',
     };

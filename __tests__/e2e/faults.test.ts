@@ -34,9 +34,9 @@ readiness_delay: 1
 let harness: HarnessState
 let project: AppProject
 
-async function act(version: string): Promise<ActionRun> {
+async function act(version: string, dir = project.dir): Promise<ActionRun> {
   const run = await startAction(
-    project.dir,
+    dir,
     {
       command: 'deploy',
       version,
@@ -46,6 +46,7 @@ async function act(version: string): Promise<ActionRun> {
     },
     { DOCKER_HOST: harness.runner.dockerHost },
   ).finished
+  if (process.env.E2E_VERBOSE || run.status !== 0) process.stdout.write(`deploy ${version} (exit ${run.status}):\n${run.stdout.split('\n').filter((line) => !line.startsWith('::add-mask')).slice(-80).join('\n')}\n`)
   return run
 }
 
@@ -84,6 +85,20 @@ describe('faults on real hosts', () => {
     expect(run.status).toBe(0)
   })
 
+  test('two deploys at once from two working copies on one machine: one wins, the other fails on the lock with the holder, no build-clone collision', async () => {
+    const other = new AppProject({ 'config/deploy.yml': CONFIG, ...slowApp('v1b', 3) })
+    project.write(slowApp('v1a', 3))
+    project.commit('v1a')
+    const [first, second] = await Promise.all([act('v1a'), act('v1b', other.dir)])
+    const statuses = [first.status, second.status].sort()
+    expect(statuses).toEqual([0, 1])
+    const loser = first.status === 1 ? first : second
+    const message = errorAnnotations(loser.stdout).map((annotation) => annotation.message).join('\n')
+    expect(message).toMatch(/Deploy lock found on 10\.213\.0\.11[\s\S]*Locked by: Deployer/)
+    expect(`${loser.stdout}${loser.stderr}`).not.toMatch(/getwd|No such file or directory.*kamal-clones/)
+    expect(lockOn('host1')).toBe('free')
+  }, 240_000)
+
   test('a web container that exits with status 3 fails the boot in under 5 s with its status and last log lines; v1 keeps serving', async () => {
     const files = appFiles('v2')
     files.Dockerfile = files.Dockerfile.replace(/CMD \[.*\]/, `CMD ["sh", "-c", "echo starting v2; echo 'boom: missing DATABASE_URL' >&2; exit 3"]`)
@@ -92,6 +107,7 @@ describe('faults on real hosts', () => {
     const load = startLoad(WEB, HOST_HEADER, RATE_PER_HOST)
     const run = await act('v2')
     const report = await load.stop()
+    process.stdout.write(`v2 (exits 3) under load: ${report.requests} requests, ${report.failures} failed, statuses ${JSON.stringify(report.statuses)}, versions ${JSON.stringify(report.versions)}\n`)
     expect(run.status).toBe(1)
     expect(report.failures).toBe(0)
     const annotations = errorAnnotations(run.stdout)
@@ -115,9 +131,10 @@ describe('faults on real hosts', () => {
     const running = act('v3')
     await containerAppears('host1', 'faults-web-v3')
     await new Promise((resolve) => setTimeout(resolve, 500))
-    onHost('host1', "pkill -f 'sshd: root@' || true")
+    onHost('host1', "pkill -f 'sshd: roo[t]@' || true")
     const run = await running
     const report = await load.stop()
+    process.stdout.write(`v3 (cut) under load: ${report.requests} requests, ${report.failures} failed, statuses ${JSON.stringify(report.statuses)}, versions ${JSON.stringify(report.versions)}\n`)
     expect(run.status).toBe(1)
     expect(report.failures).toBe(0)
     const annotation = errorAnnotations(run.stdout).find((item) => item.message.includes('10.213.0.11') && item.message.includes('connection was lost'))
@@ -133,7 +150,7 @@ describe('faults on real hosts', () => {
     const running = act('v4')
     await containerAppears('host1', 'faults-web-v4')
     await new Promise((resolve) => setTimeout(resolve, 500))
-    onHost('host1', "pkill -f 'sshd' || true")
+    onHost('host1', "pkill -f '[s]shd' || true")
     const run = await running
     expect(run.status).toBe(1)
     const messages = errorAnnotations(run.stdout).map((annotation) => annotation.message).join('\n')
