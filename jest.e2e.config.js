@@ -8,4 +8,6 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testTimeout: 300000,
   maxWorkers: 1,
+  // A failed e2e test can leave a load generator or a child running; never hold the shared harness after the run.
+  forceExit: true,
 }

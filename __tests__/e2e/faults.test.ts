@@ -129,11 +129,16 @@ describe('faults on real hosts', () => {
     project.commit('v3 slow')
     const load = startLoad(WEB, HOST_HEADER, RATE_PER_HOST)
     const running = act('v3')
-    await containerAppears('host1', 'faults-web-v3')
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    onHost('host1', "pkill -f 'sshd: roo[t]@' || true")
-    const run = await running
-    const report = await load.stop()
+    let run: ActionRun
+    let report: Awaited<ReturnType<typeof load.stop>>
+    try {
+      await containerAppears('host1', 'faults-web-v3')
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      onHost('host1', "pkill -f 'sshd: roo[t]@' || true")
+    } finally {
+      run = await running
+      report = await load.stop()
+    }
     process.stdout.write(`v3 (cut) under load: ${report.requests} requests, ${report.failures} failed, statuses ${JSON.stringify(report.statuses)}, versions ${JSON.stringify(report.versions)}\n`)
     expect(run.status).toBe(1)
     expect(report.failures).toBe(0)
