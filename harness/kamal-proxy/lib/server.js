@@ -23,6 +23,21 @@ function log(level, msg, fields = {}) {
 
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
 
+// Target names (container ids) are resolved with c-ares, off libuv's small thread pool, as Go's
+// resolver in kamal-proxy never blocks other requests: an exited container's name can take seconds
+// to fail in Docker's DNS, and blocking getaddrinfo calls would stall routing to every other target.
+const dns = require('dns');
+const resolver = new dns.Resolver({ timeout: 1000, tries: 2 });
+function lookup(hostname, options, callback) {
+  const family = require('net').isIP(hostname);
+  if (family || hostname === 'localhost') return dns.lookup(hostname, options, callback);
+  resolver.resolve4(hostname, (error, addresses) => {
+    if (error || addresses.length === 0) return dns.lookup(hostname, options, callback); // /etc/hosts names
+    if (options && options.all) return callback(null, addresses.map((address) => ({ address, family: 4 })));
+    callback(null, addresses[0], 4);
+  });
+}
+
 class Target {
   constructor(address) {
     if (!/^(\w[-_.\w+]+)(:\d+)?$/.test(address)) throw new Error(`${address} :invalid host pattern`);
@@ -40,13 +55,15 @@ class Target {
     return new Promise((resolve) => {
       const headers = { 'user-agent': 'kamal-proxy' };
       if (opts['health-check-host']) headers.host = opts['health-check-host'];
-      const req = http.get({ host: this.hostname, port, path: opts['health-check-path'], headers, timeout: opts['health-check-timeout'] }, (res) => {
+      // The timeout covers the whole check (name lookup and connect included), as a Go context deadline does.
+      const timer = setTimeout(() => { req.destroy(); resolve('request timed out'); }, opts['health-check-timeout']);
+      const done = (result) => { clearTimeout(timer); resolve(result); };
+      const req = http.get({ host: this.hostname, port, path: opts['health-check-path'], headers, lookup }, (res) => {
         res.resume();
-        res.on('end', () => resolve(res.statusCode >= 200 && res.statusCode <= 299 ? null : `unexpected status (${res.statusCode})`));
-        res.on('error', (e) => resolve(e.message));
+        res.on('end', () => done(res.statusCode >= 200 && res.statusCode <= 299 ? null : `unexpected status (${res.statusCode})`));
+        res.on('error', (e) => done(e.message));
       });
-      req.on('timeout', () => { req.destroy(); resolve('request timed out'); });
-      req.on('error', (e) => resolve(e.message));
+      req.on('error', (e) => done(e.message));
     });
   }
 
@@ -298,7 +315,7 @@ function proxy(req, res, svc, target, prefix, secure) {
   const send = (body) => {
     if (entry.cancelled) return sendError(res, svc, 504);
     if (body) { headers['content-length'] = String(body.length); delete headers['transfer-encoding']; }
-    const proxyReq = http.request({ host: target.hostname, port: target.port, method: req.method, path: upstreamPath, headers, agent: target.agent });
+    const proxyReq = http.request({ host: target.hostname, port: target.port, method: req.method, path: upstreamPath, headers, agent: target.agent, lookup });
     entry.proxyReq = proxyReq;
     let timer = setTimeout(() => proxyReq.destroy(Object.assign(new Error('timeout'), { code: 'KDH_TIMEOUT' })), o['target-timeout']);
     proxyReq.on('response', (upRes) => {
@@ -363,7 +380,7 @@ function handleUpgrade(req, socket, head, secure) {
   const healthy = svc.targets.filter((t) => !t.draining);
   if (healthy.length === 0) return reject(503);
   const target = healthy[svc.rr++ % healthy.length];
-  const upstream = net.connect(target.port, target.hostname);
+  const upstream = net.connect({ port: target.port, host: target.hostname, lookup });
   const entry = { req, res: null, cancel: () => { socket.destroy(); upstream.destroy(); } };
   const clientIp = (req.socket.remoteAddress || '').replace(/^::ffff:/, '');
   upstream.on('connect', () => {
