@@ -6,6 +6,9 @@ import { MANIFEST_MEDIA_TYPE, registryImage, sha256Digest } from '../../src/tran
 import { GZIP_LAYER } from '../../src/transfer/layer-blobs'
 import { RegistryServer } from '../../src/transfer/registry-server'
 
+// Several MiB through a real HTTP server: on a loaded 2-core machine this takes longer than jest's 5 s default.
+jest.setTimeout(30_000)
+
 interface Answer {
   status: number
   headers: http.IncomingHttpHeaders
