@@ -74,7 +74,8 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
   const command = inputs.command as DeployRequest['command']
   const isDeploy = (DEPLOY_COMMANDS as readonly string[]).includes(command)
   const progress = new Progress()
-  const pool = new HostPool(sshOptionsFor(config, inputs, secrets, where.env))
+  const sshOptions = sshOptionsFor(config, inputs, secrets, where.env)
+  const pool = new HostPool(sshOptions)
   const boots: BootOutcome[] = []
   const bytesSent: BytesSent = {}
   const url = appUrl(config)
@@ -107,6 +108,7 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
     registryPassword: prepared.registryPassword,
     rolesFilter: inputs.roles.length > 0 ? targets.roles.map((role) => role.name) : undefined,
     env: where.env,
+    remoteBuilderSsh: { privateKeys: sshOptions.privateKeys ?? [], knownHosts: inputs.sshKnownHosts },
     boots,
     bytesSent,
     cancelled: () => cancelled,

@@ -60,7 +60,7 @@ async function deliverImage(context: RunContext): Promise<void> {
     await context.hook('pre-build')
     context.say('Build and push app image...')
     await request.progress.phase('local', 'Build and push', (log) =>
-      buildAndPush({ config, secrets: request.secrets, projectDir: request.projectDir, registryUser: request.registryUser, registryPassword: request.registryPassword, log }),
+      buildAndPush({ config, secrets: request.secrets, projectDir: request.projectDir, registryUser: request.registryUser, registryPassword: request.registryPassword, remoteBuilderSsh: request.remoteBuilderSsh, env: request.env, log }),
     )
   }
   context.checkCancelled()
