@@ -120,17 +120,18 @@ async function runProcess(argv: string[], options: { cwd?: string; env: Record<s
 /** What the build plan needs from the runner: Docker, buildx, pack, the architecture, git, the Dockerfile. */
 export async function probeRunner(env: NodeJS.ProcessEnv, project?: { config: KamalConfig; projectDir: string }): Promise<RunnerFacts> {
   const processEnv = definedEnv(env)
-  const ok = async (argv: string[], cwd?: string) => (await runProcess(argv, { env: processEnv, cwd })).code === 0
+  const probeEnv = Object.fromEntries(Object.entries(processEnv).filter(([name]) => !GHA_CACHE_VARIABLES.includes(name)))
+  const ok = async (argv: string[], cwd?: string) => (await runProcess(argv, { env: probeEnv, cwd })).code === 0
   const docker = await ok(['docker', '--version'])
   const buildx = docker && (await ok(['docker', 'buildx', 'version']))
   const pack = await ok(['pack', '--version'])
   const projectDir = realPath(project?.projectDir ?? process.cwd())
-  const git = await gitFacts(projectDir, processEnv)
+  const git = await gitFacts(projectDir, probeEnv)
   return {
     docker,
     buildx,
     pack,
-    dockerArch: docker ? await dockerArchitecture(processEnv) : nodeArch(),
+    dockerArch: docker ? await dockerArchitecture(probeEnv) : nodeArch(),
     projectDir,
     git,
     tempDir: runnerTemp(env),
