@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { BuildError, buildCloneDirectory, prepareRemoteBuilderSsh, runRunnerStep, type StepIo } from '../src/deploy/build'
+import { isCloneStep, planBuild, type RunnerFacts } from '../src/commands/builder'
+import { BuildError, buildCloneDirectory, prepareClone, prepareRemoteBuilderSsh, runRunnerStep, type StepIo } from '../src/deploy/build'
 import type { RunnerStep } from '../src/plan/runner-step'
 import { configFromYaml } from './support/config'
 
@@ -95,4 +96,50 @@ test('the build clone is per job: under RUNNER_TEMP when set', () => {
   const config = configFromYaml('service: app\nimage: a/b\nregistry: { username: u, password: p }\nservers: [1.1.1.1]\nbuilder: { arch: amd64 }\n')
   expect(buildCloneDirectory(config, scratch, { RUNNER_TEMP: '/job/one' })).toMatch(/^\/job\/one\/kamal-clones\/app-[0-9a-f]{13}$/)
   expect(buildCloneDirectory(config, scratch, {})).toMatch(new RegExp(`^${os.tmpdir()}/kamal-clones/app-[0-9a-f]{13}$`))
+})
+
+describe('the build clone (real git)', () => {
+  const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim()
+
+  test('clone, reuse and reset to the new revision, and delete + clone again when the clone is broken', async () => {
+    const repo = path.join(scratch, 'my app')
+    fs.mkdirSync(path.join(repo, 'web'), { recursive: true })
+    git(repo, 'init', '-q', '-b', 'main')
+    git(repo, 'config', 'user.email', 'd@example.com')
+    git(repo, 'config', 'user.name', 'D')
+    fs.writeFileSync(path.join(repo, 'web/Dockerfile'), 'FROM scratch\n')
+    git(repo, 'add', '-A')
+    git(repo, 'commit', '-qm', 'one')
+    const config = configFromYaml('service: app\nimage: a/b\nregistry: { username: u, password: p }\nservers: [1.1.1.1]\nbuilder: { arch: amd64 }\n')
+    const projectDir = path.join(repo, 'web')
+    const tempDir = path.join(scratch, 'job-temp')
+    const plan = (revision: string) => {
+      const facts: RunnerFacts = { docker: true, buildx: true, pack: false, dockerArch: 'amd64', projectDir, git: { root: repo, revision }, tempDir, dockerfilePresent: true, env: {} }
+      return planBuild(config, facts).filter(isCloneStep)
+    }
+    const cloneDir = buildCloneDirectory(config, projectDir, { RUNNER_TEMP: tempDir })
+    const buildDir = path.join(cloneDir, 'my app', 'web')
+    const stepIo = io()
+
+    const first = await prepareClone(plan(git(repo, 'rev-parse', 'HEAD')), stepIo, git(repo, 'rev-parse', 'HEAD'), cloneDir)
+    expect(first.find((record) => record.step.purpose === 'clone the committed tree')?.outcome).toBe('ok')
+    expect(fs.readFileSync(path.join(buildDir, 'Dockerfile'), 'utf8')).toBe('FROM scratch\n')
+
+    fs.writeFileSync(path.join(repo, 'web/Dockerfile'), 'FROM scratch\nLABEL v=2\n')
+    fs.writeFileSync(path.join(repo, 'web/uncommitted.txt'), 'not in the image\n')
+    git(repo, 'commit', '-qam', 'two')
+    fs.writeFileSync(path.join(buildDir, 'stray.txt'), 'left over\n')
+    const second = await prepareClone(plan(git(repo, 'rev-parse', 'HEAD')), stepIo, git(repo, 'rev-parse', 'HEAD'), cloneDir)
+    expect(second.find((record) => record.step.purpose === 'clone the committed tree')?.outcome).toBe('skipped')
+    expect(fs.readFileSync(path.join(buildDir, 'Dockerfile'), 'utf8')).toContain('LABEL v=2')
+    expect(fs.existsSync(path.join(buildDir, 'stray.txt'))).toBe(false)
+    expect(fs.existsSync(path.join(buildDir, 'uncommitted.txt'))).toBe(false)
+
+    // a clone that is no repository any more: the clone fails ("already exists"), it is deleted and cloned again
+    fs.rmSync(path.join(cloneDir, 'my app', '.git'), { recursive: true })
+    const third = await prepareClone(plan(git(repo, 'rev-parse', 'HEAD')), stepIo, git(repo, 'rev-parse', 'HEAD'), cloneDir)
+    expect(stepIo.lines.some((line) => line.startsWith('Error preparing clone: '))).toBe(true)
+    expect(third.find((record) => record.step.purpose === 'clone the committed tree')?.outcome).toBe('ok')
+    expect(git(buildDir, 'rev-parse', 'HEAD')).toBe(git(repo, 'rev-parse', 'HEAD'))
+  }, 60_000)
 })

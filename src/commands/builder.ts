@@ -91,6 +91,11 @@ export function buildCommand(config: KamalConfig, { noCache = false, redactArgs 
   return plan.buildWords(noCache).map((word) => (typeof word === 'string' ? word : redactArgs ? (word.shown ?? word.shell) : word.shell)).join(' ')
 }
 
+/** The build clone's steps (Kamal's Cli::Build::Clone): the executor validates the clone after them and retries once from scratch. */
+export function isCloneStep(step: RunnerStep): boolean {
+  return step.argv[0] === 'git' || step.purpose === 'make the clone directory'
+}
+
 /** Kamal's clone directory, `<tmp>/kamal-clones/<service>-<13 hex of sha256(project dir)>`. */
 export function cloneDirectory(service: string, projectDir: string, tempDir: string): string {
   return path.join(tempDir, 'kamal-clones', `${service}-${createHash('sha256').update(projectDir).digest('hex').slice(0, 13)}`)
@@ -179,7 +184,7 @@ class BuildPlan {
       inClone('fetch into the clone', 'fetch', 'origin'),
       inClone('reset the clone to the revision', 'reset', '--hard', git.revision),
       inClone('clean the clone', 'clean', '-fdx'),
-      inClone('update submodules', 'submodule', 'update', '--init'),
+      inClone('update the clone\'s submodules', 'submodule', 'update', '--init'),
       inClone('compact the clone', 'gc', '--auto', '--quiet'),
     ]
   }

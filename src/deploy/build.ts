@@ -2,7 +2,7 @@ import * as exec from '@actions/exec'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { BuildError, cloneDirectory, GHA_CACHE_VARIABLES, planBuild, type RunnerFacts } from '../commands/builder'
+import { BuildError, cloneDirectory, GHA_CACHE_VARIABLES, isCloneStep, planBuild, type RunnerFacts } from '../commands/builder'
 import type { KamalConfig } from '../config/model'
 import type { RunnerStep, RunnerStepRecord } from '../plan/runner-step'
 import { shellEscape } from '../shell'
@@ -228,7 +228,12 @@ export async function buildAndPush(options: BuildOptions): Promise<RunnerStepRec
     const io: StepIo = { secrets: (name) => options.secrets.get(name), registryPassword: options.registryPassword, env, log }
     const records: RunnerStepRecord[] = []
     let warnedMissingBuilder = false
+    const cloneSteps = steps.filter(isCloneStep)
     for (const step of steps) {
+      if (isCloneStep(step)) {
+        if (step === cloneSteps[0] && facts.git) records.push(...(await prepareClone(cloneSteps, io, facts.git.revision, cloneDirectory(config.service, facts.projectDir, facts.tempDir))))
+        continue
+      }
       const record = await runRunnerStep(step, io)
       if (record.outcome !== 'skipped' && step.skipIf && !warnedMissingBuilder && step.purpose.includes('builder')) {
         warnedMissingBuilder = true
@@ -239,6 +244,32 @@ export async function buildAndPush(options: BuildOptions): Promise<RunnerStepRec
     return records
   } finally {
     if (sshDirectory) fs.rmSync(sshDirectory, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Kamal's Cli::Build::Clone#prepare: clone or reset, then check the clone is
+ * clean and at the revision; on any failure delete it and clone once more.
+ */
+export async function prepareClone(steps: RunnerStep[], io: StepIo, revision: string, cloneDir: string): Promise<RunnerStepRecord[]> {
+  const attempt = async () => {
+    const records: RunnerStepRecord[] = []
+    for (const step of steps) records.push(await runRunnerStep(step, io))
+    const buildDir = steps[steps.length - 1].argv[2]
+    const env = definedEnv(io.env)
+    const status = await runProcess(['git', '-C', buildDir, 'status', '--porcelain'], { env })
+    if (status.code !== 0 || status.output.trim() !== '') throw new BuildError(`Clone in ${buildDir} is dirty, ${status.output.trim()}`)
+    const head = await runProcess(['git', '-C', buildDir, 'rev-parse', 'HEAD'], { env })
+    if (head.output.trim() !== revision) throw new BuildError(`Clone in ${buildDir} is not on the correct revision, expected \`${revision}\` but got \`${head.output.trim()}\``)
+    return records
+  }
+  try {
+    return await attempt()
+  } catch (error) {
+    if (!(error instanceof BuildError)) throw error
+    io.log(`Error preparing clone: ${error.message}, deleting and retrying...`)
+    fs.rmSync(cloneDir, { recursive: true, force: true })
+    return attempt()
   }
 }
 
