@@ -183,7 +183,7 @@ export function prepareRemoteBuilderSsh(directory: string, ssh: RemoteBuilderSsh
   })
   if (options.length > 0) options.unshift('-o', 'IdentitiesOnly=yes')
   const knownHosts = path.join(directory, 'known_hosts')
-  fs.writeFileSync(knownHosts, ssh.knownHosts ?? '', { mode: 0o600 })
+  fs.writeFileSync(knownHosts, ssh.knownHosts?.trim() ? `${ssh.knownHosts.trimEnd()}\n` : '', { mode: 0o600 })
   options.push('-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null')
   if (ssh.knownHosts?.trim()) options.push('-o', 'StrictHostKeyChecking=yes')
   else {
