@@ -10,7 +10,7 @@ import { sshOptionsFor } from './deploy/ssh-options'
 import { executePlan, type ExecutionResult } from './execute/executor'
 import { GitHubDeployment, runUrl } from './github/deployments'
 import { readInputs, type ActionInputs } from './inputs'
-import { makePlan } from './make-plan'
+import { builderSshDirectory, makePlan } from './make-plan'
 import type { Plan } from './plan/steps'
 import { planAsMarkdown, planAsText, planHeadline, recordAsMarkdown } from './plan/render'
 import { LOCK_STATE, TEMP_PATHS_STATE } from './post'
@@ -77,9 +77,10 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
   const url = appUrl(config)
 
   // What the post step removes: the build clone and the registry-free transfer files.
-  core.saveState(TEMP_PATHS_STATE, JSON.stringify([buildCloneDirectory(config, where.projectDir), transferWorkDirectory()]))
+  core.saveState(TEMP_PATHS_STATE, JSON.stringify([buildCloneDirectory(config, where.projectDir, where.env), transferWorkDirectory(), builderSshDirectory(where.env.RUNNER_TEMP ?? os.tmpdir())]))
   const plan = await makePlan(inputs, prepared, where)
-  const pool = new HostPool(sshOptionsFor(config, inputs, secrets, where.env))
+  const sshOptions = sshOptionsFor(config, inputs, secrets, where.env)
+  const pool = new HostPool(sshOptions)
 
   let cancelled = false
   const onSignal = (signal: string) => {
@@ -110,6 +111,7 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
       cancelled: () => cancelled,
       onLock: (lock) => core.saveState(LOCK_STATE, lock ? JSON.stringify(lock) : ''),
       redact,
+      builderSsh: { privateKeys: sshOptions.privateKeys ?? [], knownHosts: inputs.sshKnownHosts },
     })
   } finally {
     outputFile?.finish(execution! ? execution.failure : new Error('the run stopped'))

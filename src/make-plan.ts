@@ -6,14 +6,15 @@
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { planBuild } from './commands/builder'
+import { cloneDirectory, isCloneStep, planBuild, type RunnerFacts } from './commands/builder'
+import type { KamalConfig } from './config/model'
 import { errorPagesUpload } from './commands/error-pages'
 import { accessorySettings } from './config/accessory'
-import { BuildError, runnerFacts } from './deploy/build'
+import { BuildError, probeRunner } from './deploy/build'
 import { HOOK_NAMES, hookFile, type HookName } from './hooks'
 import type { ActionInputs } from './inputs'
 import { buildPlan } from './plan/deploy-plan'
-import type { Plan, PlanCommand } from './plan/steps'
+import type { LocalStep, Plan, PlanCommand } from './plan/steps'
 import type { PreparedRun } from './prepare'
 
 export interface PlanWhere {
@@ -28,7 +29,7 @@ export async function makePlan(inputs: ActionInputs, prepared: PreparedRun, wher
   // redeploy ships a version that was already built and pushed: it never builds.
   const skipPush = inputs.skipPush || command === 'redeploy'
   const builds = ['deploy', 'setup'].includes(command) && !skipPush
-  const build = builds ? planBuild(config, await factsForBuild(inputs, prepared, where)) : []
+  const build = builds ? await buildSteps(inputs, prepared, where) : []
   const accessoryNames = command === 'setup' ? config.accessories.map((accessory) => accessory.name) : command === 'accessory' ? (inputs.argument === 'all' || !inputs.argument ? config.accessories.map((accessory) => accessory.name) : [inputs.argument]) : []
 
   return buildPlan(config, targets, {
@@ -45,15 +46,35 @@ export async function makePlan(inputs: ActionInputs, prepared: PreparedRun, wher
   })
 }
 
-async function factsForBuild(inputs: ActionInputs, prepared: PreparedRun, where: PlanWhere) {
-  const options = { projectDir: where.projectDir, registryPassword: prepared.registryPassword, registryUser: prepared.registryUser, env: where.env }
-  try {
-    return await runnerFacts(prepared.config, options)
-  } catch (error) {
-    // A plan is still worth showing on a machine without Docker: the run itself fails at this point.
-    if (inputs.command === 'plan' && error instanceof BuildError) return { buildx: true, buildDirectory: where.projectDir, login: options.registryPassword !== undefined, registryUser: prepared.registryUserLabel }
-    throw error
+/** The runner's part of the plan: Kamal's build commands (planBuild), the clone as one decision, the remote builder's ssh around them. */
+async function buildSteps(inputs: ActionInputs, prepared: PreparedRun, where: PlanWhere): Promise<LocalStep[]> {
+  const { config } = prepared
+  const facts = await probeRunner(where.env, { config, projectDir: where.projectDir })
+  if (!facts.docker && inputs.command !== 'plan') throw new BuildError('Docker is not installed locally: add a step that installs Docker (GitHub-hosted Ubuntu runners have it).')
+  const registryLogin = prepared.registryPassword !== undefined ? { username: prepared.registryUser, shown: prepared.registryUserLabel } : undefined
+  return runnerSteps(config, facts, registryLogin)
+}
+
+/** Pure: the runner's steps for these facts about it. */
+export function runnerSteps(config: KamalConfig, probed: RunnerFacts, registryLogin?: { username: string; shown: string }): LocalStep[] {
+  let facts = probed
+  const kind = config.builder.kind(facts.dockerArch)
+  const sshDirectory = kind === 'remote' || kind === 'hybrid' ? builderSshDirectory(facts.tempDir) : undefined
+  if (sshDirectory) facts = { ...facts, remoteSsh: { binDir: sshDirectory } }
+  const planned = planBuild(config, facts, { registryLogin })
+  const steps: LocalStep[] = []
+  if (sshDirectory) steps.push({ kind: 'builder-ssh', directory: sshDirectory, changes: true, note: "docker's ssh:// helper gets the deploy key and the pinned host keys" })
+  const clone = planned.filter(isCloneStep)
+  for (const step of planned) {
+    if (!isCloneStep(step)) steps.push({ ...step, changes: true })
+    else if (step === clone[0] && facts.git) steps.push({ kind: 'clone', steps: clone, revision: facts.git.revision, directory: cloneDirectory(config.service, facts.projectDir, facts.tempDir), changes: true })
   }
+  if (sshDirectory) steps.push({ kind: 'remove-directory', path: sshDirectory, changes: true, note: 'the key files go as soon as the build is done' })
+  return steps
+}
+
+export function builderSshDirectory(tempDir: string): string {
+  return path.join(tempDir, 'kamal-builder-ssh')
 }
 
 function presentHooks(hooksPath: string, projectDir: string): Set<HookName> {

@@ -23,7 +23,7 @@ const request = (overrides: Partial<PlanRequest> = {}): PlanRequest => ({
   performer: 'ci@example.com',
   registryUser: 'deployer',
   hooks: new Set(),
-  build: [{ kind: 'runner', purpose: 'build and push the image', argv: ['docker', 'buildx', 'build', '.'], display: 'docker buildx build .', cwd: '/tmp' }],
+  build: [{ kind: 'runner', purpose: 'build and push the image', argv: ['docker', 'buildx', 'build', '.'], display: 'docker buildx build .', cwd: '/tmp', changes: true }],
   accessories: [],
   now: () => new Date('2026-01-01T00:00:00Z'),
   ...overrides,

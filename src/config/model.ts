@@ -1,4 +1,5 @@
 import type { SourceLocation } from '../errors'
+import { BuilderConfig } from './builder'
 import { envFromRaw, mergeEnv, splitSecretAlias, type EnvSpec } from './env'
 import { deepMerge, isHash, type RawConfig } from './load'
 import { proxyConfig, type ProxyConfig } from './proxy'
@@ -81,6 +82,13 @@ export class KamalConfig {
     this.roles = this.buildRoles()
     this.accessories = this.buildAccessories()
   }
+
+  /** The `builder:` section, typed (Kamal::Configuration::Builder). */
+  get builder(): BuilderConfig {
+    return (this.builderConfig ??= new BuilderConfig(this.raw.builder, this))
+  }
+
+  private builderConfig?: BuilderConfig
 
   get localRegistry(): boolean {
     return /^localhost[:$]/.test(this.registryServer ?? '')

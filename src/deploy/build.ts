@@ -1,90 +1,296 @@
 import * as exec from '@actions/exec'
-import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { builderSettings, type RunnerFacts } from '../commands/builder'
-import type { RunnerStep, RunnerStepRecord } from '../plan/runner-step'
+import { BuildError, cloneDirectory, GHA_CACHE_VARIABLES, isCloneStep, planBuild, type RunnerFacts } from '../commands/builder'
 import type { KamalConfig } from '../config/model'
+import type { RunnerStep, RunnerStepRecord } from '../plan/runner-step'
+import { shellEscape } from '../shell'
+import type { Secrets } from '../secrets/load'
 
-export class BuildError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'BuildError'
-  }
+export { BuildError } from '../commands/builder'
+export type { RunnerFacts } from '../commands/builder'
+
+export interface BuildOptions {
+  config: KamalConfig
+  secrets: Secrets
+  projectDir: string
+  registryUser?: string
+  /** the username as shown (`$NAME` when it is a secret); default registryUser */
+  registryUserLabel?: string
+  registryPassword?: string
+  noCache?: boolean
+  log: (line: string) => void
+  env?: NodeJS.ProcessEnv
+  /** the deploy key(s) and pinned known_hosts, for a remote builder reached over ssh:// */
+  remoteBuilderSsh?: RemoteBuilderSsh
 }
 
-interface Run {
+export interface RemoteBuilderSsh {
+  privateKeys: string[]
+  /** known_hosts lines (the action's ssh-known-hosts input) */
+  knownHosts?: string
+}
+
+export interface StepIo {
+  /** a secret's value by name (builder.secrets) */
+  secrets: (name: string) => string
+  registryPassword?: string
+  /** the runner's environment the step starts from */
+  env: NodeJS.ProcessEnv
+  log: (line: string) => void
+}
+
+const OUTPUT_TAIL_LINES = 40
+
+/**
+ * Runs one runner step: its skipIf first (exit 0 skips it), then its argv
+ * without a shell. The environment is the runner's minus the cache-service
+ * variables, plus those the step passes by name, its own, and its secrets.
+ * The output tail is stripped of every secret value the step was given.
+ */
+export async function runRunnerStep(step: RunnerStep, io: StepIo): Promise<RunnerStepRecord> {
+  const startedAt = Date.now()
+  const secretValues = (step.secretEnv ?? []).map((name) => io.secrets(name))
+  if (step.stdin === 'registry-password') {
+    if (io.registryPassword === undefined) throw new BuildError(`${step.purpose}: no registry password to give on standard input (set registry.password in the config)`)
+    secretValues.push(io.registryPassword)
+  }
+  const redact = (text: string) => secretValues.filter((value) => value.length > 0).reduce((out, value) => out.split(value).join('***'), text)
+  const env = stepEnvironment(step, io)
+
+  if (step.skipIf) {
+    const check = await runProcess(step.skipIf.argv, { cwd: step.skipIf.cwd ?? step.cwd, env })
+    if (check.code === 0) {
+      io.log(`$ ${step.display}  (skipped: ${step.skipIf.display} succeeded)`)
+      return { step, outcome: 'skipped', code: 0, startedAt, endedAt: Date.now(), outputTail: '' }
+    }
+  }
+
+  io.log(`$ ${step.display}`)
+  const input = step.stdin === 'registry-password' ? io.registryPassword : undefined
+  const result = await runProcess(step.argv, { cwd: step.cwd, env, input })
+  const outputTail = redact(result.output.trimEnd().split('\n').slice(-OUTPUT_TAIL_LINES).join('\n'))
+  for (const line of outputTail.split('\n').filter(Boolean)) io.log(`  ${line}`)
+  const record: RunnerStepRecord = { step, outcome: result.code === 0 ? 'ok' : 'failed', code: result.code, startedAt, endedAt: Date.now(), outputTail }
+  if (result.code !== 0 && !step.allowFailure) {
+    throw new BuildError(`${step.purpose} failed on the runner with exit status ${result.code}: ${step.display}\n${outputTail.split('\n').slice(-15).join('\n')}`)
+  }
+  return record
+}
+
+function stepEnvironment(step: RunnerStep, io: StepIo): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(io.env)) if (value !== undefined && !GHA_CACHE_VARIABLES.includes(name)) env[name] = value
+  for (const name of step.passEnv ?? []) {
+    const value = io.env[name]
+    if (value !== undefined) env[name] = value
+  }
+  Object.assign(env, step.env ?? {})
+  for (const name of step.secretEnv ?? []) env[name] = io.secrets(name)
+  return env
+}
+
+interface ProcessResult {
   code: number
   output: string
 }
 
-async function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; log?: (line: string) => void } = {}): Promise<Run> {
+async function runProcess(argv: string[], options: { cwd?: string; env: Record<string, string>; input?: string }): Promise<ProcessResult> {
   let output = ''
-  const code = await exec.exec(command, args, {
-    cwd: options.cwd,
-    env: options.env as Record<string, string> | undefined,
-    input: options.input !== undefined ? Buffer.from(options.input) : undefined,
-    ignoreReturnCode: true,
-    silent: true,
-    listeners: {
-      stdout: (data) => (output += data.toString()),
-      stderr: (data) => (output += data.toString()),
-    },
+  try {
+    const code = await exec.exec(argv[0], argv.slice(1), {
+      cwd: options.cwd,
+      env: options.env,
+      input: options.input !== undefined ? Buffer.from(options.input) : undefined,
+      ignoreReturnCode: true,
+      silent: true,
+      listeners: {
+        stdout: (data) => (output += data.toString()),
+        stderr: (data) => (output += data.toString()),
+      },
+    })
+    return { code, output }
+  } catch (error) {
+    // @actions/exec throws when the executable is not on PATH (or the cwd is missing).
+    return { code: 127, output: `${output}${error instanceof Error ? error.message : String(error)}` }
+  }
+}
+
+/** What the build plan needs from the runner: Docker, buildx, pack, the architecture, git, the Dockerfile. */
+export async function probeRunner(env: NodeJS.ProcessEnv, project?: { config: KamalConfig; projectDir: string }): Promise<RunnerFacts> {
+  const processEnv = definedEnv(env)
+  const probeEnv = Object.fromEntries(Object.entries(processEnv).filter(([name]) => !GHA_CACHE_VARIABLES.includes(name)))
+  const ok = async (argv: string[], cwd?: string) => (await runProcess(argv, { env: probeEnv, cwd })).code === 0
+  const docker = await ok(['docker', '--version'])
+  const buildx = docker && (await ok(['docker', 'buildx', 'version']))
+  const pack = await ok(['pack', '--version'])
+  const projectDir = realPath(project?.projectDir ?? process.cwd())
+  const git = await gitFacts(projectDir, probeEnv)
+  return {
+    docker,
+    buildx,
+    pack,
+    dockerArch: docker ? await dockerArchitecture(probeEnv) : nodeArch(),
+    projectDir,
+    git,
+    tempDir: runnerTemp(env),
+    dockerfilePresent: project ? fs.existsSync(path.resolve(projectDir, project.config.builder.dockerfile)) : true,
+    env: processEnv,
+  }
+}
+
+/** Kamal::Utils.docker_arch. */
+async function dockerArchitecture(env: Record<string, string>): Promise<string> {
+  const info = await runProcess(['docker', 'info', '--format', '{{.Architecture}}'], { env })
+  const arch = info.code === 0 ? info.output.trim() : ''
+  if (/aarch64/.test(arch)) return 'arm64'
+  if (/x86_64/.test(arch)) return 'amd64'
+  return arch || nodeArch()
+}
+
+function nodeArch(): string {
+  return os.arch() === 'x64' ? 'amd64' : os.arch()
+}
+
+async function gitFacts(projectDir: string, env: Record<string, string>): Promise<RunnerFacts['git']> {
+  const root = await runProcess(['git', 'rev-parse', '--show-toplevel'], { cwd: projectDir, env })
+  if (root.code !== 0) return undefined
+  const revision = await runProcess(['git', 'rev-parse', 'HEAD'], { cwd: projectDir, env })
+  if (revision.code !== 0) return undefined
+  return { root: root.output.trim(), revision: revision.output.trim() }
+}
+
+/**
+ * A remote builder's ssh: docker's ssh:// connection helper (docker/cli
+ * cli/connhelper) runs `ssh` from PATH, with the user's ~/.ssh/config and
+ * known_hosts. Instead of touching those, the build steps get a directory
+ * first on PATH whose `ssh` runs the real one with the deploy key
+ * (IdentitiesOnly) and the pinned host keys (StrictHostKeyChecking yes, no
+ * global known_hosts). Files are 0600 in a 0700 directory under RUNNER_TEMP;
+ * no key material is ever in an argv.
+ */
+export function prepareRemoteBuilderSsh(directory: string, ssh: RemoteBuilderSsh, env: NodeJS.ProcessEnv, log: (line: string) => void): string {
+  const realSsh = findOnPath('ssh', env.PATH ?? '', directory)
+  if (!realSsh) throw new BuildError('builder.remote needs an OpenSSH client (`ssh`) on the runner: docker reaches ssh:// builders through it. Install openssh-client before this step.')
+  fs.rmSync(directory, { recursive: true, force: true })
+  fs.mkdirSync(directory, { recursive: true, mode: 0o700 })
+  const options: string[] = []
+  ssh.privateKeys.forEach((key, index) => {
+    const file = path.join(directory, `id-${index}`)
+    fs.writeFileSync(file, key.endsWith('\n') ? key : `${key}\n`, { mode: 0o600 })
+    options.push('-i', file)
   })
-  return { code, output }
-}
-
-/** Facts about the runner the build plan needs: buildx, and the clone to build from (read-only). */
-export async function runnerFacts(config: KamalConfig, options: { projectDir: string; registryPassword?: string; registryUser?: string; env?: NodeJS.ProcessEnv }): Promise<RunnerFacts> {
-  const env = { ...(options.env ?? process.env) }
-  if ((await run('docker', ['--version'], { env }).catch(() => ({ code: 127, output: '' }))).code !== 0) {
-    throw new BuildError('Docker is not installed locally: add a step that installs Docker (GitHub-hosted Ubuntu runners have it).')
+  if (options.length > 0) options.unshift('-o', 'IdentitiesOnly=yes')
+  const knownHosts = path.join(directory, 'known_hosts')
+  fs.writeFileSync(knownHosts, ssh.knownHosts?.trim() ? `${ssh.knownHosts.trimEnd()}\n` : '', { mode: 0o600 })
+  options.push('-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null')
+  if (ssh.knownHosts?.trim()) options.push('-o', 'StrictHostKeyChecking=yes')
+  else {
+    options.push('-o', 'StrictHostKeyChecking=accept-new')
+    log('Warning: the remote builder\'s host key is not pinned (no ssh-known-hosts input); it is accepted on first use. Add its known_hosts line (ssh-keyscan <builder host>) to ssh-known-hosts.')
   }
-  const buildx = (await run('docker', ['buildx', 'version'], { env })).code === 0
-  const settings = builderSettings(config)
-  const login = options.registryPassword !== undefined
-  if (settings.context) return { buildx, buildDirectory: path.resolve(options.projectDir, settings.context), login, registryUser: options.registryUser }
-  const rootRun = await run('git', ['rev-parse', '--show-toplevel'], { cwd: options.projectDir })
-  if (rootRun.code !== 0) throw new BuildError(`${options.projectDir} is not in a git repository: check out the repository, or set builder.context to build from the working tree.`)
-  const root = rootRun.output.trim()
-  const head = (await run('git', ['rev-parse', 'HEAD'], { cwd: root })).output.trim()
-  const directory = buildCloneDirectory(config, options.projectDir)
-  return { buildx, buildDirectory: path.join(directory, path.relative(root, options.projectDir)), clone: { root, head, directory }, login, registryUser: options.registryUser }
+  options.push('-o', 'BatchMode=yes')
+  const script = ['#!/bin/sh', `exec ${[realSsh, ...options].map(shellEscape).join(' ')} "$@"`, ''].join('\n')
+  fs.writeFileSync(path.join(directory, 'ssh'), script, { mode: 0o700 })
+  return directory
 }
 
-export interface RunnerIo {
-  secret: (name: string) => string
-  registryPassword?: string
-  env: NodeJS.ProcessEnv
-  log: (line: string) => void
-  redact: (text: string) => string
-}
-
-/** Runs one runner step of the plan; a failure throws a BuildError unless the step allows it. */
-export async function runRunnerStep(step: RunnerStep, io: RunnerIo): Promise<RunnerStepRecord> {
-  const startedAt = Date.now()
-  const env: NodeJS.ProcessEnv = { ...io.env, ...(step.env ?? {}) }
-  for (const name of step.secretEnv ?? []) env[name] = io.secret(name)
-  if (step.skipIf) {
-    const check = await run(step.skipIf.argv[0], step.skipIf.argv.slice(1), { cwd: step.skipIf.cwd ?? step.cwd, env })
-    io.log(`$ ${step.skipIf.display}  → exit ${check.code}`)
-    if (check.code === 0) return { step, outcome: 'skipped', code: 0, startedAt, endedAt: Date.now(), outputTail: '' }
+function findOnPath(command: string, searchPath: string, exclude: string): string | undefined {
+  for (const dir of searchPath.split(path.delimiter).filter(Boolean)) {
+    if (path.resolve(dir) === path.resolve(exclude)) continue
+    const candidate = path.join(dir, command)
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK)
+      return candidate
+    } catch {
+      // not here
+    }
   }
-  if (step.argv[0] === 'docker' && step.argv.includes('--file')) {
-    const dockerfile = step.argv[step.argv.indexOf('--file') + 1]
-    if (!fs.existsSync(path.resolve(step.cwd, dockerfile))) throw new BuildError(`Missing ${dockerfile} in ${step.cwd}: set builder.dockerfile, or commit the Dockerfile.`)
-  }
-  io.log(`$ ${step.display}`)
-  const result = await run(step.argv[0], step.argv.slice(1), { cwd: fs.existsSync(step.cwd) ? step.cwd : undefined, env, input: step.stdin === 'registry-password' ? io.registryPassword ?? '' : undefined })
-  const tail = io.redact(result.output.trimEnd().split('\n').slice(-40).join('\n'))
-  for (const line of tail.split('\n').filter(Boolean)) io.log(`  ${line}`)
-  const record: RunnerStepRecord = { step, outcome: result.code === 0 ? 'ok' : 'failed', code: result.code, startedAt, endedAt: Date.now(), outputTail: tail }
-  if (result.code !== 0 && !step.allowFailure) throw new BuildError(`${step.argv.slice(0, 3).join(' ')} failed with exit status ${result.code} (${step.purpose}):\n${tail.split('\n').slice(-15).join('\n')}`)
-  return record
+  return undefined
 }
 
-/** Where the committed tree is cloned for the build (Kamal's `kamal-clones/<service>-<hash>`). */
-export function buildCloneDirectory(config: KamalConfig, projectDir: string): string {
-  return path.join(os.tmpdir(), 'kamal-clones', `${config.service}-${createHash('sha256').update(projectDir).digest('hex').slice(0, 13)}`)
+/** Builds the image on the runner and pushes `<repo>:<version>` and `<repo>:<latest>` (spec §4.1): `planBuild`, each step run in order. */
+export async function buildAndPush(options: BuildOptions): Promise<RunnerStepRecord[]> {
+  const { config, log } = options
+  const env = options.env ?? process.env
+  let facts = await probeRunner(env, { config, projectDir: options.projectDir })
+  const kind = config.builder.kind(facts.dockerArch)
+  const sshDirectory = kind === 'remote' || kind === 'hybrid' ? path.join(facts.tempDir, 'kamal-builder-ssh') : undefined
+  try {
+    if (sshDirectory) {
+      facts = { ...facts, remoteSsh: { binDir: prepareRemoteBuilderSsh(sshDirectory, options.remoteBuilderSsh ?? { privateKeys: [] }, env, log) } }
+    }
+    const registryLogin = options.registryPassword !== undefined ? { username: options.registryUser ?? '', shown: options.registryUserLabel ?? options.registryUser ?? '' } : undefined
+    const steps = planBuild(config, facts, { noCache: options.noCache, registryLogin })
+    if (!facts.buildx) log('docker buildx is not installed: building with `docker build` and pushing each tag')
+    if (config.builder.gitClone && facts.git) log(`Building from a local git clone of ${facts.git.revision.slice(0, 12)} (uncommitted changes are not included): ${cloneDirectory(config.service, facts.projectDir, facts.tempDir)}`)
+    const io: StepIo = { secrets: (name) => options.secrets.get(name), registryPassword: options.registryPassword, env, log }
+    const records: RunnerStepRecord[] = []
+    let warnedMissingBuilder = false
+    const cloneSteps = steps.filter(isCloneStep)
+    for (const step of steps) {
+      if (isCloneStep(step)) {
+        if (step === cloneSteps[0] && facts.git) records.push(...(await prepareClone(cloneSteps, io, facts.git.revision, cloneDirectory(config.service, facts.projectDir, facts.tempDir))))
+        continue
+      }
+      const record = await runRunnerStep(step, io)
+      if (record.outcome !== 'skipped' && step.skipIf && !warnedMissingBuilder && step.purpose.includes('builder')) {
+        warnedMissingBuilder = true
+        log('Missing compatible builder, so creating a new one first')
+      }
+      records.push(record)
+    }
+    return records
+  } finally {
+    if (sshDirectory) fs.rmSync(sshDirectory, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Kamal's Cli::Build::Clone#prepare: clone or reset, then check the clone is
+ * clean and at the revision; on any failure delete it and clone once more.
+ */
+export async function prepareClone(steps: RunnerStep[], io: StepIo, revision: string, cloneDir: string): Promise<RunnerStepRecord[]> {
+  const attempt = async () => {
+    const records: RunnerStepRecord[] = []
+    for (const step of steps) records.push(await runRunnerStep(step, io))
+    const buildDir = steps[steps.length - 1].argv[2]
+    const env = definedEnv(io.env)
+    const status = await runProcess(['git', '-C', buildDir, 'status', '--porcelain'], { env })
+    if (status.code !== 0 || status.output.trim() !== '') throw new BuildError(`Clone in ${buildDir} is dirty, ${status.output.trim()}`)
+    const head = await runProcess(['git', '-C', buildDir, 'rev-parse', 'HEAD'], { env })
+    if (head.output.trim() !== revision) throw new BuildError(`Clone in ${buildDir} is not on the correct revision, expected \`${revision}\` but got \`${head.output.trim()}\``)
+    return records
+  }
+  try {
+    return await attempt()
+  } catch (error) {
+    if (!(error instanceof BuildError)) throw error
+    io.log(`Error preparing clone: ${error.message}, deleting and retrying...`)
+    fs.rmSync(cloneDir, { recursive: true, force: true })
+    return attempt()
+  }
+}
+
+/** Where the committed tree is cloned for the build (Kamal's `kamal-clones/<service>-<hash>`), under RUNNER_TEMP when set. */
+export function buildCloneDirectory(config: KamalConfig, projectDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  return cloneDirectory(config.service, realPath(projectDir), runnerTemp(env))
+}
+
+/** One clone directory per job: RUNNER_TEMP is the job's own temp dir; elsewhere the OS temp dir. */
+function runnerTemp(env: NodeJS.ProcessEnv): string {
+  return env.RUNNER_TEMP || os.tmpdir()
+}
+
+function realPath(dir: string): string {
+  try {
+    return fs.realpathSync(dir)
+  } catch {
+    return path.resolve(dir)
+  }
+}
+
+function definedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined))
 }

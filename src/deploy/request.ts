@@ -29,6 +29,8 @@ export interface DeployRequest {
   rolesFilter?: string[]
   /** the environment hooks inherit */
   env: NodeJS.ProcessEnv
+  /** the deploy key(s) and pinned known_hosts, for a builder.remote reached over ssh:// */
+  remoteBuilderSsh?: { privateKeys: string[]; knownHosts?: string }
   /** called once the lock is held / released, so the post step can release it if this step dies */
   onLock?: (state: { host: string; directory: string } | null) => void
   /** true once the job was asked to stop: no new host work starts */

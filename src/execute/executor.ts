@@ -43,6 +43,8 @@ export interface ExecutionContext {
   parallelism?: number
   /** text known to be secret, removed from logs and records */
   redact: (text: string) => string
+  /** the deploy key(s) and pinned known_hosts, for a remote builder reached over ssh:// */
+  builderSsh?: { privateKeys: string[]; knownHosts?: string }
 }
 
 export interface ExecutionResult {
@@ -262,7 +264,7 @@ export class Execution {
   private async runStep(stage: Stage, lane: Lane, unit: Unit, step: Step, values: Values, log: (line: string) => void): Promise<void> {
     const index = this.stepIndex.get(step) ?? -1
     const meta = { step: index, stage: stage.title, place: lane.place, role: unit.role }
-    if (step.kind === 'runner' || step.kind === 'hook' || step.kind === 'sleep' || step.kind === 'ship') {
+    if (step.kind === 'runner' || step.kind === 'hook' || step.kind === 'sleep' || step.kind === 'ship' || step.kind === 'clone' || step.kind === 'builder-ssh' || step.kind === 'remove-directory') {
       await runLocalStep(this, step, meta, log)
       return
     }

@@ -1,5 +1,6 @@
 /** The executor of runner steps: processes on the runner (build), local hooks, waits. */
-import { runRunnerStep } from '../deploy/build'
+import * as fs from 'node:fs'
+import { prepareClone, prepareRemoteBuilderSsh, runRunnerStep } from '../deploy/build'
 import { hooksOutputFor } from '../config/hooks-output'
 import { hookEnvironment, hookLogLines, hookReceivesSecrets, runHook } from '../hooks'
 import type { LocalStep } from '../plan/steps'
@@ -11,13 +12,7 @@ export async function runLocalStep(execution: Execution, step: LocalStep, meta: 
   const startedAt = Date.now()
   switch (step.kind) {
     case 'runner': {
-      const result = await runRunnerStep(step, {
-        secret: (name) => context.secrets.get(name),
-        registryPassword: context.registryPassword,
-        env: context.env,
-        log,
-        redact: context.redact,
-      }).catch((error: unknown) => {
+      const result = await runRunnerStep(step, io()).catch((error: unknown) => {
         execution.record.add({ ...meta, kind: 'runner', command: step.display, argv: step.argv, outcome: 'failed', startedAt, endedAt: Date.now() })
         throw error
       })
@@ -52,5 +47,25 @@ export async function runLocalStep(execution: Execution, step: LocalStep, meta: 
       return
     case 'ship':
       return
+    case 'clone': {
+      const records = await prepareClone(step.steps, io(), step.revision, step.directory)
+      for (const record of records) execution.record.add({ ...meta, kind: 'runner', command: record.step.display, argv: record.step.argv, outcome: record.outcome === 'failed' ? 'tolerated' : record.outcome, code: record.code, startedAt: record.startedAt, endedAt: record.endedAt })
+      log(`Building from a local git clone of ${step.revision.slice(0, 12)} (uncommitted changes are not included): ${step.directory}`)
+      return
+    }
+    case 'builder-ssh': {
+      const ssh = { privateKeys: context.builderSsh?.privateKeys ?? [], knownHosts: context.builderSsh?.knownHosts }
+      prepareRemoteBuilderSsh(step.directory, ssh, context.env, log)
+      execution.record.add({ ...meta, kind: 'builder-ssh', command: `prepare ${step.directory}/ssh (deploy key, pinned host keys)`, outcome: 'ok', startedAt, endedAt: Date.now() })
+      return
+    }
+    case 'remove-directory':
+      fs.rmSync(step.path, { recursive: true, force: true })
+      execution.record.add({ ...meta, kind: 'remove-directory', command: `rm -rf ${step.path}`, outcome: 'ok', startedAt, endedAt: Date.now() })
+      return
+  }
+
+  function io() {
+    return { secrets: (name: string) => context.secrets.get(name), registryPassword: context.registryPassword, env: context.env, log }
   }
 }

@@ -38,6 +38,8 @@ export function stepCommandPatterns(step: Step): RegExp[] | undefined {
       return [new RegExp(`^upload ${escape(step.path)} \\(mode ${step.mode.toString(8).padStart(4, '0')}\\)$`)]
     case 'runner':
       return [template(step.display), ...(step.skipIf ? [template(step.skipIf.display)] : [])]
+    case 'clone':
+      return step.steps.flatMap((inner) => [template(inner.display), ...(inner.skipIf ? [template(inner.skipIf.display)] : [])])
     case 'ensure-docker':
       return undefined
     default:

@@ -17,8 +17,7 @@ import { DEFAULT_PROXY_IMAGE_VERSION, type KamalConfig } from '../config/model'
 import type { HookName } from '../hooks'
 import { accessoryBootStages, accessoryRebootStages, accessoryRemoveStages, type AccessoryPlanContext } from './accessory-plan'
 import { bootStages } from './boot-plan'
-import type { RunnerStep } from './runner-step'
-import { placeholder, RUNNER, stageOn, stageOnEach, type Plan, type PlanCommand, type Stage, type Step } from './steps'
+import { placeholder, RUNNER, stageOn, stageOnEach, type LocalStep, type Plan, type PlanCommand, type Stage, type Step } from './steps'
 import type { Targets } from './targets'
 
 export { hostnamePrefix } from './boot-plan'
@@ -34,8 +33,8 @@ export interface PlanRequest {
   registryUser: string
   /** the hook files that exist (a hook step is planned only for those) */
   hooks: ReadonlySet<HookName>
-  /** the runner's build steps (planBuild), when this run builds */
-  build: RunnerStep[]
+  /** the runner's build steps (planBuild and the clone and ssh around it), when this run builds */
+  build: LocalStep[]
   errorPages?: ErrorPagesUpload
   /** the accessories an `accessory` command (or setup) acts on */
   accessories: AccessorySettings[]
@@ -119,7 +118,8 @@ class PlanParts {
     if (!request.skipPush) {
       stages.push(...this.hook('pre-build'))
       if (request.build.length > 0) {
-        stages.push({ phase: 'build', title: 'Build and push', announce: 'Build and push app image...', lanes: [{ place: RUNNER, units: [{ steps: request.build.map((step) => ({ ...step, changes: true })) }] }] })
+        const cleanup = request.build.filter((step) => step.kind === 'remove-directory')
+        stages.push({ phase: 'build', title: 'Build and push', announce: 'Build and push app image...', lanes: [{ place: RUNNER, units: [{ steps: request.build, onFailure: cleanup }] }] })
       }
     }
     const [remove, pull, checkLabel] = pullCommands(config)

@@ -47,6 +47,12 @@ export function describeStep(step: Step, role?: string): string[] {
       return [`# ${step.note}`]
     case 'connect':
       return ['# open the SSH connection']
+    case 'clone':
+      return [...step.steps.map((inner) => `${inner.display}  # ${inner.purpose}`), `# the clone must be clean and at ${step.revision.slice(0, 12)}, else it is deleted and cloned once more`]
+    case 'builder-ssh':
+      return [`# ${step.directory}/ssh: ${step.note}`]
+    case 'remove-directory':
+      return [`rm -rf ${step.path}  # ${step.note ?? ''}`]
   }
 }
 

@@ -163,6 +163,26 @@ export interface HookStep extends Common {
   hosts: string[]
 }
 
+/** The build clone, as Kamal prepares it: clone or reset, check it is clean and at the revision, else clone once more. */
+export interface CloneStep extends Common {
+  kind: 'clone'
+  steps: RunnerStep[]
+  revision: string
+  directory: string
+}
+
+/** A remote builder's `ssh` for docker's ssh:// helper: the deploy key and pinned host keys, in a 0700 directory first on PATH. */
+export interface BuilderSshStep extends Common {
+  kind: 'builder-ssh'
+  directory: string
+}
+
+/** Remove a runner directory (the remote builder's key files after the build). */
+export interface RemoveDirectoryStep extends Common {
+  kind: 'remove-directory'
+  path: string
+}
+
 /** Open the SSH connection to a host. */
 export interface ConnectStep extends Common {
   kind: 'connect'
@@ -206,7 +226,7 @@ export type HostStep =
   | RequireVersionStep
   | ReportStep
   | ServingStep
-export type LocalStep = (RunnerStep & Common) | HookStep | SleepStep | ShipStep
+export type LocalStep = (RunnerStep & Common) | HookStep | SleepStep | ShipStep | CloneStep | BuilderSshStep | RemoveDirectoryStep
 export type Step = HostStep | LocalStep | ConnectStep
 
 /** Steps that run one after another on one place, with their own placeholders (one role's boot on one host, say). */

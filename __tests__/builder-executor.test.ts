@@ -1,0 +1,145 @@
+import { execFileSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { isCloneStep, planBuild, type RunnerFacts } from '../src/commands/builder'
+import { BuildError, buildCloneDirectory, prepareClone, prepareRemoteBuilderSsh, runRunnerStep, type StepIo } from '../src/deploy/build'
+import type { RunnerStep } from '../src/plan/runner-step'
+import { configFromYaml } from './support/config'
+
+// Real processes (sh, node): what the executor hands a step and what it records.
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'builder-executor-'))
+const printEnv = (names: string[]) => ['node', '-e', `for (const n of ${JSON.stringify(names)}) console.log(n + '=' + (process.env[n] ?? '<unset>'))`]
+
+function step(argv: string[], extra: Partial<RunnerStep> = {}): RunnerStep {
+  return { kind: 'runner', purpose: 'test step', argv, display: argv.join(' '), cwd: scratch, ...extra }
+}
+
+function io(extra: Partial<StepIo> = {}): StepIo & { lines: string[] } {
+  const lines: string[] = []
+  return { secrets: (name) => `value-of-${name}`, env: { PATH: process.env.PATH, ACTIONS_RUNTIME_TOKEN: 'rt', ACTIONS_CACHE_URL: 'cu', OTHER: 'o' }, log: (line) => lines.push(line), lines, ...extra }
+}
+
+afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }))
+
+describe('runRunnerStep', () => {
+  test('cache-service variables reach only steps that pass them by name; secrets by env, redacted from the output', async () => {
+    const names = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_CACHE_URL', 'OTHER', 'TOKEN', 'EXTRA']
+    const plain = await runRunnerStep(step(printEnv(names)), io())
+    expect(plain.outputTail.split('\n')).toEqual(['ACTIONS_RUNTIME_TOKEN=<unset>', 'ACTIONS_CACHE_URL=<unset>', 'OTHER=o', 'TOKEN=<unset>', 'EXTRA=<unset>'])
+    const passing = await runRunnerStep(step(printEnv(names), { passEnv: ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL'], secretEnv: ['TOKEN'], env: { EXTRA: 'e' } }), io())
+    expect(passing.outputTail.split('\n')).toEqual(['ACTIONS_RUNTIME_TOKEN=rt', 'ACTIONS_CACHE_URL=<unset>', 'OTHER=o', 'TOKEN=***', 'EXTRA=e'])
+    expect(passing.outcome).toBe('ok')
+  })
+
+  test('skipIf exiting 0 skips the step; non-zero runs it (with the step env)', async () => {
+    const marker = path.join(scratch, 'ran')
+    const touch = step(['sh', '-c', `echo ran > ${marker}`], { skipIf: { argv: ['sh', '-c', 'test "$FLAG" = yes'], display: 'flag set' }, env: { FLAG: 'yes' } })
+    expect((await runRunnerStep(touch, io())).outcome).toBe('skipped')
+    expect(fs.existsSync(marker)).toBe(false)
+    const record = await runRunnerStep({ ...touch, env: { FLAG: 'no' } }, io())
+    expect(record.outcome).toBe('ok')
+    expect(fs.readFileSync(marker, 'utf8')).toBe('ran\n')
+  })
+
+  test('the registry password goes on stdin, never in argv or the output', async () => {
+    const record = await runRunnerStep(step(['sh', '-c', 'read password; echo "got $password"'], { stdin: 'registry-password' }), io({ registryPassword: 'hunter2' }))
+    expect(record.outputTail).toBe('got ***')
+  })
+
+  test('a failure throws a BuildError naming the step and the exit status, unless allowFailure', async () => {
+    const failing = step(['sh', '-c', 'echo boom; exit 3'], { purpose: 'create the builder' })
+    await expect(runRunnerStep(failing, io())).rejects.toThrow(BuildError)
+    await expect(runRunnerStep(failing, io())).rejects.toThrow(/create the builder failed on the runner with exit status 3: sh -c echo boom; exit 3\nboom/)
+    expect(await runRunnerStep({ ...failing, allowFailure: true }, io())).toMatchObject({ outcome: 'failed', code: 3, outputTail: 'boom' })
+    expect((await runRunnerStep({ ...failing, argv: ['no-such-program-here'], allowFailure: true }, io())).code).toBe(127)
+  })
+})
+
+describe('remote builder ssh', () => {
+  test('the wrapper runs the real ssh with the deploy key, the pinned known_hosts and strict checking, key files 0600', () => {
+    const fakeBin = path.join(scratch, 'bin')
+    fs.mkdirSync(fakeBin, { recursive: true })
+    // a stand-in for OpenSSH's ssh that prints what it was given
+    fs.writeFileSync(path.join(fakeBin, 'ssh'), '#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n', { mode: 0o755 })
+    const dir = path.join(scratch, 'kamal-builder-ssh')
+    const lines: string[] = []
+    prepareRemoteBuilderSsh(dir, { privateKeys: ['KEY-ONE'], knownHosts: '10.0.0.1 ssh-ed25519 AAAA\n' }, { PATH: fakeBin }, (line) => lines.push(line))
+    const args = execFileSync(path.join(dir, 'ssh'), ['-o', 'ConnectTimeout=30', '-T', '-l', 'root', '--', '10.0.0.1', 'docker', 'system', 'dial-stdio'], { encoding: 'utf8' }).trim().split('\n')
+    expect(args).toEqual([
+      '-o', 'IdentitiesOnly=yes', '-i', path.join(dir, 'id-0'),
+      '-o', `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
+      '-o', 'ConnectTimeout=30', '-T', '-l', 'root', '--', '10.0.0.1', 'docker', 'system', 'dial-stdio',
+    ])
+    expect(fs.readFileSync(path.join(dir, 'id-0'), 'utf8')).toBe('KEY-ONE\n')
+    expect(fs.statSync(path.join(dir, 'id-0')).mode & 0o777).toBe(0o600)
+    expect(fs.statSync(dir).mode & 0o777).toBe(0o700)
+    expect(fs.readFileSync(path.join(dir, 'ssh'), 'utf8')).not.toContain('KEY-ONE')
+    expect(lines).toEqual([])
+  })
+
+  test('without pinned host keys: accept-new into its own file, with a warning', () => {
+    const fakeBin = path.join(scratch, 'bin')
+    const dir = path.join(scratch, 'unpinned-ssh')
+    const lines: string[] = []
+    prepareRemoteBuilderSsh(dir, { privateKeys: [] }, { PATH: fakeBin }, (line) => lines.push(line))
+    expect(fs.readFileSync(path.join(dir, 'ssh'), 'utf8')).toContain('StrictHostKeyChecking\\=accept-new')
+    expect(lines[0]).toContain('host key is not pinned')
+  })
+
+  test('no ssh client on PATH is a clear error', () => {
+    expect(() => prepareRemoteBuilderSsh(path.join(scratch, 'none'), { privateKeys: [] }, { PATH: path.join(scratch, 'empty') }, () => undefined)).toThrow(/needs an OpenSSH client/)
+  })
+})
+
+test('the build clone is per job: under RUNNER_TEMP when set', () => {
+  const config = configFromYaml('service: app\nimage: a/b\nregistry: { username: u, password: p }\nservers: [1.1.1.1]\nbuilder: { arch: amd64 }\n')
+  expect(buildCloneDirectory(config, scratch, { RUNNER_TEMP: '/job/one' })).toMatch(/^\/job\/one\/kamal-clones\/app-[0-9a-f]{13}$/)
+  expect(buildCloneDirectory(config, scratch, {})).toMatch(new RegExp(`^${os.tmpdir()}/kamal-clones/app-[0-9a-f]{13}$`))
+})
+
+describe('the build clone (real git)', () => {
+  const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim()
+
+  test('clone, reuse and reset to the new revision, and delete + clone again when the clone is broken', async () => {
+    const repo = path.join(scratch, 'my app')
+    fs.mkdirSync(path.join(repo, 'web'), { recursive: true })
+    git(repo, 'init', '-q', '-b', 'main')
+    git(repo, 'config', 'user.email', 'd@example.com')
+    git(repo, 'config', 'user.name', 'D')
+    fs.writeFileSync(path.join(repo, 'web/Dockerfile'), 'FROM scratch\n')
+    git(repo, 'add', '-A')
+    git(repo, 'commit', '-qm', 'one')
+    const config = configFromYaml('service: app\nimage: a/b\nregistry: { username: u, password: p }\nservers: [1.1.1.1]\nbuilder: { arch: amd64 }\n')
+    const projectDir = path.join(repo, 'web')
+    const tempDir = path.join(scratch, 'job-temp')
+    const plan = (revision: string) => {
+      const facts: RunnerFacts = { docker: true, buildx: true, pack: false, dockerArch: 'amd64', projectDir, git: { root: repo, revision }, tempDir, dockerfilePresent: true, env: {} }
+      return planBuild(config, facts).filter(isCloneStep)
+    }
+    const cloneDir = buildCloneDirectory(config, projectDir, { RUNNER_TEMP: tempDir })
+    const buildDir = path.join(cloneDir, 'my app', 'web')
+    const stepIo = io()
+
+    const first = await prepareClone(plan(git(repo, 'rev-parse', 'HEAD')), stepIo, git(repo, 'rev-parse', 'HEAD'), cloneDir)
+    expect(first.find((record) => record.step.purpose === 'clone the committed tree')?.outcome).toBe('ok')
+    expect(fs.readFileSync(path.join(buildDir, 'Dockerfile'), 'utf8')).toBe('FROM scratch\n')
+
+    fs.writeFileSync(path.join(repo, 'web/Dockerfile'), 'FROM scratch\nLABEL v=2\n')
+    fs.writeFileSync(path.join(repo, 'web/uncommitted.txt'), 'not in the image\n')
+    git(repo, 'commit', '-qam', 'two')
+    fs.writeFileSync(path.join(buildDir, 'stray.txt'), 'left over\n')
+    const second = await prepareClone(plan(git(repo, 'rev-parse', 'HEAD')), stepIo, git(repo, 'rev-parse', 'HEAD'), cloneDir)
+    expect(second.find((record) => record.step.purpose === 'clone the committed tree')?.outcome).toBe('skipped')
+    expect(fs.readFileSync(path.join(buildDir, 'Dockerfile'), 'utf8')).toContain('LABEL v=2')
+    expect(fs.existsSync(path.join(buildDir, 'stray.txt'))).toBe(false)
+    expect(fs.existsSync(path.join(buildDir, 'uncommitted.txt'))).toBe(false)
+
+    // a clone that is no repository any more: the clone fails ("already exists"), it is deleted and cloned again
+    fs.rmSync(path.join(cloneDir, 'my app', '.git'), { recursive: true })
+    const third = await prepareClone(plan(git(repo, 'rev-parse', 'HEAD')), stepIo, git(repo, 'rev-parse', 'HEAD'), cloneDir)
+    expect(stepIo.lines.some((line) => line.startsWith('Error preparing clone: '))).toBe(true)
+    expect(third.find((record) => record.step.purpose === 'clone the committed tree')?.outcome).toBe('ok')
+    expect(git(buildDir, 'rev-parse', 'HEAD')).toBe(git(repo, 'rev-parse', 'HEAD'))
+  }, 60_000)
+})

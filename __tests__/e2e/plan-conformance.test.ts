@@ -1,0 +1,145 @@
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import type { RecordEntry } from '../../src/execute/record'
+import { checkRecordAgainstPlan } from '../../src/plan/conformance'
+import type { Plan } from '../../src/plan/steps'
+import { startAction, type ActionRun } from '../support/run-action'
+import { AppProject, appFiles } from './support/app-project'
+import { harnessDown, harnessUp, readState, type HarnessState } from './support/harness'
+
+// What ran equals what was planned, checked from outside the action: each host's sshd logs every
+// command it is asked to run (harness ForceCommand), and a `docker` shim first on PATH logs every
+// docker argv on the runner. Both must equal the record, and the record must follow the plan.
+const WEB = ['10.213.0.11', '10.213.0.12']
+const WORKER = '10.213.0.13'
+const CONFIG = `service: conform
+image: e2e/conform
+servers:
+  web: [${WEB.join(', ')}]
+  workers:
+    hosts: [${WORKER}]
+    cmd: sh -c 'while true; do sleep 1; done'
+proxy:
+  host: conform.test
+  healthcheck: { path: /up, interval: 1, timeout: 2 }
+registry:
+  server: 10.213.0.1:5000
+  username: deployer
+  password: [KAMAL_REGISTRY_PASSWORD]
+builder:
+  arch: amd64
+  driver: docker
+  args:
+    COMMIT: abc
+accessories:
+  cache:
+    image: busybox:harness
+    host: ${WORKER}
+    cmd: sh -c 'while true; do sleep 1; done'
+    env:
+      secret: [CACHE_TOKEN]
+deploy_timeout: 10
+drain_timeout: 2
+readiness_delay: 1
+`
+
+let harness: HarnessState
+let project: AppProject
+let shimDir: string
+const SHIM_LOG = () => path.join(shimDir, 'docker-argv.log')
+
+/** A `docker` first on PATH that logs its argv (fields split by \x1f) and runs the real one. */
+function installDockerShim(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docker-shim-'))
+  const real = ['/usr/local/bin/docker', '/usr/bin/docker'].find((candidate) => fs.existsSync(candidate))
+  fs.writeFileSync(path.join(dir, 'docker'), `#!/bin/sh\n{ first=1; for a in "$@"; do if [ $first = 1 ]; then printf '%s' "$a"; first=0; else printf '\\037%s' "$a"; fi; done; printf '\\n'; } >> ${path.join(dir, 'docker-argv.log')}\nexec ${real} "$@"\n`, { mode: 0o755 })
+  return dir
+}
+
+async function act(inputs: Record<string, string>): Promise<ActionRun> {
+  const run = await startAction(
+    project.dir,
+    {
+      'ssh-private-key': fs.readFileSync(harness.privateKey, 'utf8'),
+      'ssh-known-hosts': fs.readFileSync(harness.knownHosts, 'utf8'),
+      secrets: 'KAMAL_REGISTRY_PASSWORD=pw\nCACHE_TOKEN=cache-secret',
+      ...inputs,
+    },
+    { DOCKER_HOST: harness.runner.dockerHost, PATH: `${shimDir}:${process.env.PATH}` },
+  ).finished
+  if (run.status !== 0) process.stdout.write(`${inputs.command} ${inputs.version} (exit ${run.status}):\n${run.stdout.slice(-5000)}\n`)
+  return run
+}
+
+const commandsLogOf = (host: string): string => (readState() as unknown as { hosts: Array<{ address: string; commandsLog: string }> }).hosts.find((item) => item.address === host)?.commandsLog ?? ''
+const logLines = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => line.split('\t').slice(1).join('\t').replace(/\\n/g, '\n').replace(/\\\\/g, '\\'))
+
+interface Marks {
+  hosts: Record<string, number>
+  shim: number
+}
+const mark = (): Marks => ({ hosts: Object.fromEntries([...WEB, WORKER].map((host) => [host, logLines(commandsLogOf(host)).length])), shim: fs.existsSync(SHIM_LOG()) ? fs.readFileSync(SHIM_LOG(), 'utf8').split('\n').filter(Boolean).length : 0 })
+
+function checkRun(run: ActionRun, before: Marks): void {
+  const plan = JSON.parse(fs.readFileSync(run.outputs.plan, 'utf8')) as Plan
+  const record = JSON.parse(fs.readFileSync(run.outputs.record, 'utf8')) as RecordEntry[]
+  expect(checkRecordAgainstPlan(plan, record)).toEqual([])
+
+  for (const host of [...WEB, WORKER]) {
+    const asked = logLines(commandsLogOf(host)).slice(before.hosts[host])
+    const recorded = record
+      .filter((entry) => entry.place === host && entry.kind !== 'connect' && entry.kind !== 'barrier-wait')
+      .sort((a, b) => a.startedAt - b.startedAt)
+    expect(asked).toHaveLength(recorded.length)
+    recorded.forEach((entry, index) => {
+      if (entry.kind === 'upload') expect(asked[index]).toContain(entry.command.replace(/^upload (\S+) .*$/, '$1'))
+      else expect(asked[index]).toBe(entry.command)
+    })
+  }
+
+  const shim = fs.readFileSync(SHIM_LOG(), 'utf8').split('\n').filter(Boolean).slice(before.shim).map((line) => line.split('\x1f'))
+  const planned = record.filter((entry) => entry.place === 'local' && entry.argv?.[0] === 'docker').map((entry) => entry.argv!.slice(1))
+  // The runner's docker gets exactly the planned commands, in order, besides read-only probes made before planning.
+  const probes = shim.filter((argv) => !planned.some((item) => JSON.stringify(item) === JSON.stringify(argv)))
+  expect(probes.every((argv) => ['--version', 'version', 'info', 'buildx', 'context', 'inspect', 'image'].includes(argv[0]) && !['build', 'push', 'create', 'rm'].some((verb) => argv.includes(verb)))).toBe(true)
+  expect(shim.filter((argv) => planned.some((item) => JSON.stringify(item) === JSON.stringify(argv)))).toEqual(planned)
+  expect(planned.length).toBeGreaterThan(0)
+}
+
+beforeAll(() => {
+  harness = harnessUp(3)
+  shimDir = installDockerShim()
+  project = new AppProject({ 'config/deploy.yml': CONFIG, ...appFiles('v1') })
+}, 180_000)
+
+afterAll(() => {
+  if (!process.env.KEEP_HARNESS) harnessDown()
+}, 60_000)
+
+describe('what ran equals the plan, seen from the hosts and the runner', () => {
+  test('setup (bootstrap, proxy, accessory, boot) of v1', async () => {
+    const before = mark()
+    const run = await act({ command: 'setup', version: 'v1' })
+    expect(run.status).toBe(0)
+    checkRun(run, before)
+  }, 240_000)
+
+  test('deploy of v2 (stale check, old version stopped, prune)', async () => {
+    project.write(appFiles('v2'))
+    project.commit('v2')
+    const before = mark()
+    const run = await act({ command: 'deploy', version: 'v2' })
+    expect(run.status).toBe(0)
+    checkRun(run, before)
+  }, 240_000)
+
+  test('a failing deploy of v3: the failure path is in the plan too', async () => {
+    project.write(appFiles('v3', { healthy: false }))
+    project.commit('v3')
+    const before = mark()
+    const run = await act({ command: 'deploy', version: 'v3' })
+    expect(run.status).toBe(1)
+    checkRun(run, before)
+  }, 240_000)
+})
