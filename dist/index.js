@@ -55997,9 +55997,9 @@ class AppCommands {
         const timeout = this.role.stopTimeout ?? this.config.stopTimeout ?? (this.role.proxy ? undefined : this.config.drainTimeout);
         return timeout === undefined ? [] : ['-t', String(timeout)];
     }
-    /** `running 0`, `exited 3`: watched while the new container boots, so one that exits fails the boot at once. */
+    /** `running 0 0`, `exited 3 0`, `restarting 3 2` (status, last exit code, restarts): watched while the new container boots, so one that exits fails the boot at once. */
     exitState(version = this.config.version) {
-        return (0, base_1.docker)('container', 'inspect', '--format', `'{{.State.Status}} {{.State.ExitCode}}'`, this.containerName(version));
+        return (0, base_1.docker)('container', 'inspect', '--format', `'{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}'`, this.containerName(version));
     }
     logs(version, lines) {
         return (0, base_1.pipe)(this.containerIdForVersion(version), (0, base_1.xargs)((0, base_1.line)('docker logs --timestamps', lines !== undefined && `--tail ${lines}`, '2>&1')));
@@ -56220,105 +56220,392 @@ function isPresent(value) {
 /***/ }),
 
 /***/ 249:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 "use strict";
 
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.builderSettings = builderSettings;
-exports.builderName = builderName;
-exports.buildCommand = buildCommand;
+exports.GHA_CACHE_VARIABLES = exports.BuildError = void 0;
 exports.planBuild = planBuild;
-const load_1 = __nccwpck_require__(1036);
+exports.buildCommand = buildCommand;
+exports.isCloneStep = isCloneStep;
+exports.cloneDirectory = cloneDirectory;
+const node_crypto_1 = __nccwpck_require__(7598);
+const path = __importStar(__nccwpck_require__(6760));
+const errors_1 = __nccwpck_require__(3916);
 const shell_1 = __nccwpck_require__(997);
 const base_1 = __nccwpck_require__(2449);
-function builderSettings(config) {
-    const raw = (0, load_1.isHash)(config.raw.builder) ? config.raw.builder : {};
-    const cache = (0, load_1.isHash)(raw.cache) ? raw.cache : undefined;
-    return {
-        arch: Array.isArray(raw.arch) ? raw.arch.map(String) : raw.arch ? [String(raw.arch)] : [],
-        driver: raw.driver ? String(raw.driver) : 'docker-container',
-        dockerfile: raw.dockerfile ? String(raw.dockerfile) : 'Dockerfile',
-        context: raw.context ? String(raw.context) : undefined,
-        target: raw.target ? String(raw.target) : undefined,
-        args: (0, load_1.isHash)(raw.args) ? raw.args : {},
-        secrets: Array.isArray(raw.secrets) ? raw.secrets.map(String) : [],
-        cache: cache?.type ? { type: String(cache.type), options: cache.options ? String(cache.options) : undefined, image: cache.image ? String(cache.image) : undefined } : undefined,
-        ssh: raw.ssh ? String(raw.ssh) : undefined,
-        provenance: raw.provenance,
-        sbom: raw.sbom,
-    };
-}
-/** Kamal's local builder name (spec §4.1). */
-function builderName(config, settings) {
-    if (settings.driver === 'docker')
-        return undefined;
-    return config.localRegistry ? `kamal-local-registry-${settings.driver}` : `kamal-local-${settings.driver}`;
-}
-function cacheArgs(config, settings) {
-    const cache = settings.cache;
-    if (!cache)
-        return [];
-    if (cache.type === 'registry') {
-        const ref = `${[config.registryServer, cache.image ?? `${config.image}-build-cache`].filter(Boolean).join('/')}`;
-        return ['--cache-to', `type=registry,ref=${ref}${cache.options ? `,${cache.options}` : ''}`, '--cache-from', `type=registry,ref=${ref}`];
+const shell_word_1 = __nccwpck_require__(277);
+/** The runner could not build (no Docker, a failed step). */
+class BuildError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'BuildError';
     }
-    const readOptions = (cache.options ?? '').split(',').filter((option) => /^(url|url_v2|token|scope|timeout)=/.test(option));
-    return ['--cache-to', `type=gha${cache.options ? `,${cache.options}` : ''}`, '--cache-from', ['type=gha', ...readOptions].join(',')];
 }
+exports.BuildError = BuildError;
+/** The runner's cache service variables; buildx's gha cache reads them from its environment. */
+exports.GHA_CACHE_VARIABLES = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL', 'ACTIONS_CACHE_URL', 'ACTIONS_CACHE_SERVICE_V2'];
+const INSTALL_BUILDX = 'Install docker buildx on the runner (e.g. a docker/setup-buildx-action step before this one; GitHub-hosted runners have it), or remove this setting.';
 /**
- * `docker buildx build … --output=type=registry …` exactly as Kamal emits it.
- * `redactArgs` replaces build-arg values with [REDACTED] for display, as Kamal's logs do.
+ * Every runner process of Kamal's `build push`, in order: local registry
+ * login, the build clone, builder inspect → remove/create, the build itself.
+ * Pure: what it needs from the runner is in `facts`. A setting that cannot
+ * work on this runner is refused here, at its place in the config, before
+ * anything runs.
  */
-function buildCommand(config, { noCache = false, redactArgs = false } = {}) {
-    const settings = builderSettings(config);
-    const name = builderName(config, settings);
-    return (0, base_1.line)('docker buildx build --output=type=registry', settings.arch.length > 0 && `--platform ${settings.arch.map((arch) => `linux/${arch}`).join(',')}`, name && `--builder ${name}`, `-t ${config.absoluteImage}`, `-t ${config.latestImage}`, ...cacheArgs(config, settings), `--label service="${config.service}"`, ...Object.entries(settings.args).flatMap(([key, value]) => ['--build-arg', redactArgs ? `${key}=[REDACTED]` : `${key}=${(0, shell_1.escapeShellValue)(value)}`]), ...settings.secrets.flatMap((secret) => ['--secret', `id="${secret}"`]), `--file ${settings.dockerfile}`, settings.target && `--target ${settings.target}`, settings.ssh && `--ssh ${settings.ssh}`, settings.provenance !== undefined && settings.provenance !== null && `--provenance ${settings.provenance}`, settings.sbom !== undefined && settings.sbom !== null && `--sbom ${settings.sbom}`, noCache && '--no-cache', settings.context ?? '.', '2>&1');
-}
-/** Every runner command of `kamal build push`, in order. */
-function planBuild(config, facts) {
-    const settings = builderSettings(config);
+function planBuild(config, facts, options = {}) {
+    const builder = config.builder;
+    refuseWhatCannotWork(config, facts);
+    const plan = new BuildPlan(config, builder, facts);
     const steps = [];
-    const step = (purpose, argv, cwd, extra = {}) => ({ kind: 'runner', purpose, argv, display: displayArgv(argv), cwd, ...extra });
-    if (facts.login && !config.localRegistry) {
-        steps.push(step('log in to the registry', ['docker', 'login', ...(config.registryServer ? [config.registryServer] : []), '-u', facts.registryUser ?? '', '--password-stdin'], facts.buildDirectory, { stdin: 'registry-password' }));
-    }
-    if (facts.clone) {
-        const { root, head, directory } = facts.clone;
-        steps.push(step('remove the old build clone', ['rm', '-rf', directory], root));
-        steps.push(step('clone the committed tree', ['git', 'clone', '--quiet', '--no-checkout', root, directory], root));
-        steps.push(step('check out the commit', ['git', '-C', directory, 'checkout', '--quiet', head], root));
-    }
-    const buildArgs = Object.entries(settings.args).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`]);
-    const tags = ['-t', config.absoluteImage, '-t', config.latestImage];
-    const secretEnv = settings.secrets.length > 0 ? settings.secrets : undefined;
-    if (facts.buildx) {
-        const name = builderName(config, settings);
-        if (name) {
-            const create = ['docker', 'buildx', 'create', '--name', name, `--driver=${settings.driver}`, ...(config.localRegistry ? ['--driver-opt', 'network=host'] : [])];
-            steps.push(step('create the builder', create, facts.buildDirectory, { skipIf: { argv: ['docker', 'buildx', 'inspect', name], display: `docker buildx inspect ${name}` } }));
-        }
-        const argv = [
-            'docker', 'buildx', 'build', config.localRegistry ? '--load' : '--output=type=registry',
-            ...(settings.arch.length > 0 ? ['--platform', settings.arch.map((arch) => `linux/${arch}`).join(',')] : []),
-            ...(name ? ['--builder', name] : []),
-            ...tags, '--label', `service=${config.service}`, ...buildArgs,
-            ...settings.secrets.flatMap((secret) => ['--secret', `id=${secret}`]),
-            '--file', settings.dockerfile, ...(settings.target ? ['--target', settings.target] : []), '.',
-        ];
-        steps.push(step('build and push the image', argv, facts.buildDirectory, { secretEnv }));
-    }
-    else {
-        const argv = ['docker', 'build', ...tags, '--label', `service=${config.service}`, ...buildArgs, '--file', settings.dockerfile, ...(settings.target ? ['--target', settings.target] : []), '.'];
-        steps.push(step('build the image (no buildx: the legacy builder)', argv, facts.buildDirectory, { env: { DOCKER_BUILDKIT: '0' }, secretEnv }));
-        if (!config.localRegistry)
-            for (const image of [config.absoluteImage, config.latestImage])
-                steps.push(step('push the image', ['docker', 'push', image], facts.buildDirectory));
-    }
+    const kind = builder.kind(facts.dockerArch);
+    const logsInLocally = !config.localRegistry && kind !== 'remote' && kind !== 'hybrid';
+    if (logsInLocally && options.registryLogin)
+        steps.push(plan.login(options.registryLogin));
+    if (builder.gitClone && facts.git)
+        steps.push(...plan.clone(facts.git));
+    if (!facts.buildx && kind !== 'pack')
+        return [...steps, ...plan.legacyBuild(options.noCache ?? false)];
+    steps.push(...plan.builderSetup());
+    steps.push(...plan.build(options.noCache ?? false));
     return steps;
 }
-function displayArgv(argv) {
-    return argv.map((arg, index) => (argv[index - 1] === '--build-arg' ? `${arg.split('=')[0]}=[REDACTED]` : /[\s"'$]/.test(arg) ? JSON.stringify(arg) : arg)).join(' ');
+/** The build command as the plan shows it (build-arg values redacted with `redactArgs`). */
+function buildCommand(config, { noCache = false, redactArgs = false } = {}) {
+    const facts = { docker: true, buildx: true, pack: true, dockerArch: 'amd64', projectDir: '.', tempDir: '.', dockerfilePresent: true, env: {} };
+    const plan = new BuildPlan(config, config.builder, facts);
+    return plan.buildWords(noCache).map((word) => (typeof word === 'string' ? word : redactArgs ? (word.shown ?? word.shell) : word.shell)).join(' ');
+}
+/** The build clone's steps (Kamal's Cli::Build::Clone): the executor validates the clone after them and retries once from scratch. */
+function isCloneStep(step) {
+    return step.argv[0] === 'git' || step.purpose === 'make the clone directory';
+}
+/** Kamal's clone directory, `<tmp>/kamal-clones/<service>-<13 hex of sha256(project dir)>`. */
+function cloneDirectory(service, projectDir, tempDir) {
+    return path.join(tempDir, 'kamal-clones', `${service}-${(0, node_crypto_1.createHash)('sha256').update(projectDir).digest('hex').slice(0, 13)}`);
+}
+class BuildPlan {
+    config;
+    builder;
+    facts;
+    kind;
+    constructor(config, builder, facts) {
+        this.config = config;
+        this.builder = builder;
+        this.facts = facts;
+        this.kind = builder.kind(facts.dockerArch);
+    }
+    get name() {
+        return this.builder.builderName(this.facts.dockerArch);
+    }
+    get contextName() {
+        return this.builder.remoteContextName(this.facts.dockerArch) ?? '';
+    }
+    get remote() {
+        return this.kind === 'remote' || this.kind === 'hybrid';
+    }
+    /** Kamal's build_directory: the project's place inside the clone, or the project itself. */
+    get buildDirectory() {
+        const git = this.facts.git;
+        if (!this.builder.gitClone || !git)
+            return this.facts.projectDir;
+        const relative = path.relative(git.root, this.facts.projectDir);
+        return path.join(this.cloneDir, path.basename(git.root), relative);
+    }
+    get cloneDir() {
+        return cloneDirectory(this.config.service, this.facts.projectDir, this.facts.tempDir);
+    }
+    /** Env for every docker step of a remote builder: the ssh wrapper first on PATH. */
+    get dockerEnv() {
+        if (!this.remote || !this.facts.remoteSsh)
+            return undefined;
+        return { PATH: [this.facts.remoteSsh.binDir, this.facts.env.PATH].filter(Boolean).join(path.delimiter) };
+    }
+    step(purpose, words, extra = {}) {
+        return {
+            kind: 'runner',
+            purpose,
+            argv: words.filter((word) => typeof word === 'string' || !word.displayOnly).map((word) => (0, shell_word_1.evaluateShellWord)(typeof word === 'string' ? word : word.shell, this.facts.env)),
+            display: words.map((word) => (typeof word === 'string' ? word : (word.shown ?? word.shell))).join(' '),
+            cwd: this.facts.projectDir,
+            ...extra,
+        };
+    }
+    check(words) {
+        const step = this.step('', words);
+        return { argv: step.argv, display: step.display };
+    }
+    docker(purpose, words, extra = {}) {
+        const env = this.dockerEnv;
+        return this.step(purpose, ['docker', ...words], env ? { env, ...extra } : extra);
+    }
+    login(login) {
+        const server = this.config.registryServer;
+        const words = ['docker', 'login', ...(server ? [server] : []), '-u', { shell: (0, shell_1.escapeShellValue)(login.username), shown: (0, shell_1.escapeShellValue)(login.shown) }, '--password-stdin'];
+        return this.step('log in to the registry', words, { stdin: 'registry-password' });
+    }
+    /** Kamal::Commands::Builder::Clone: clone once, then reset the clone to HEAD on every build. */
+    clone(git) {
+        const root = (0, shell_1.shellEscape)(git.root);
+        const repository = (0, shell_1.shellEscape)(path.join(this.cloneDir, path.basename(git.root)));
+        const buildDirectory = (0, shell_1.shellEscape)(this.buildDirectory);
+        const inClone = (purpose, ...words) => this.step(purpose, ['git', '-C', buildDirectory, ...words]);
+        return [
+            this.step('make the clone directory', ['mkdir', '-p', (0, shell_1.shellEscape)(this.cloneDir)]),
+            this.step('clone the committed tree', ['git', '-C', (0, shell_1.shellEscape)(this.cloneDir), 'clone', root, '--recurse-submodules'], {
+                skipIf: this.check(['git', '-C', repository, 'rev-parse', '--git-dir']),
+            }),
+            inClone('point the clone at the repository', 'remote', 'set-url', 'origin', root),
+            inClone('fetch into the clone', 'fetch', 'origin'),
+            inClone('reset the clone to the revision', 'reset', '--hard', git.revision),
+            inClone('clean the clone', 'clean', '-fdx'),
+            inClone('update the clone\'s submodules', 'submodule', 'update', '--init'),
+            inClone('compact the clone', 'gc', '--auto', '--quiet'),
+        ];
+    }
+    /** inspect → (on failure) remove, create; as Kamal's `build push` does. */
+    builderSetup() {
+        if (this.kind === 'pack')
+            return [this.step('inspect the buildpacks builder', ['pack', 'builder', 'inspect', this.builder.pack?.builder ?? ''])];
+        if (this.kind === 'local' && this.builder.isDockerDriver)
+            return [];
+        // The inspect runs before each of these with the step's env; once the builder exists, both are skipped.
+        const skipIf = this.inspect();
+        return [
+            ...this.remove().map((step) => ({ ...step, skipIf, allowFailure: true })),
+            ...this.create().map((step) => ({ ...step, skipIf })),
+        ];
+    }
+    inspect() {
+        const name = this.name ?? '';
+        if (!this.remote)
+            return this.check(['docker', 'buildx', 'inspect', name]);
+        const pipeline = [
+            `docker buildx inspect ${name} | grep -q Endpoint:.*${this.contextName}`,
+            `docker context inspect ${this.contextName} --format '{{.Endpoints.docker.Host}}' | grep -xq ${this.builder.remote}`,
+        ].join(' && ');
+        const text = `${pipeline} || (echo no compatible builder && exit 1)`;
+        return { argv: ['sh', '-c', text], display: text };
+    }
+    remove() {
+        const name = this.name ?? '';
+        if (this.remote) {
+            return [this.docker('remove the builder context', ['context', 'rm', this.contextName]), this.docker('remove the builder', ['buildx', 'rm', name])];
+        }
+        return [this.docker('remove the builder', ['buildx', 'rm', name])];
+    }
+    create() {
+        const name = this.name ?? '';
+        const driverOptions = this.config.localRegistry ? ['--driver-opt', 'network=host'] : [];
+        const createContext = () => this.docker('create the builder context', ['context', 'create', this.contextName, '--description', `'${name} host'`, '--docker', `'host=${this.builder.remote}'`]);
+        switch (this.kind) {
+            case 'cloud':
+                return [this.docker('create the cloud builder', ['buildx', 'create', '--driver', ...this.builder.driver.split(' ')])];
+            case 'remote':
+                // Kamal chains these with `;`: the buildx create runs (and decides) even if the context exists.
+                return [{ ...createContext(), allowFailure: true }, this.docker('create the builder', ['buildx', 'create', '--name', name, ...driverOptions, this.contextName])];
+            case 'hybrid':
+                return [
+                    this.docker('create the local builder', ['buildx', 'create', ...this.platform(this.builder.localArches(this.facts.dockerArch)), '--name', name, `--driver=${this.builder.driver}`, ...driverOptions]),
+                    createContext(),
+                    this.docker('append the remote builder', ['buildx', 'create', ...this.platform(this.builder.remoteArches(this.facts.dockerArch)), '--append', '--name', name, ...driverOptions, this.contextName]),
+                ];
+            default:
+                return [this.docker('create the builder', ['buildx', 'create', '--name', name, `--driver=${this.builder.driver}`, ...driverOptions])];
+        }
+    }
+    platform(arches) {
+        return arches.length > 0 ? ['--platform', arches.map((arch) => `linux/${arch}`).join(',')] : [];
+    }
+    get secretEnv() {
+        return this.builder.secrets.length > 0 ? { secretEnv: [...this.builder.secrets] } : {};
+    }
+    build(noCache) {
+        if (this.kind === 'pack')
+            return this.packBuild(noCache);
+        const env = { ...(this.dockerEnv ?? {}), ...(this.remote ? { BUILDKIT_NO_CLIENT_TOKEN: '1' } : {}) };
+        const passEnv = this.builder.cache?.type === 'gha' ? [...exports.GHA_CACHE_VARIABLES] : undefined;
+        return [
+            this.step('build and push', this.buildWords(noCache), {
+                cwd: this.buildDirectory,
+                ...(Object.keys(env).length > 0 ? { env } : {}),
+                ...(passEnv ? { passEnv } : {}),
+                ...this.secretEnv,
+            }),
+        ];
+    }
+    /** `docker buildx build …` with Kamal's flags in Kamal's order (Kamal::Commands::Builder::Base#push). */
+    buildWords(noCache) {
+        const builder = this.builder;
+        // Registry-free deploys serve the image from the runner's Docker (src/transfer): load it there instead of pushing.
+        const output = this.config.localRegistry ? 'docker' : 'registry';
+        return [
+            'docker', 'buildx', 'build', `--output=type=${output}`,
+            ...this.platform(builder.arches),
+            ...(this.name && !(this.kind === 'local' && builder.isDockerDriver) ? ['--builder', this.name] : []),
+            '-t', this.config.absoluteImage, '-t', this.config.latestImage,
+            ...this.commonOptions(),
+            ...(noCache ? ['--no-cache'] : []),
+            builder.context,
+            { shell: '2>&1', displayOnly: true },
+        ];
+    }
+    /** Kamal's build_options: cache, label, args, secrets, file, target, ssh, provenance, sbom. */
+    commonOptions({ legacy = false } = {}) {
+        const builder = this.builder;
+        const cache = builder.cacheTo && builder.cacheFrom ? ['--cache-to', builder.cacheTo, '--cache-from', builder.cacheFrom] : [];
+        const words = [...cache, ...(0, base_1.argumentize)('--label', { service: this.config.service }), ...this.buildArgs('--build-arg')];
+        if (!legacy)
+            words.push(...(0, base_1.argumentize)('--secret', builder.secrets.map((secret) => `id=${(0, shell_1.escapeShellValue)(secret)}`)));
+        words.push(...(0, base_1.argumentize)('--file', [builder.dockerfile]));
+        if (present(builder.target))
+            words.push(...(0, base_1.argumentize)('--target', [builder.target]));
+        if (legacy)
+            return words;
+        if (present(builder.ssh))
+            words.push(...(0, base_1.argumentize)('--ssh', [builder.ssh]));
+        if (builder.provenance !== undefined)
+            words.push(...(0, base_1.argumentize)('--provenance', [String(builder.provenance)]));
+        if (builder.sbom !== undefined)
+            words.push(...(0, base_1.argumentize)('--sbom', [String(builder.sbom)]));
+        return words;
+    }
+    /** `--build-arg KEY="value"`, shown as `KEY=[REDACTED]` as in Kamal's logs (Utils.argumentize sensitive:). */
+    buildArgs(flag) {
+        return Object.entries(this.builder.args).flatMap(([key, value]) => {
+            const [, word] = (0, base_1.argumentize)(flag, { [key]: value });
+            return present(value) ? [flag, { shell: word, shown: `${key}=[REDACTED]` }] : [flag, word];
+        });
+    }
+    /** Without buildx: the legacy builder, then a push of both tags (nothing to push for a registry-free deploy). */
+    legacyBuild(noCache) {
+        const words = ['docker', 'build', '-t', this.config.absoluteImage, '-t', this.config.latestImage, ...this.commonOptions({ legacy: true }), ...(noCache ? ['--no-cache'] : []), this.builder.context];
+        const build = this.step('build (legacy builder: docker buildx is not installed)', words, { cwd: this.buildDirectory, env: { DOCKER_BUILDKIT: '0' } });
+        if (this.config.localRegistry)
+            return [build];
+        return [build, ...[this.config.absoluteImage, this.config.latestImage].map((image) => this.step('push', ['docker', 'push', image]))];
+    }
+    /** Kamal::Commands::Builder::Pack#push. Secrets go by name (`--env NAME`, pack reads the value from its environment), never in argv. */
+    packBuild(noCache) {
+        const pack = this.builder.pack ?? { builder: '', buildpacks: [] };
+        const secrets = this.builder.secrets.flatMap((name) => ['--env', { shell: name, shown: `${name}=[REDACTED]` }]);
+        const words = [
+            'pack', 'build', this.config.repository,
+            '--platform', `linux/${this.builder.localArches(this.facts.dockerArch)[0] ?? this.builder.arches[0]}`,
+            '--creation-time', 'now',
+            '--builder', pack.builder,
+            ...[...pack.buildpacks, 'paketo-buildpacks/image-labels'].flatMap((buildpack) => ['--buildpack', buildpack]),
+            '-t', this.config.absoluteImage, '-t', this.config.latestImage,
+            ...(noCache ? ['--clear-cache'] : []),
+            '--env', `BP_IMAGE_LABELS=service=${this.config.service}`,
+            ...(0, base_1.argumentize)('--env', this.builder.args),
+            ...secrets,
+            '--path', this.builder.context,
+        ];
+        const build = this.step('build with buildpacks', words, { cwd: this.buildDirectory, ...this.secretEnv });
+        if (this.config.localRegistry)
+            return [build];
+        return [build, ...[this.config.absoluteImage, this.config.latestImage].map((image) => this.step('push', ['docker', 'push', image]))];
+    }
+}
+/** Settings this runner (or a registry-free deploy) cannot honour, refused at their place with the fix. */
+function refuseWhatCannotWork(config, facts) {
+    const builder = config.builder;
+    const kind = builder.kind(facts.dockerArch);
+    const refuse = (message, ...key) => {
+        throw new errors_1.ConfigError(message, builder.locate(...key));
+    };
+    if (!facts.docker)
+        throw new BuildError('Docker is not installed locally: add a step that installs Docker on the runner (GitHub-hosted Ubuntu runners have it).');
+    if (kind === 'pack' && !facts.pack) {
+        refuse('builder.pack builds with Cloud Native Buildpacks, but the `pack` CLI is not on the runner\'s PATH. Install it before this step (e.g. buildpacks/github-actions/setup-pack), or remove builder.pack to build the Dockerfile.', 'pack');
+    }
+    if (kind !== 'pack' && !facts.dockerfilePresent) {
+        refuse(`Missing ${builder.dockerfile}: builder.dockerfile is read relative to the project directory (${facts.projectDir}). Commit the Dockerfile there, or set builder.dockerfile to its path.`, 'dockerfile');
+    }
+    if (builder.isDockerDriver) {
+        if (builder.isCached)
+            refuse(`builder.cache (${builder.cache?.type}) cannot work with driver: docker: the docker driver cannot export a build cache. Remove driver: docker (Kamal's default docker-container driver exports caches), or remove builder.cache.`, 'cache');
+        if (builder.arches.length > 1)
+            refuse('builder.arch lists several platforms, but driver: docker builds one. Remove driver: docker (the default docker-container driver builds multi-platform images), or build one arch.', 'arch');
+        if (builder.remote)
+            refuse('builder.remote cannot be used with driver: docker (the remote builder is a docker-container builder over SSH). Remove driver: docker, or remove builder.remote.', 'remote');
+    }
+    if (config.localRegistry) {
+        if (kind === 'remote' || kind === 'hybrid') {
+            refuse('builder.remote with a registry-free deploy (registry.server: localhost:…) would leave the image on the builder host: the action serves the image to your servers from the runner\'s own Docker. Build on the runner (remove builder.remote), or push through a real registry.', 'remote');
+        }
+        if (builder.arches.length > 1) {
+            refuse('builder.arch lists several platforms, but a registry-free deploy (registry.server: localhost:…) serves the image from the runner\'s Docker, which holds one platform per tag. Set one arch (the one your servers run), or push through a real registry.', 'arch');
+        }
+    }
+    if (builder.cache?.type === 'gha' && !facts.env.ACTIONS_RUNTIME_TOKEN && !/(^|,)token=/.test(builder.cache.options ?? '')) {
+        refuse('builder.cache type gha needs the GitHub Actions cache service, whose token (ACTIONS_RUNTIME_TOKEN) is not in this environment. Run the deploy in a GitHub Actions job, give url= and token= in builder.cache.options, or use type: registry.', 'cache');
+    }
+    if (kind === 'pack') {
+        const ignored = ['cache', 'ssh', 'provenance', 'sbom', 'target', 'dockerfile', 'driver', 'remote'].find((key) => builder.isSet(key));
+        if (ignored)
+            refuse(`builder.${ignored} has no effect on a buildpacks build (builder.pack): pack builds without a Dockerfile or buildx. Remove builder.${ignored}, or remove builder.pack.`, ignored);
+        return;
+    }
+    if (facts.buildx)
+        return;
+    const needsBuildx = (what, ...key) => refuse(`${what} needs docker buildx, which is not installed on the runner. ${INSTALL_BUILDX}`, ...key);
+    if (builder.isCached)
+        needsBuildx('builder.cache', 'cache');
+    if (builder.arches.length > 1)
+        needsBuildx('Building several platforms (builder.arch)', 'arch');
+    if (builder.arches.length === 1 && builder.arches[0] !== facts.dockerArch && !builder.remote)
+        needsBuildx(`Building ${builder.arches[0]} on this ${facts.dockerArch} runner (builder.arch)`, 'arch');
+    if (builder.remote)
+        needsBuildx('builder.remote', 'remote');
+    if (kind === 'cloud')
+        needsBuildx('A Docker Build Cloud builder (builder.driver)', 'driver');
+    if (present(builder.ssh))
+        needsBuildx('builder.ssh', 'ssh');
+    if (builder.provenance !== undefined)
+        needsBuildx('builder.provenance', 'provenance');
+    if (builder.sbom !== undefined)
+        needsBuildx('builder.sbom', 'sbom');
+    if (builder.secrets.length > 0)
+        needsBuildx('builder.secrets (build secrets)', 'secrets');
+}
+function present(value) {
+    return value !== undefined && value !== null && value !== false && String(value).trim() !== '';
 }
 
 
@@ -56777,6 +57064,69 @@ async function bootstrapHost(run) {
 
 /***/ }),
 
+/***/ 277:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.evaluateShellWord = evaluateShellWord;
+/**
+ * What `sh` makes of one word of a Kamal command line: quotes removed,
+ * backslash escapes applied, `$NAME` / `${NAME}` expanded from `env`.
+ * Kamal hands its build commands to a local shell; we run the same words
+ * without one, so each word is evaluated here the way that shell would.
+ * Only the syntax Kamal's builder words contain is handled (no globbing,
+ * no word splitting, no command substitution).
+ */
+function evaluateShellWord(word, env) {
+    let out = '';
+    let quote;
+    for (let i = 0; i < word.length; i++) {
+        const ch = word[i];
+        if (quote === "'") {
+            if (ch === "'")
+                quote = undefined;
+            else
+                out += ch;
+            continue;
+        }
+        if (ch === '\\') {
+            const next = word[i + 1];
+            if (next === undefined)
+                out += ch;
+            else if (quote !== '"' || '$`"\\\n'.includes(next)) {
+                out += next;
+                i++;
+            }
+            else
+                out += ch;
+            continue;
+        }
+        if (ch === '"') {
+            quote = quote ? undefined : '"';
+            continue;
+        }
+        if (ch === "'" && !quote) {
+            quote = "'";
+            continue;
+        }
+        if (ch === '$') {
+            const reference = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/.exec(word.slice(i));
+            if (reference) {
+                out += env[reference[1] ?? reference[2]] ?? '';
+                i += reference[0].length - 1;
+                continue;
+            }
+        }
+        out += ch;
+    }
+    return out;
+}
+
+
+/***/ }),
+
 /***/ 2667:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -57094,6 +57444,181 @@ function bootSettings(config) {
 function rubyToI(text) {
     const match = /^\s*([+-]?\d[\d_]*)/.exec(text);
     return match ? parseInt(match[1].replace(/_/g, ''), 10) : 0;
+}
+
+
+/***/ }),
+
+/***/ 9501:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.BuilderConfig = void 0;
+const load_1 = __nccwpck_require__(1036);
+const GHA_READ_OPTIONS = /^(url|url_v2|token|scope|timeout)=/;
+/**
+ * The `builder:` section, read once, with the names and derivations of
+ * Kamal::Configuration::Builder. Kamal asks Docker for the local architecture
+ * inside `local_arches`; here it is a parameter (the runner's `docker info`),
+ * so this class stays pure.
+ */
+class BuilderConfig {
+    owner;
+    arches;
+    remote;
+    driver;
+    localDisabled;
+    cache;
+    args;
+    /** secret names (from .kamal/secrets) */
+    secrets;
+    dockerfile;
+    target;
+    /** `builder.context` as written; undefined means Kamal's git-clone build */
+    contextSetting;
+    ssh;
+    /** undefined when not set (false is a value: `--provenance false`) */
+    provenance;
+    sbom;
+    pack;
+    written;
+    constructor(raw, owner) {
+        this.owner = owner;
+        const builder = (0, load_1.isHash)(raw) ? raw : {};
+        this.written = builder;
+        const arch = builder.arch;
+        this.arches = Array.isArray(arch) ? arch.map(String) : arch !== undefined && arch !== null ? [String(arch)] : [];
+        this.remote = text(builder.remote);
+        this.driver = builder.driver !== undefined && builder.driver !== null ? String(builder.driver) : 'docker-container';
+        this.localDisabled = builder.local === false;
+        const cache = builder.cache;
+        this.cache = (0, load_1.isHash)(cache) ? { type: String(cache.type), options: text(cache.options), image: text(cache.image) } : undefined;
+        this.args = (0, load_1.isHash)(builder.args) ? builder.args : {};
+        this.secrets = Array.isArray(builder.secrets) ? builder.secrets.map(String) : [];
+        this.dockerfile = text(builder.dockerfile) ?? 'Dockerfile';
+        this.target = text(builder.target);
+        this.contextSetting = builder.context !== undefined && builder.context !== null ? String(builder.context) : undefined;
+        this.ssh = text(builder.ssh);
+        this.provenance = builder.provenance ?? undefined;
+        this.sbom = builder.sbom ?? undefined;
+        const pack = builder.pack;
+        if (pack) {
+            const spec = (0, load_1.isHash)(pack) ? pack : {};
+            this.pack = { builder: String(spec.builder ?? ''), buildpacks: Array.isArray(spec.buildpacks) ? spec.buildpacks.map(String) : [] };
+        }
+    }
+    /** The key is written in the config (with a value other than null). */
+    isSet(key) {
+        return this.written[key] !== undefined && this.written[key] !== null;
+    }
+    /** Kamal's `context`: "." unless set. */
+    get context() {
+        return this.contextSetting ?? '.';
+    }
+    /** Kamal's `git_clone?` (given that the project is in a git repository). */
+    get gitClone() {
+        return this.contextSetting === undefined;
+    }
+    get isDockerDriver() {
+        return this.driver === 'docker';
+    }
+    get isCloud() {
+        return this.driver.startsWith('cloud');
+    }
+    get isCached() {
+        return this.cache !== undefined;
+    }
+    get isPack() {
+        return this.pack !== undefined;
+    }
+    localArches(dockerArch) {
+        if (this.localDisabled)
+            return [];
+        if (this.remote)
+            return this.arches.filter((arch) => arch === dockerArch);
+        return this.arches;
+    }
+    remoteArches(dockerArch) {
+        if (!this.remote)
+            return [];
+        const local = this.localArches(dockerArch);
+        return this.arches.filter((arch) => !local.includes(arch));
+    }
+    /** Kamal's `remote?`: some arch is built on the remote builder. */
+    isRemote(dockerArch) {
+        return this.remoteArches(dockerArch).length > 0;
+    }
+    /** Kamal's `local?`. */
+    isLocal(dockerArch) {
+        return !this.localDisabled && (this.arches.length === 0 || this.localArches(dockerArch).length > 0);
+    }
+    /** Which of Kamal's builder classes does the build (Kamal::Commands::Builder#target). */
+    kind(dockerArch) {
+        if (this.isRemote(dockerArch))
+            return this.isLocal(dockerArch) ? 'hybrid' : 'remote';
+        if (this.isPack)
+            return 'pack';
+        if (this.isCloud)
+            return 'cloud';
+        return 'local';
+    }
+    /** The buildx builder's name; undefined for the `docker` driver's local build and for pack. */
+    builderName(dockerArch) {
+        switch (this.kind(dockerArch)) {
+            case 'remote':
+                return `kamal-remote-${this.remoteNameSuffix}`;
+            case 'hybrid':
+                return `kamal-hybrid-${this.driver}-${this.remoteNameSuffix}`;
+            case 'cloud':
+                return this.driver.replace(/[ /]/g, '-');
+            case 'pack':
+                return undefined;
+            case 'local':
+                if (this.isDockerDriver)
+                    return undefined;
+                return this.owner.localRegistry ? `kamal-local-registry-${this.driver}` : `kamal-local-${this.driver}`;
+        }
+    }
+    /** `docker context` name of a remote/hybrid builder. */
+    remoteContextName(dockerArch) {
+        const kind = this.kind(dockerArch);
+        return kind === 'remote' || kind === 'hybrid' ? `${this.builderName(dockerArch)}-context` : undefined;
+    }
+    get cacheFrom() {
+        if (!this.cache)
+            return undefined;
+        if (this.cache.type === 'gha')
+            return ['type=gha', ...(this.cache.options?.split(',') ?? []).filter((option) => GHA_READ_OPTIONS.test(option))].join(',');
+        if (this.cache.type === 'registry')
+            return ['type=registry', `ref=${this.cacheImageRef}`].join(',');
+        return undefined;
+    }
+    get cacheTo() {
+        if (!this.cache)
+            return undefined;
+        if (this.cache.type === 'gha')
+            return ['type=gha', this.cache.options].filter((part) => part !== undefined).join(',');
+        if (this.cache.type === 'registry')
+            return ['type=registry', `ref=${this.cacheImageRef}`, this.cache.options].filter((part) => part !== undefined).join(',');
+        return undefined;
+    }
+    /** Where a builder setting is written, for refusals (`builder.<key>`, or `builder` when unset). */
+    locate(...key) {
+        return this.owner.locate(['builder', ...key]);
+    }
+    get remoteNameSuffix() {
+        return `${(this.remote ?? '').replace(/[^a-z0-9_-]/g, '-')}${this.owner.localRegistry ? '-local-registry' : ''}`;
+    }
+    get cacheImageRef() {
+        const image = this.cache?.image ?? `${this.owner.image}-build-cache`;
+        return [this.owner.registryServer, image].filter((part) => part !== undefined).join('/');
+    }
+}
+exports.BuilderConfig = BuilderConfig;
+function text(value) {
+    return value === undefined || value === null ? undefined : String(value);
 }
 
 
@@ -58335,6 +58860,7 @@ exports.KamalConfig = exports.DEFAULT_PROXY_IMAGE_VERSION = exports.EMULATED_KAM
 exports.proxyHostNames = proxyHostNames;
 exports.present = present;
 exports.compareVersions = compareVersions;
+const builder_1 = __nccwpck_require__(9501);
 const env_1 = __nccwpck_require__(8409);
 const load_1 = __nccwpck_require__(1036);
 const proxy_1 = __nccwpck_require__(1574);
@@ -58374,6 +58900,11 @@ class KamalConfig {
         this.roles = this.buildRoles();
         this.accessories = this.buildAccessories();
     }
+    /** The `builder:` section, typed (Kamal::Configuration::Builder). */
+    get builder() {
+        return (this.builderConfig ??= new builder_1.BuilderConfig(this.raw.builder, this));
+    }
+    builderConfig;
     get localRegistry() {
         return /^localhost[:$]/.test(this.registryServer ?? '');
     }
@@ -60302,86 +60833,277 @@ var __importStar = (this && this.__importStar) || (function () {
 })();
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.BuildError = void 0;
-exports.runnerFacts = runnerFacts;
 exports.runRunnerStep = runRunnerStep;
+exports.probeRunner = probeRunner;
+exports.prepareRemoteBuilderSsh = prepareRemoteBuilderSsh;
+exports.buildAndPush = buildAndPush;
+exports.prepareClone = prepareClone;
 exports.buildCloneDirectory = buildCloneDirectory;
 const exec = __importStar(__nccwpck_require__(5236));
-const node_crypto_1 = __nccwpck_require__(7598);
 const fs = __importStar(__nccwpck_require__(3024));
 const os = __importStar(__nccwpck_require__(8161));
 const path = __importStar(__nccwpck_require__(6760));
 const builder_1 = __nccwpck_require__(249);
-class BuildError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'BuildError';
-    }
-}
-exports.BuildError = BuildError;
-async function run(command, args, options = {}) {
-    let output = '';
-    const code = await exec.exec(command, args, {
-        cwd: options.cwd,
-        env: options.env,
-        input: options.input !== undefined ? Buffer.from(options.input) : undefined,
-        ignoreReturnCode: true,
-        silent: true,
-        listeners: {
-            stdout: (data) => (output += data.toString()),
-            stderr: (data) => (output += data.toString()),
-        },
-    });
-    return { code, output };
-}
-/** Facts about the runner the build plan needs: buildx, and the clone to build from (read-only). */
-async function runnerFacts(config, options) {
-    const env = { ...(options.env ?? process.env) };
-    if ((await run('docker', ['--version'], { env }).catch(() => ({ code: 127, output: '' }))).code !== 0) {
-        throw new BuildError('Docker is not installed locally: add a step that installs Docker (GitHub-hosted Ubuntu runners have it).');
-    }
-    const buildx = (await run('docker', ['buildx', 'version'], { env })).code === 0;
-    const settings = (0, builder_1.builderSettings)(config);
-    const login = options.registryPassword !== undefined;
-    if (settings.context)
-        return { buildx, buildDirectory: path.resolve(options.projectDir, settings.context), login, registryUser: options.registryUser };
-    const rootRun = await run('git', ['rev-parse', '--show-toplevel'], { cwd: options.projectDir });
-    if (rootRun.code !== 0)
-        throw new BuildError(`${options.projectDir} is not in a git repository: check out the repository, or set builder.context to build from the working tree.`);
-    const root = rootRun.output.trim();
-    const head = (await run('git', ['rev-parse', 'HEAD'], { cwd: root })).output.trim();
-    const directory = buildCloneDirectory(config, options.projectDir);
-    return { buildx, buildDirectory: path.join(directory, path.relative(root, options.projectDir)), clone: { root, head, directory }, login, registryUser: options.registryUser };
-}
-/** Runs one runner step of the plan; a failure throws a BuildError unless the step allows it. */
+const shell_1 = __nccwpck_require__(997);
+var builder_2 = __nccwpck_require__(249);
+Object.defineProperty(exports, "BuildError", ({ enumerable: true, get: function () { return builder_2.BuildError; } }));
+const OUTPUT_TAIL_LINES = 40;
+/**
+ * Runs one runner step: its skipIf first (exit 0 skips it), then its argv
+ * without a shell. The environment is the runner's minus the cache-service
+ * variables, plus those the step passes by name, its own, and its secrets.
+ * The output tail is stripped of every secret value the step was given.
+ */
 async function runRunnerStep(step, io) {
     const startedAt = Date.now();
-    const env = { ...io.env, ...(step.env ?? {}) };
-    for (const name of step.secretEnv ?? [])
-        env[name] = io.secret(name);
-    if (step.skipIf) {
-        const check = await run(step.skipIf.argv[0], step.skipIf.argv.slice(1), { cwd: step.skipIf.cwd ?? step.cwd, env });
-        io.log(`$ ${step.skipIf.display}  → exit ${check.code}`);
-        if (check.code === 0)
-            return { step, outcome: 'skipped', code: 0, startedAt, endedAt: Date.now(), outputTail: '' };
+    const secretValues = (step.secretEnv ?? []).map((name) => io.secrets(name));
+    if (step.stdin === 'registry-password') {
+        if (io.registryPassword === undefined)
+            throw new builder_1.BuildError(`${step.purpose}: no registry password to give on standard input (set registry.password in the config)`);
+        secretValues.push(io.registryPassword);
     }
-    if (step.argv[0] === 'docker' && step.argv.includes('--file')) {
-        const dockerfile = step.argv[step.argv.indexOf('--file') + 1];
-        if (!fs.existsSync(path.resolve(step.cwd, dockerfile)))
-            throw new BuildError(`Missing ${dockerfile} in ${step.cwd}: set builder.dockerfile, or commit the Dockerfile.`);
+    const redact = (text) => secretValues.filter((value) => value.length > 0).reduce((out, value) => out.split(value).join('***'), text);
+    const env = stepEnvironment(step, io);
+    if (step.skipIf) {
+        const check = await runProcess(step.skipIf.argv, { cwd: step.skipIf.cwd ?? step.cwd, env });
+        if (check.code === 0) {
+            io.log(`$ ${step.display}  (skipped: ${step.skipIf.display} succeeded)`);
+            return { step, outcome: 'skipped', code: 0, startedAt, endedAt: Date.now(), outputTail: '' };
+        }
     }
     io.log(`$ ${step.display}`);
-    const result = await run(step.argv[0], step.argv.slice(1), { cwd: fs.existsSync(step.cwd) ? step.cwd : undefined, env, input: step.stdin === 'registry-password' ? io.registryPassword ?? '' : undefined });
-    const tail = io.redact(result.output.trimEnd().split('\n').slice(-40).join('\n'));
-    for (const line of tail.split('\n').filter(Boolean))
+    const input = step.stdin === 'registry-password' ? io.registryPassword : undefined;
+    const result = await runProcess(step.argv, { cwd: step.cwd, env, input });
+    const outputTail = redact(result.output.trimEnd().split('\n').slice(-OUTPUT_TAIL_LINES).join('\n'));
+    for (const line of outputTail.split('\n').filter(Boolean))
         io.log(`  ${line}`);
-    const record = { step, outcome: result.code === 0 ? 'ok' : 'failed', code: result.code, startedAt, endedAt: Date.now(), outputTail: tail };
-    if (result.code !== 0 && !step.allowFailure)
-        throw new BuildError(`${step.argv.slice(0, 3).join(' ')} failed with exit status ${result.code} (${step.purpose}):\n${tail.split('\n').slice(-15).join('\n')}`);
+    const record = { step, outcome: result.code === 0 ? 'ok' : 'failed', code: result.code, startedAt, endedAt: Date.now(), outputTail };
+    if (result.code !== 0 && !step.allowFailure) {
+        throw new builder_1.BuildError(`${step.purpose} failed on the runner with exit status ${result.code}: ${step.display}\n${outputTail.split('\n').slice(-15).join('\n')}`);
+    }
     return record;
 }
-/** Where the committed tree is cloned for the build (Kamal's `kamal-clones/<service>-<hash>`). */
-function buildCloneDirectory(config, projectDir) {
-    return path.join(os.tmpdir(), 'kamal-clones', `${config.service}-${(0, node_crypto_1.createHash)('sha256').update(projectDir).digest('hex').slice(0, 13)}`);
+function stepEnvironment(step, io) {
+    const env = {};
+    for (const [name, value] of Object.entries(io.env))
+        if (value !== undefined && !builder_1.GHA_CACHE_VARIABLES.includes(name))
+            env[name] = value;
+    for (const name of step.passEnv ?? []) {
+        const value = io.env[name];
+        if (value !== undefined)
+            env[name] = value;
+    }
+    Object.assign(env, step.env ?? {});
+    for (const name of step.secretEnv ?? [])
+        env[name] = io.secrets(name);
+    return env;
+}
+async function runProcess(argv, options) {
+    let output = '';
+    try {
+        const code = await exec.exec(argv[0], argv.slice(1), {
+            cwd: options.cwd,
+            env: options.env,
+            input: options.input !== undefined ? Buffer.from(options.input) : undefined,
+            ignoreReturnCode: true,
+            silent: true,
+            listeners: {
+                stdout: (data) => (output += data.toString()),
+                stderr: (data) => (output += data.toString()),
+            },
+        });
+        return { code, output };
+    }
+    catch (error) {
+        // @actions/exec throws when the executable is not on PATH (or the cwd is missing).
+        return { code: 127, output: `${output}${error instanceof Error ? error.message : String(error)}` };
+    }
+}
+/** What the build plan needs from the runner: Docker, buildx, pack, the architecture, git, the Dockerfile. */
+async function probeRunner(env, project) {
+    const processEnv = definedEnv(env);
+    const probeEnv = Object.fromEntries(Object.entries(processEnv).filter(([name]) => !builder_1.GHA_CACHE_VARIABLES.includes(name)));
+    const ok = async (argv, cwd) => (await runProcess(argv, { env: probeEnv, cwd })).code === 0;
+    const docker = await ok(['docker', '--version']);
+    const buildx = docker && (await ok(['docker', 'buildx', 'version']));
+    const pack = await ok(['pack', '--version']);
+    const projectDir = realPath(project?.projectDir ?? process.cwd());
+    const git = await gitFacts(projectDir, probeEnv);
+    return {
+        docker,
+        buildx,
+        pack,
+        dockerArch: docker ? await dockerArchitecture(probeEnv) : nodeArch(),
+        projectDir,
+        git,
+        tempDir: runnerTemp(env),
+        dockerfilePresent: project ? fs.existsSync(path.resolve(projectDir, project.config.builder.dockerfile)) : true,
+        env: processEnv,
+    };
+}
+/** Kamal::Utils.docker_arch. */
+async function dockerArchitecture(env) {
+    const info = await runProcess(['docker', 'info', '--format', '{{.Architecture}}'], { env });
+    const arch = info.code === 0 ? info.output.trim() : '';
+    if (/aarch64/.test(arch))
+        return 'arm64';
+    if (/x86_64/.test(arch))
+        return 'amd64';
+    return arch || nodeArch();
+}
+function nodeArch() {
+    return os.arch() === 'x64' ? 'amd64' : os.arch();
+}
+async function gitFacts(projectDir, env) {
+    const root = await runProcess(['git', 'rev-parse', '--show-toplevel'], { cwd: projectDir, env });
+    if (root.code !== 0)
+        return undefined;
+    const revision = await runProcess(['git', 'rev-parse', 'HEAD'], { cwd: projectDir, env });
+    if (revision.code !== 0)
+        return undefined;
+    return { root: root.output.trim(), revision: revision.output.trim() };
+}
+/**
+ * A remote builder's ssh: docker's ssh:// connection helper (docker/cli
+ * cli/connhelper) runs `ssh` from PATH, with the user's ~/.ssh/config and
+ * known_hosts. Instead of touching those, the build steps get a directory
+ * first on PATH whose `ssh` runs the real one with the deploy key
+ * (IdentitiesOnly) and the pinned host keys (StrictHostKeyChecking yes, no
+ * global known_hosts). Files are 0600 in a 0700 directory under RUNNER_TEMP;
+ * no key material is ever in an argv.
+ */
+function prepareRemoteBuilderSsh(directory, ssh, env, log) {
+    const realSsh = findOnPath('ssh', env.PATH ?? '', directory);
+    if (!realSsh)
+        throw new builder_1.BuildError('builder.remote needs an OpenSSH client (`ssh`) on the runner: docker reaches ssh:// builders through it. Install openssh-client before this step.');
+    fs.rmSync(directory, { recursive: true, force: true });
+    fs.mkdirSync(directory, { recursive: true, mode: 0o700 });
+    const options = [];
+    ssh.privateKeys.forEach((key, index) => {
+        const file = path.join(directory, `id-${index}`);
+        fs.writeFileSync(file, key.endsWith('\n') ? key : `${key}\n`, { mode: 0o600 });
+        options.push('-i', file);
+    });
+    if (options.length > 0)
+        options.unshift('-o', 'IdentitiesOnly=yes');
+    const knownHosts = path.join(directory, 'known_hosts');
+    fs.writeFileSync(knownHosts, ssh.knownHosts?.trim() ? `${ssh.knownHosts.trimEnd()}\n` : '', { mode: 0o600 });
+    options.push('-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null');
+    if (ssh.knownHosts?.trim())
+        options.push('-o', 'StrictHostKeyChecking=yes');
+    else {
+        options.push('-o', 'StrictHostKeyChecking=accept-new');
+        log('Warning: the remote builder\'s host key is not pinned (no ssh-known-hosts input); it is accepted on first use. Add its known_hosts line (ssh-keyscan <builder host>) to ssh-known-hosts.');
+    }
+    options.push('-o', 'BatchMode=yes');
+    const script = ['#!/bin/sh', `exec ${[realSsh, ...options].map(shell_1.shellEscape).join(' ')} "$@"`, ''].join('\n');
+    fs.writeFileSync(path.join(directory, 'ssh'), script, { mode: 0o700 });
+    return directory;
+}
+function findOnPath(command, searchPath, exclude) {
+    for (const dir of searchPath.split(path.delimiter).filter(Boolean)) {
+        if (path.resolve(dir) === path.resolve(exclude))
+            continue;
+        const candidate = path.join(dir, command);
+        try {
+            fs.accessSync(candidate, fs.constants.X_OK);
+            return candidate;
+        }
+        catch {
+            // not here
+        }
+    }
+    return undefined;
+}
+/** Builds the image on the runner and pushes `<repo>:<version>` and `<repo>:<latest>` (spec §4.1): `planBuild`, each step run in order. */
+async function buildAndPush(options) {
+    const { config, log } = options;
+    const env = options.env ?? process.env;
+    let facts = await probeRunner(env, { config, projectDir: options.projectDir });
+    const kind = config.builder.kind(facts.dockerArch);
+    const sshDirectory = kind === 'remote' || kind === 'hybrid' ? path.join(facts.tempDir, 'kamal-builder-ssh') : undefined;
+    try {
+        if (sshDirectory) {
+            facts = { ...facts, remoteSsh: { binDir: prepareRemoteBuilderSsh(sshDirectory, options.remoteBuilderSsh ?? { privateKeys: [] }, env, log) } };
+        }
+        const registryLogin = options.registryPassword !== undefined ? { username: options.registryUser ?? '', shown: options.registryUserLabel ?? options.registryUser ?? '' } : undefined;
+        const steps = (0, builder_1.planBuild)(config, facts, { noCache: options.noCache, registryLogin });
+        if (!facts.buildx)
+            log('docker buildx is not installed: building with `docker build` and pushing each tag');
+        if (config.builder.gitClone && facts.git)
+            log(`Building from a local git clone of ${facts.git.revision.slice(0, 12)} (uncommitted changes are not included): ${(0, builder_1.cloneDirectory)(config.service, facts.projectDir, facts.tempDir)}`);
+        const io = { secrets: (name) => options.secrets.get(name), registryPassword: options.registryPassword, env, log };
+        const records = [];
+        let warnedMissingBuilder = false;
+        const cloneSteps = steps.filter(builder_1.isCloneStep);
+        for (const step of steps) {
+            if ((0, builder_1.isCloneStep)(step)) {
+                if (step === cloneSteps[0] && facts.git)
+                    records.push(...(await prepareClone(cloneSteps, io, facts.git.revision, (0, builder_1.cloneDirectory)(config.service, facts.projectDir, facts.tempDir))));
+                continue;
+            }
+            const record = await runRunnerStep(step, io);
+            if (record.outcome !== 'skipped' && step.skipIf && !warnedMissingBuilder && step.purpose.includes('builder')) {
+                warnedMissingBuilder = true;
+                log('Missing compatible builder, so creating a new one first');
+            }
+            records.push(record);
+        }
+        return records;
+    }
+    finally {
+        if (sshDirectory)
+            fs.rmSync(sshDirectory, { recursive: true, force: true });
+    }
+}
+/**
+ * Kamal's Cli::Build::Clone#prepare: clone or reset, then check the clone is
+ * clean and at the revision; on any failure delete it and clone once more.
+ */
+async function prepareClone(steps, io, revision, cloneDir) {
+    const attempt = async () => {
+        const records = [];
+        for (const step of steps)
+            records.push(await runRunnerStep(step, io));
+        const buildDir = steps[steps.length - 1].argv[2];
+        const env = definedEnv(io.env);
+        const status = await runProcess(['git', '-C', buildDir, 'status', '--porcelain'], { env });
+        if (status.code !== 0 || status.output.trim() !== '')
+            throw new builder_1.BuildError(`Clone in ${buildDir} is dirty, ${status.output.trim()}`);
+        const head = await runProcess(['git', '-C', buildDir, 'rev-parse', 'HEAD'], { env });
+        if (head.output.trim() !== revision)
+            throw new builder_1.BuildError(`Clone in ${buildDir} is not on the correct revision, expected \`${revision}\` but got \`${head.output.trim()}\``);
+        return records;
+    };
+    try {
+        return await attempt();
+    }
+    catch (error) {
+        if (!(error instanceof builder_1.BuildError))
+            throw error;
+        io.log(`Error preparing clone: ${error.message}, deleting and retrying...`);
+        fs.rmSync(cloneDir, { recursive: true, force: true });
+        return attempt();
+    }
+}
+/** Where the committed tree is cloned for the build (Kamal's `kamal-clones/<service>-<hash>`), under RUNNER_TEMP when set. */
+function buildCloneDirectory(config, projectDir, env = process.env) {
+    return (0, builder_1.cloneDirectory)(config.service, realPath(projectDir), runnerTemp(env));
+}
+/** One clone directory per job: RUNNER_TEMP is the job's own temp dir; elsewhere the OS temp dir. */
+function runnerTemp(env) {
+    return env.RUNNER_TEMP || os.tmpdir();
+}
+function realPath(dir) {
+    try {
+        return fs.realpathSync(dir);
+    }
+    catch {
+        return path.resolve(dir);
+    }
+}
+function definedEnv(env) {
+    return Object.fromEntries(Object.entries(env).filter((entry) => entry[1] !== undefined));
 }
 
 
@@ -60890,7 +61612,8 @@ class Execution {
             }
             catch (error) {
                 if (stage.always === 'lock-held') {
-                    core.error(`Error releasing the deploy lock: ${error instanceof Error ? error.message : String(error)}. Release it with command: lock release.`);
+                    const message = error instanceof Error ? error.message : String(error);
+                    core.error(`Error releasing the deploy lock: ${message}${/lock release/.test(message) ? '' : ' Release it with command: lock release.'}`);
                     continue;
                 }
                 if (!this.failed)
@@ -60916,7 +61639,7 @@ class Execution {
     async runLane(stage, lane) {
         // The lock release must still happen after a cut connection: reconnect first.
         if (stage.always === 'lock-held' && lane.place !== steps_1.RUNNER && this.connectionLost(lane.place) && !(await this.reconnect(lane.place))) {
-            throw new Error(`${lane.place} is unreachable, so the deploy lock stays there. Once the host is reachable, run this action with command: lock release (or \`kamal lock release\`), and check what it serves with \`ssh ${this.context.config.ssh.user}@${lane.place} docker ps\`.`);
+            throw new Error(`${lane.place} is unreachable, so the deploy lock stays there. Once the host is reachable, run this action with command: lock release (or \`kamal lock release\`), and check what it serves with \`ssh ${this.context.config.ssh.user}@${lane.place} docker ps\``);
         }
         const byUnit = lane.units.length > 1 || lane.units.some((unit) => unit.boot);
         if (!byUnit) {
@@ -61047,7 +61770,7 @@ class Execution {
     async runStep(stage, lane, unit, step, values, log) {
         const index = this.stepIndex.get(step) ?? -1;
         const meta = { step: index, stage: stage.title, place: lane.place, role: unit.role };
-        if (step.kind === 'runner' || step.kind === 'hook' || step.kind === 'sleep' || step.kind === 'ship') {
+        if (step.kind === 'runner' || step.kind === 'hook' || step.kind === 'sleep' || step.kind === 'ship' || step.kind === 'clone' || step.kind === 'builder-ssh' || step.kind === 'remove-directory') {
             await (0, local_steps_1.runLocalStep)(this, step, meta, log);
             return;
         }
@@ -61089,6 +61812,7 @@ async function executePlan(plan, context) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ContainerExitedError = exports.UnitSkipped = void 0;
 exports.runHostStep = runHostStep;
+exports.containerExited = containerExited;
 /** The executor of host steps: one SSH command (or upload) at a time, each written to the record. */
 const lock_1 = __nccwpck_require__(7587);
 const server_1 = __nccwpck_require__(659);
@@ -61211,7 +61935,7 @@ async function runHostStep(execution, step, values, meta, log) {
         }
         case 'health': {
             const state = await waitUntilReady(step, (command) => capture(command, { allowFailure: true }));
-            if (state === 'exited' || state === 'dead')
+            if (state === 'exited' || state === 'dead' || state === 'restarting')
                 throw new ContainerExitedError(host, 'readiness', await capture(step.watch, { allowFailure: true, kind: 'watch' }));
             return;
         }
@@ -61266,8 +61990,9 @@ class ContainerExitedError extends Error {
     host;
     step;
     constructor(host, step, state) {
-        const [status, code] = state.split(' ');
-        super(`the new container ${status === 'dead' ? 'died' : `exited with status ${code ?? '?'}`} while booting`);
+        const [status, code, restarts] = state.split(' ');
+        const restarting = Number(restarts) > 0 ? ` (restarted ${restarts} time${restarts === '1' ? '' : 's'} by its restart policy)` : '';
+        super(`the new container ${status === 'dead' ? 'died' : `exited with status ${code ?? '?'}`} while booting${restarting}`);
         this.host = host;
         this.step = step;
         this.name = 'ContainerExitedError';
@@ -61287,10 +62012,15 @@ async function untilExited(running, state) {
         if (settled)
             return undefined;
         const current = await state().catch(() => '');
-        if (/^(exited|dead)\b/.test(current))
+        if (containerExited(current))
             return current;
     }
     return undefined;
+}
+/** `<status> <exit code> <restarts>`: stopped, or restarted by `--restart unless-stopped` after an exit. */
+function containerExited(state) {
+    const [status, , restarts] = state.trim().split(' ');
+    return status === 'exited' || status === 'dead' || Number(restarts) > 0;
 }
 /** Non-proxied roles: poll until healthy, or still running after `readiness_delay` (spec §1.5). A container that exits ends the wait at once. */
 async function waitUntilReady(step, status) {
@@ -61308,7 +62038,7 @@ async function waitUntilReady(step, status) {
             if (state === 'running' || state === 'healthy')
                 return state;
         }
-        if (state === 'exited' || state === 'dead')
+        if (state === 'exited' || state === 'dead' || state === 'restarting')
             return state;
         if (Date.now() >= deadline)
             break;
@@ -61321,13 +62051,47 @@ async function waitUntilReady(step, status) {
 /***/ }),
 
 /***/ 5446:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 "use strict";
 
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.runLocalStep = runLocalStep;
 /** The executor of runner steps: processes on the runner (build), local hooks, waits. */
+const fs = __importStar(__nccwpck_require__(3024));
 const build_1 = __nccwpck_require__(5083);
 const hooks_output_1 = __nccwpck_require__(8686);
 const hooks_1 = __nccwpck_require__(5987);
@@ -61336,13 +62100,7 @@ async function runLocalStep(execution, step, meta, log) {
     const startedAt = Date.now();
     switch (step.kind) {
         case 'runner': {
-            const result = await (0, build_1.runRunnerStep)(step, {
-                secret: (name) => context.secrets.get(name),
-                registryPassword: context.registryPassword,
-                env: context.env,
-                log,
-                redact: context.redact,
-            }).catch((error) => {
+            const result = await (0, build_1.runRunnerStep)(step, io()).catch((error) => {
                 execution.record.add({ ...meta, kind: 'runner', command: step.display, argv: step.argv, outcome: 'failed', startedAt, endedAt: Date.now() });
                 throw error;
             });
@@ -61380,6 +62138,26 @@ async function runLocalStep(execution, step, meta, log) {
             return;
         case 'ship':
             return;
+        case 'clone': {
+            const records = await (0, build_1.prepareClone)(step.steps, io(), step.revision, step.directory);
+            for (const record of records)
+                execution.record.add({ ...meta, kind: 'runner', command: record.step.display, argv: record.step.argv, outcome: record.outcome === 'failed' ? 'tolerated' : record.outcome, code: record.code, startedAt: record.startedAt, endedAt: record.endedAt });
+            log(`Building from a local git clone of ${step.revision.slice(0, 12)} (uncommitted changes are not included): ${step.directory}`);
+            return;
+        }
+        case 'builder-ssh': {
+            const ssh = { privateKeys: context.builderSsh?.privateKeys ?? [], knownHosts: context.builderSsh?.knownHosts };
+            (0, build_1.prepareRemoteBuilderSsh)(step.directory, ssh, context.env, log);
+            execution.record.add({ ...meta, kind: 'builder-ssh', command: `prepare ${step.directory}/ssh (deploy key, pinned host keys)`, outcome: 'ok', startedAt, endedAt: Date.now() });
+            return;
+        }
+        case 'remove-directory':
+            fs.rmSync(step.path, { recursive: true, force: true });
+            execution.record.add({ ...meta, kind: 'remove-directory', command: `rm -rf ${step.path}`, outcome: 'ok', startedAt, endedAt: Date.now() });
+            return;
+    }
+    function io() {
+        return { secrets: (name) => context.secrets.get(name), registryPassword: context.registryPassword, env: context.env, log };
     }
 }
 
@@ -62281,9 +63059,10 @@ async function deploy(inputs, prepared, where) {
     const redact = redactor(secrets.values());
     const url = (0, app_url_1.appUrl)(config);
     // What the post step removes: the build clone and the registry-free transfer files.
-    core.saveState(post_1.TEMP_PATHS_STATE, JSON.stringify([(0, build_1.buildCloneDirectory)(config, where.projectDir), (0, local_registry_1.transferWorkDirectory)()]));
+    core.saveState(post_1.TEMP_PATHS_STATE, JSON.stringify([(0, build_1.buildCloneDirectory)(config, where.projectDir, where.env), (0, local_registry_1.transferWorkDirectory)(), (0, make_plan_1.builderSshDirectory)(where.env.RUNNER_TEMP ?? os.tmpdir())]));
     const plan = await (0, make_plan_1.makePlan)(inputs, prepared, where);
-    const pool = new hosts_1.HostPool((0, ssh_options_1.sshOptionsFor)(config, inputs, secrets, where.env));
+    const sshOptions = (0, ssh_options_1.sshOptionsFor)(config, inputs, secrets, where.env);
+    const pool = new hosts_1.HostPool(sshOptions);
     let cancelled = false;
     const onSignal = (signal) => {
         if (!cancelled)
@@ -62313,6 +63092,7 @@ async function deploy(inputs, prepared, where) {
             cancelled: () => cancelled,
             onLock: (lock) => core.saveState(post_1.LOCK_STATE, lock ? JSON.stringify(lock) : ''),
             redact,
+            builderSsh: { privateKeys: sshOptions.privateKeys ?? [], knownHosts: inputs.sshKnownHosts },
         });
     }
     finally {
@@ -62456,6 +63236,8 @@ var __importStar = (this && this.__importStar) || (function () {
 })();
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.makePlan = makePlan;
+exports.runnerSteps = runnerSteps;
+exports.builderSshDirectory = builderSshDirectory;
 /**
  * From the inputs and the prepared config to the run's Plan: gathers the
  * read-only facts the pure plan builders need (hook files, error pages, the
@@ -62477,7 +63259,7 @@ async function makePlan(inputs, prepared, where) {
     // redeploy ships a version that was already built and pushed: it never builds.
     const skipPush = inputs.skipPush || command === 'redeploy';
     const builds = ['deploy', 'setup'].includes(command) && !skipPush;
-    const build = builds ? (0, builder_1.planBuild)(config, await factsForBuild(inputs, prepared, where)) : [];
+    const build = builds ? await buildSteps(inputs, prepared, where) : [];
     const accessoryNames = command === 'setup' ? config.accessories.map((accessory) => accessory.name) : command === 'accessory' ? (inputs.argument === 'all' || !inputs.argument ? config.accessories.map((accessory) => accessory.name) : [inputs.argument]) : [];
     return (0, deploy_plan_1.buildPlan)(config, targets, {
         command,
@@ -62492,17 +63274,39 @@ async function makePlan(inputs, prepared, where) {
         accessories: accessoryNames.map((name) => (0, accessory_1.accessorySettings)(config, name, where.projectDir)),
     });
 }
-async function factsForBuild(inputs, prepared, where) {
-    const options = { projectDir: where.projectDir, registryPassword: prepared.registryPassword, registryUser: prepared.registryUser, env: where.env };
-    try {
-        return await (0, build_1.runnerFacts)(prepared.config, options);
+/** The runner's part of the plan: Kamal's build commands (planBuild), the clone as one decision, the remote builder's ssh around them. */
+async function buildSteps(inputs, prepared, where) {
+    const { config } = prepared;
+    const facts = await (0, build_1.probeRunner)(where.env, { config, projectDir: where.projectDir });
+    if (!facts.docker && inputs.command !== 'plan')
+        throw new build_1.BuildError('Docker is not installed locally: add a step that installs Docker (GitHub-hosted Ubuntu runners have it).');
+    const registryLogin = prepared.registryPassword !== undefined ? { username: prepared.registryUser, shown: prepared.registryUserLabel } : undefined;
+    return runnerSteps(config, facts, registryLogin);
+}
+/** Pure: the runner's steps for these facts about it. */
+function runnerSteps(config, probed, registryLogin) {
+    let facts = probed;
+    const kind = config.builder.kind(facts.dockerArch);
+    const sshDirectory = kind === 'remote' || kind === 'hybrid' ? builderSshDirectory(facts.tempDir) : undefined;
+    if (sshDirectory)
+        facts = { ...facts, remoteSsh: { binDir: sshDirectory } };
+    const planned = (0, builder_1.planBuild)(config, facts, { registryLogin });
+    const steps = [];
+    if (sshDirectory)
+        steps.push({ kind: 'builder-ssh', directory: sshDirectory, changes: true, note: "docker's ssh:// helper gets the deploy key and the pinned host keys" });
+    const clone = planned.filter(builder_1.isCloneStep);
+    for (const step of planned) {
+        if (!(0, builder_1.isCloneStep)(step))
+            steps.push({ ...step, changes: true });
+        else if (step === clone[0] && facts.git)
+            steps.push({ kind: 'clone', steps: clone, revision: facts.git.revision, directory: (0, builder_1.cloneDirectory)(config.service, facts.projectDir, facts.tempDir), changes: true });
     }
-    catch (error) {
-        // A plan is still worth showing on a machine without Docker: the run itself fails at this point.
-        if (inputs.command === 'plan' && error instanceof build_1.BuildError)
-            return { buildx: true, buildDirectory: where.projectDir, login: options.registryPassword !== undefined, registryUser: prepared.registryUserLabel };
-        throw error;
-    }
+    if (sshDirectory)
+        steps.push({ kind: 'remove-directory', path: sshDirectory, changes: true, note: 'the key files go as soon as the build is done' });
+    return steps;
+}
+function builderSshDirectory(tempDir) {
+    return path.join(tempDir, 'kamal-builder-ssh');
 }
 function presentHooks(hooksPath, projectDir) {
     return new Set(hooks_1.HOOK_NAMES.filter((hook) => fs.existsSync(path.resolve(projectDir, (0, hooks_1.hookFile)(hooksPath, hook)))));
@@ -62915,7 +63719,8 @@ class PlanParts {
         if (!request.skipPush) {
             stages.push(...this.hook('pre-build'));
             if (request.build.length > 0) {
-                stages.push({ phase: 'build', title: 'Build and push', announce: 'Build and push app image...', lanes: [{ place: steps_1.RUNNER, units: [{ steps: request.build.map((step) => ({ ...step, changes: true })) }] }] });
+                const cleanup = request.build.filter((step) => step.kind === 'remove-directory');
+                stages.push({ phase: 'build', title: 'Build and push', announce: 'Build and push app image...', lanes: [{ place: steps_1.RUNNER, units: [{ steps: request.build, onFailure: cleanup }] }] });
             }
         }
         const [remove, pull, checkLabel] = (0, registry_1.pullCommands)(config);
@@ -63116,6 +63921,12 @@ function describeStep(step, role) {
             return [`# ${step.note}`];
         case 'connect':
             return ['# open the SSH connection'];
+        case 'clone':
+            return [...step.steps.map((inner) => `${inner.display}  # ${inner.purpose}`), `# the clone must be clean and at ${step.revision.slice(0, 12)}, else it is deleted and cloned once more`];
+        case 'builder-ssh':
+            return [`# ${step.directory}/ssh: ${step.note}`];
+        case 'remove-directory':
+            return [`rm -rf ${step.path}  # ${step.note ?? ''}`];
     }
 }
 function phaseTitle(stage) {

@@ -100,9 +100,9 @@ export class AppCommands {
     return timeout === undefined ? [] : ['-t', String(timeout)]
   }
 
-  /** `running 0`, `exited 3`: watched while the new container boots, so one that exits fails the boot at once. */
+  /** `running 0 0`, `exited 3 0`, `restarting 3 2` (status, last exit code, restarts): watched while the new container boots, so one that exits fails the boot at once. */
   exitState(version = this.config.version): string {
-    return docker('container', 'inspect', '--format', `'{{.State.Status}} {{.State.ExitCode}}'`, this.containerName(version))
+    return docker('container', 'inspect', '--format', `'{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}'`, this.containerName(version))
   }
 
   logs(version: string, lines?: number): string {

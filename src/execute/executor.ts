@@ -112,7 +112,8 @@ export class Execution {
         }
       } catch (error) {
         if (stage.always === 'lock-held') {
-          core.error(`Error releasing the deploy lock: ${error instanceof Error ? error.message : String(error)}. Release it with command: lock release.`)
+          const message = error instanceof Error ? error.message : String(error)
+          core.error(`Error releasing the deploy lock: ${message}${/lock release/.test(message) ? '' : ' Release it with command: lock release.'}`)
           continue
         }
         if (!this.failed) failure = error
@@ -140,7 +141,7 @@ export class Execution {
   private async runLane(stage: Stage, lane: Lane): Promise<void> {
     // The lock release must still happen after a cut connection: reconnect first.
     if (stage.always === 'lock-held' && lane.place !== RUNNER && this.connectionLost(lane.place) && !(await this.reconnect(lane.place))) {
-      throw new Error(`${lane.place} is unreachable, so the deploy lock stays there. Once the host is reachable, run this action with command: lock release (or \`kamal lock release\`), and check what it serves with \`ssh ${this.context.config.ssh.user}@${lane.place} docker ps\`.`)
+      throw new Error(`${lane.place} is unreachable, so the deploy lock stays there. Once the host is reachable, run this action with command: lock release (or \`kamal lock release\`), and check what it serves with \`ssh ${this.context.config.ssh.user}@${lane.place} docker ps\``)
     }
     const byUnit = lane.units.length > 1 || lane.units.some((unit) => unit.boot)
     if (!byUnit) {

@@ -127,7 +127,7 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
     }
     case 'health': {
       const state = await waitUntilReady(step, (command) => capture(command, { allowFailure: true }))
-      if (state === 'exited' || state === 'dead') throw new ContainerExitedError(host, 'readiness', await capture(step.watch, { allowFailure: true, kind: 'watch' }))
+      if (state === 'exited' || state === 'dead' || state === 'restarting') throw new ContainerExitedError(host, 'readiness', await capture(step.watch, { allowFailure: true, kind: 'watch' }))
       return
     }
     case 'ensure-docker': {
@@ -175,8 +175,9 @@ export class ContainerExitedError extends Error {
     readonly step: string,
     state: string,
   ) {
-    const [status, code] = state.split(' ')
-    super(`the new container ${status === 'dead' ? 'died' : `exited with status ${code ?? '?'}`} while booting`)
+    const [status, code, restarts] = state.split(' ')
+    const restarting = Number(restarts) > 0 ? ` (restarted ${restarts} time${restarts === '1' ? '' : 's'} by its restart policy)` : ''
+    super(`the new container ${status === 'dead' ? 'died' : `exited with status ${code ?? '?'}`} while booting${restarting}`)
     this.name = 'ContainerExitedError'
   }
 }
@@ -193,9 +194,15 @@ async function untilExited(running: Promise<unknown>, state: () => Promise<strin
     await Promise.race([running.catch(() => undefined), sleep(1000)])
     if (settled) return undefined
     const current = await state().catch(() => '')
-    if (/^(exited|dead)\b/.test(current)) return current
+    if (containerExited(current)) return current
   }
   return undefined
+}
+
+/** `<status> <exit code> <restarts>`: stopped, or restarted by `--restart unless-stopped` after an exit. */
+export function containerExited(state: string): boolean {
+  const [status, , restarts] = state.trim().split(' ')
+  return status === 'exited' || status === 'dead' || Number(restarts) > 0
 }
 
 /** Non-proxied roles: poll until healthy, or still running after `readiness_delay` (spec §1.5). A container that exits ends the wait at once. */
@@ -211,7 +218,7 @@ async function waitUntilReady(step: Extract<HostStep, { kind: 'health' }>, statu
       state = await status(step.command)
       if (state === 'running' || state === 'healthy') return state
     }
-    if (state === 'exited' || state === 'dead') return state
+    if (state === 'exited' || state === 'dead' || state === 'restarting') return state
     if (Date.now() >= deadline) break
     await sleep(Math.min(attempt * 1000, Math.max(deadline - Date.now(), 0)))
   }
