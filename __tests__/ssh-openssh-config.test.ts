@@ -5,7 +5,7 @@ import * as path from 'node:path'
 import { ConfigError } from '../src/errors'
 import { sshOptionsFor } from '../src/deploy/ssh-options'
 import type { ActionInputs } from '../src/inputs'
-import { openSshSettingsFor } from '../src/remote/openssh-config'
+import { openSshSettingsFor, variablesToSend } from '../src/remote/openssh-config'
 import { uploadCommand } from '../src/remote/ssh-connection'
 import { loadSecrets } from '../src/secrets/load'
 import { configFromYaml } from './support/config'
@@ -40,6 +40,12 @@ describe('OpenSSH config files, read as Net::SSH::Config reads them', () => {
     expect(settings.proxy?.value).toEqual({ kind: 'command', template: 'nc %h %p' })
     expect(settings.hostName?.value).toBe('10.1.1.1')
     expect(openSshSettingsFor('DB', [file('b3', 'Match exec true\n  HostName x\n')]).hostName).toBeUndefined()
+  })
+
+  test('SendEnv names the local variables sent (globs), SetEnv sets more; both reach the plan', () => {
+    const config = file('s', 'Host *\n  SendEnv LANG LC_*\n  SetEnv MODE=e2e "NOTE=two words"\n')
+    expect(variablesToSend(openSshSettingsFor('x', [config]).sendEnv?.value ?? [], { LANG: 'C.UTF-8', LC_ALL: 'C', PATH: '/bin', SECRET: 's' })).toEqual({ LANG: 'C.UTF-8', LC_ALL: 'C' })
+    expect(openSshSettingsFor('x', [config]).setEnv?.value).toEqual({ MODE: 'e2e', NOTE: 'two words' })
   })
 
   test('Include relative to the including file, with a glob', () => {

@@ -6,7 +6,7 @@ import type { KamalConfig } from '../config/model'
 import { parseJumpChain, proxyCommandProblem, type JumpHop, type SshConfig } from '../config/ssh'
 import type { ActionInputs } from '../inputs'
 import { KnownHosts } from '../remote/known-hosts'
-import { DEFAULT_SSH_CONFIG_FILES, expandHome, openSshSettingsFor, sshConfigFiles, type OpenSshHostSettings } from '../remote/openssh-config'
+import { DEFAULT_SSH_CONFIG_FILES, expandHome, openSshSettingsFor, sshConfigFiles, variablesToSend, type OpenSshHostSettings } from '../remote/openssh-config'
 import { substituteProxyCommand } from '../remote/proxy-command'
 import type { SshEndpoint, SshPlan, SshRoute, SshTarget } from '../remote/ssh-connection'
 import type { Secrets } from '../secrets/load'
@@ -55,6 +55,7 @@ export function sshOptionsFor(config: KamalConfig, inputs: ActionInputs, secrets
       privateKeys: [...actionKeys, ...fileKeys, ...keyData],
       connectTimeoutMs: fromFile.connectTimeout ? fromFile.connectTimeout.value * 1000 : undefined,
       keepaliveCountMax: fromFile.serverAliveCountMax?.value,
+      env: { ...variablesToSend(fromFile.sendEnv?.value ?? [], env), ...fromFile.setEnv?.value },
     }
     const route = routeFor(ssh, fromFile, target, (hop) => hopTarget(hop, hopFiles, localUser, [...actionKeys, ...(kamalKeyFiles ?? []), ...keyData]))
     const plan = { target, route }

@@ -30,6 +30,10 @@ export interface OpenSshHostSettings {
   proxy?: Sourced<OpenSshProxy>
   connectTimeout?: Sourced<number>
   serverAliveCountMax?: Sourced<number>
+  /** SendEnv: names (globs) of local variables sent to the host */
+  sendEnv?: Sourced<string[]>
+  /** SetEnv: variables set on the host */
+  setEnv?: Sourced<Record<string, string>>
 }
 
 type Value = string | number | boolean
@@ -62,8 +66,6 @@ const REFUSED: Record<string, string> = {
   identityagent: 'the agent is the one in SSH_AUTH_SOCK',
   preferredauthentications: 'only public-key authentication is used',
   rekeylimit: 'rekeying limits are not configurable here',
-  sendenv: 'environment variables are not sent over SSH here',
-  setenv: 'environment variables are not sent over SSH here',
   bindaddress: 'the local bind address is not configurable here',
 }
 /** Boolean auth switches that are fine when they say what we do anyway (public key only). */
@@ -114,6 +116,8 @@ export function openSshSettingsFor(host: string, files: string[]): OpenSshHostSe
     }
   }
   const identitiesOnly = get('identitiesonly')
+  const sendEnv = get('sendenv')
+  const setEnv = get('setenv')
   return {
     hostName: hostName && { value: hostName.value.replace(/%h/g, host), location: hostName.location },
     user: text(get('user')),
@@ -123,6 +127,8 @@ export function openSshSettingsFor(host: string, files: string[]): OpenSshHostSe
     proxy,
     connectTimeout: number('connecttimeout'),
     serverAliveCountMax: number('serveralivecountmax'),
+    sendEnv: sendEnv && { value: String(sendEnv.value).split(/\s+/).filter(Boolean), location: sendEnv.location },
+    setEnv: setEnv && { value: parseSetEnv(String(setEnv.value)), location: setEnv.location },
   }
 }
 
@@ -183,6 +189,18 @@ function loadFile(file: string, host: string, settings: Settings): void {
   visit(SSHConfig.parse(text))
   for (const [key, setting] of globals.single) if (!settings.single.has(key)) settings.single.set(key, setting)
   settings.identityFiles.unshift(...globals.identityFiles)
+}
+
+/** `SetEnv A=1 "B=two words"` (Net::SSH: Shellwords.split, then split at the first =). */
+function parseSetEnv(value: string): Record<string, string> {
+  const words = [...value.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((match) => match[1] ?? match[2] ?? match[3])
+  return Object.fromEntries(words.filter((word) => word.includes('=')).map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]))
+}
+
+/** Local variables whose names match SendEnv's globs (as Net::SSH forwards them). */
+export function variablesToSend(patterns: string[], env: NodeJS.ProcessEnv): Record<string, string> {
+  const regexes = patterns.map(patternRegex)
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && regexes.some((regex) => regex.test(entry[0]))))
 }
 
 function count(text: string): number {

@@ -28,6 +28,8 @@ export interface SshTarget {
   /** ssh config ConnectTimeout / ServerAliveCountMax for this session */
   connectTimeoutMs?: number
   keepaliveCountMax?: number
+  /** variables sent with every command (ssh config SendEnv/SetEnv) */
+  env?: Record<string, string>
 }
 
 /** How the target is reached: directly, through jump hosts (in visiting order), or over a proxy command's stdio. */
@@ -98,6 +100,7 @@ export class SshConnection {
     private readonly client: Client,
     private readonly options: SshOptions,
     private readonly underlying: Array<{ end: () => void }>,
+    private readonly env?: Record<string, string>,
   ) {
     this.forwardingAgent = Boolean(options.forwardAgentSocket)
     client.on('tcp connection', (details: TcpConnectionDetails, accept: () => ClientChannel, reject: () => void) => {
@@ -134,7 +137,7 @@ export class SshConnection {
         if (previous) sock = await forwardThrough(previous.client, previous.name, plan.target, endpoint.host)
       }
       const client = await connectWithRetries(plan.target, options, sock)
-      return new SshConnection(endpoint, client, options, underlying)
+      return new SshConnection(endpoint, client, options, underlying, plan.target.env)
     } catch (error) {
       for (const item of underlying) item.end()
       throw error
@@ -149,7 +152,8 @@ export class SshConnection {
   exec(command: string, { stdin }: { stdin?: string | Buffer } = {}): Promise<RemoteResult> {
     return new Promise((resolve, reject) => {
       const forwarding = this.forwardingAgent
-      this.client.exec(command, (forwarding ? { agentForward: true } : {}) as ExecOptions, (error, channel: ClientChannel) => {
+      const execOptions = { ...(forwarding ? { agentForward: true } : {}), ...(this.env && Object.keys(this.env).length > 0 ? { env: this.env } : {}) } as ExecOptions
+      this.client.exec(command, execOptions, (error, channel: ClientChannel) => {
         if (error && forwarding && /agent forwarding/i.test(error.message)) {
           // Net::SSH logs a refused agent forwarding and runs the command anyway; so do we.
           this.forwardingAgent = false
