@@ -3,6 +3,8 @@
 # (10.213.0.0/24) + private mount/UTS namespace with its own dockerd and sshd; plus "runner"
 # (10.213.0.10): the same recipe without sshd, the deployer-side engine that builds and pushes.
 # Usage: harness/hosts.sh up [N] | down | status
+#   up reads KDH_NO_SFTP ("all" or "host1 host2": sshd without a `Subsystem sftp` line) and
+#   KDH_ONLY_VIA ("host3=host2 …": host3's sshd admits only connections from host2's address).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
@@ -48,10 +50,12 @@ ensure_client_key() {
   chmod 600 "$CLIENT_KEY"
 }
 
-write_sshd_config() {
-  local name=$1 addr=$2 d
+write_sshd_config() { # write_sshd_config NAME ADDR SFTP(1|0) [ONLY_FROM_ADDR]
+  local name=$1 addr=$2 sftp=$3 only_from=${4:-} d
   d=$(host_dir "$name")
   ssh-keygen -q -t ed25519 -N '' -C "$name" -f "$d/ssh_host_ed25519_key"
+  : >"$d/commands.log"
+  install -m 755 "$HARNESS_DIR/lib/log-command.sh" "$d/log-command.sh"  # $d is visible inside the host; the checkout may not be (/tmp is private there)
   cat >"$d/sshd_config" <<CFG
 ListenAddress $addr:22
 HostKey $d/ssh_host_ed25519_key
@@ -67,11 +71,22 @@ PrintLastLog no
 MaxStartups 200:30:400
 MaxSessions 200
 AcceptEnv LANG LC_*
-Subsystem sftp internal-sftp
+# every exec/subsystem/shell request is logged, then run with the user's shell (port forwarding unaffected)
+ForceCommand $d/log-command.sh $d/commands.log
 CFG
+  # external sftp-server: under ForceCommand, internal-sftp could not be exec'd by the wrapper
+  if [[ $sftp == 1 ]]; then echo "Subsystem sftp /usr/lib/openssh/sftp-server" >>"$d/sshd_config"; fi
+  # reachable only through another host: any user, but only from that host's address
+  if [[ -n $only_from ]]; then echo "AllowUsers *@$only_from" >>"$d/sshd_config"; fi
   mkdir -p "$d/home/.ssh" && chmod 700 "$d/home/.ssh"
   cp "$CLIENT_KEY.pub" "$d/home/.ssh/authorized_keys" && chmod 600 "$d/home/.ssh/authorized_keys"
 }
+
+# Options of `up` (also from the environment): KDH_NO_SFTP="host1 host2" or "all" — those sshds have
+# no `Subsystem sftp` line; KDH_ONLY_VIA="host3=host1 host1=host2" — host3's sshd admits only
+# connections from host1's address (so it is reachable only by jumping through host1).
+host_has_sftp() { [[ " ${KDH_NO_SFTP:-} " != *" all "* && " ${KDH_NO_SFTP:-} " != *" $1 "* ]]; }
+only_via() { local pair; for pair in ${KDH_ONLY_VIA:-}; do [[ ${pair%%=*} == "$1" ]] && echo "${pair#*=}"; done; return 0; }
 
 add_netns() { # net namespace kdh-<name> with eth0 = <addr>/24 on the bridge (veth kdh-v<i>)
   local name=$1 addr=$2 veth
@@ -94,7 +109,7 @@ load_images() { # load_images NAME [TARBALL...]: load the tarballs (default: all
 }
 
 cmd_up() {
-  local n=${1:-2} t0 i name addr d pids=() fail=0
+  local n=${1:-2} t0 i name addr d via pids=() fail=0
   [[ $n =~ ^[0-9]+$ && $n -ge 1 && $n -le 200 ]] || die "bad host count: $n"
   t0=$(now)
   for b in dockerd sshd nsenter unshare docker-registry busybox; do command -v "$b" >/dev/null || die "missing $b: run harness/install-deps.sh"; done
@@ -114,7 +129,8 @@ cmd_up() {
     name=host$i addr=$(host_ip "$name") d=$(host_dir "$name")
     mkdir -p "$d"
     add_netns "$name" "$addr"
-    write_sshd_config "$name" "$addr"
+    via=$(only_via "$name")
+    write_sshd_config "$name" "$addr" "$(host_has_sftp "$name" && echo 1 || echo 0)" "${via:+$(host_ip "$via")}"
     start_host_namespaces "$name" "$addr" 1
   done
   # the runner: same namespaces + dockerd (--insecure-registry), no sshd
@@ -146,10 +162,16 @@ cmd_up() {
     echo "$addr $(cut -d' ' -f1,2 "$d/ssh_host_ed25519_key.pub")" >>"$KNOWN_HOSTS"
   done
   for ((i = 1; i <= n; i++)); do
-    addr=$(host_ip "host$i")
-    # shellcheck disable=SC2046
-    wait_for 20 sshd ssh $(ssh_opts) "root@$addr" true || die "ssh to host$i ($addr) failed; see $(host_dir host$i)/sshd.log"
+    addr=$(host_ip "host$i") via=$(only_via "host$i")
+    if [[ -n $via ]]; then  # try from the one address it admits: inside the via host's net namespace
+      # shellcheck disable=SC2046
+      wait_for 20 sshd ip netns exec "${NS_PREFIX}$via" ssh $(ssh_opts) "root@$addr" true || die "ssh to host$i ($addr) from $via failed; see $(host_dir host$i)/sshd.log"
+    else
+      # shellcheck disable=SC2046
+      wait_for 20 sshd ssh $(ssh_opts) "root@$addr" true || die "ssh to host$i ($addr) failed; see $(host_dir host$i)/sshd.log"
+    fi
   done
+  for ((i = 1; i <= n; i++)); do : >"$(host_dir "host$i")/commands.log"; done  # the readiness probes above are not the user's
   write_state "$n"
   log "up: $n host(s) + $RUNNER ready in $(elapsed "$t0"); state: $HOSTS_JSON"
 }
@@ -170,8 +192,11 @@ write_state() {
       const [r, ...hosts] = m, sock = (h) => `unix://${h.dir}/docker.sock`;
       const runner = { name: r.name, address: r.address, dockerHost: sock(r), env: { DOCKER_HOST: sock(r), DOCKER_BUILDKIT: "0" },
         images: ["busybox:harness"], netns: e.NS_PREFIX + r.name, stateDir: r.dir };
+      const noSftp = ` ${e.KDH_NO_SFTP || ""} `, via = Object.fromEntries((e.KDH_ONLY_VIA || "").split(/\s+/).filter(Boolean).map((p) => p.split("=")));
       const hs = hosts.map((h) => ({ name: h.name, address: h.address, sshPort: 22, sshUser: "root", home: "/root",
-        homeOnDisk: `${h.dir}/home`, dockerHost: sock(h), netns: e.NS_PREFIX + h.name, stateDir: h.dir }));
+        homeOnDisk: `${h.dir}/home`, dockerHost: sock(h), netns: e.NS_PREFIX + h.name, stateDir: h.dir,
+        commandsLog: `${h.dir}/commands.log`, sftp: !noSftp.includes(" all ") && !noSftp.includes(` ${h.name} `),
+        ...(via[h.name] ? { onlyVia: via[h.name] } : {}) }));
       const out = `{
   "bridge": ${j(e.BRIDGE)}, "subnet": ${j(e.SUBNET)}, "gateway": ${j(e.GATEWAY)},
   "registry": ${j(e.REGISTRY)},
@@ -212,8 +237,11 @@ cmd_status() {
     fi
     # shellcheck disable=SC2046
     timeout 5 ssh $(ssh_opts) "root@$addr" true 2>/dev/null && sh="up"
+    local from; from=$(sed -n 's/^AllowUsers \*@//p' "$d/sshd_config" 2>/dev/null)
+    # shellcheck disable=SC2046
+    [[ $sh == down && -n $from ]] && timeout 5 ip netns exec "${NS_PREFIX}host$((${from##*.} - 10))" ssh $(ssh_opts) "root@$addr" true 2>/dev/null && sh="up (only from $from)"
     echo "$h $addr: dockerd $dk, sshd $sh, docker socket unix://$d/docker.sock"
-    [[ $dk != down && $sh == up ]] || ok=1
+    [[ $dk != down && $sh == up* ]] || ok=1
   done
   rm -f /tmp/kdh-st.$$
   "$HARNESS_DIR/registry.sh" status || true

@@ -3,6 +3,7 @@ import { BuilderConfig } from './builder'
 import { envFromRaw, mergeEnv, splitSecretAlias, type EnvSpec } from './env'
 import { deepMerge, isHash, type RawConfig } from './load'
 import { proxyConfig, type ProxyConfig } from './proxy'
+import { readSshConfig, type SshConfig } from './ssh'
 import type { PathSegment } from './yaml-source'
 
 /** The Kamal version whose behaviour we reproduce (for `minimum_version`). */
@@ -63,6 +64,7 @@ export class KamalConfig {
   readonly accessories: Accessory[]
   readonly env: EnvSpec
   readonly envTags: Map<string, EnvSpec>
+  private sshSettings?: SshConfig
 
   constructor(
     readonly source: RawConfig,
@@ -183,14 +185,10 @@ export class KamalConfig {
     return present(this.raw.error_pages_path) ? String(this.raw.error_pages_path) : undefined
   }
 
-  get ssh(): SshSettings {
-    const ssh = isHash(this.raw.ssh) ? this.raw.ssh : {}
-    return {
-      user: present(ssh.user) ? String(ssh.user) : 'root',
-      port: present(ssh.port) ? Number(ssh.port) : 22,
-      proxy: present(ssh.proxy) ? String(ssh.proxy) : undefined,
-      keyData: Array.isArray(ssh.key_data) ? ssh.key_data.map(String) : [],
-    }
+  /** Kamal's `ssh:` and `sshkit:` sections, typed (read once; bad values refused at their file:line). */
+  get ssh(): SshConfig {
+    this.sshSettings ??= readSshConfig(this.raw, (at, options) => this.locate(at, options))
+    return this.sshSettings
   }
 
   /** Kamal's role env for a host: root env, then the role's, then each of the host's tags in order. */
@@ -222,7 +220,7 @@ export class KamalConfig {
     }
     const builder = isHash(this.raw.builder) ? this.raw.builder : {}
     if (Array.isArray(builder.secrets)) builder.secrets.forEach((name, index) => references.push({ key: String(name), path: ['builder', 'secrets', index] }))
-    this.ssh.keyData.forEach((name, index) => references.push({ key: name, path: ['ssh', 'key_data', index] }))
+    for (const entry of this.ssh.keyData) if ('secret' in entry) references.push({ key: entry.secret, path: entry.at })
     for (const role of this.roles) {
       const ssl = role.proxy?.raw.ssl
       if (isHash(ssl)) {
@@ -304,13 +302,6 @@ export class KamalConfig {
       return { name, service: present(spec.service) ? String(spec.service) : `${this.service}-${name}`, hosts: unique(hosts), raw: spec }
     })
   }
-}
-
-export interface SshSettings {
-  user: string
-  port: number
-  proxy?: string
-  keyData: string[]
 }
 
 export function proxyHostNames(proxy: ProxySettings): string[] {

@@ -1,6 +1,8 @@
 import type { Duplex } from 'node:stream'
-import { Client, type AgentAuthMethod, type ClientChannel, type ConnectConfig, type PublicKeyAuthMethod, type SFTPWrapper, type TcpConnectionDetails } from 'ssh2'
+import { randomBytes } from 'node:crypto'
+import { Client, type AgentAuthMethod, type ClientChannel, type ConnectConfig, type ExecOptions, type PublicKeyAuthMethod, type TcpConnectionDetails } from 'ssh2'
 import { fingerprint, knownHostsLine, type KnownHosts } from './known-hosts'
+import { openProxyCommand } from './proxy-command'
 
 /** What a remote command returned. Failure is decided by `code`, never by stderr. */
 export interface RemoteResult {
@@ -15,19 +17,50 @@ export interface SshEndpoint {
   user: string
 }
 
-export interface SshOptions {
+/** Where and as whom to authenticate one SSH session (a target or a jump hop). */
+export interface SshTarget {
+  /** the address dialled and checked against known_hosts (ssh config HostName, else the host) */
+  host: string
+  port: number
+  user: string
   /** private keys in OpenSSH/PEM text, tried in order */
+  privateKeys: string[]
+  /** ssh config ConnectTimeout / ServerAliveCountMax for this session */
+  connectTimeoutMs?: number
+  keepaliveCountMax?: number
+  /** variables sent with every command (ssh config SendEnv/SetEnv) */
+  env?: Record<string, string>
+}
+
+/** How the target is reached: directly, through jump hosts (in visiting order), or over a proxy command's stdio. */
+export type SshRoute = { kind: 'direct' } | { kind: 'jump'; hops: SshTarget[] } | { kind: 'command'; command: string }
+
+export interface SshPlan {
+  target: SshTarget
+  route: SshRoute
+}
+
+export interface SshOptions {
+  /** private keys in OpenSSH/PEM text, tried in order (when no plan says otherwise) */
   privateKeys: string[]
   /** ssh-agent socket, tried after the keys */
   agentSocket?: string
-  /** pinned host keys; when given, an unknown or different key is refused before any command */
+  /** ssh-agent socket to forward to the host (auth-agent@openssh.com) */
+  forwardAgentSocket?: string
+  /** pinned host keys; when given, an unknown or different key (of the target or any hop) is refused before any command */
   knownHosts?: KnownHosts
   /** called for each host key accepted without pinning (no known_hosts given) */
   onUnpinnedKey?: (host: string, fingerprint: string, pinLine: string) => void
-  /** jump host (`ssh.proxy`) */
-  jump?: SshEndpoint
+  /** how to reach each host (ssh config, jump hosts, proxy command); default: directly, with `privateKeys` */
+  plan?: (endpoint: SshEndpoint) => SshPlan
+  /** Kamal's sshkit.dns_retries: connection attempts repeated after a DNS failure */
+  dnsRetries?: number
+  onWarning?: (message: string) => void
+  /** protocol-level log lines (ssh.log_level debug) */
+  debug?: (message: string) => void
   connectTimeoutMs?: number
   keepaliveIntervalMs?: number
+  keepaliveCountMax?: number
 }
 
 export class HostKeyError extends Error {
@@ -57,16 +90,19 @@ export interface ReverseForward {
 
 /** One SSH connection to one host, reused for every command of the run. */
 export class SshConnection {
-  private sftpSession?: Promise<SFTPWrapper>
   private readonly reverseForwards = new Map<string, (channel: Duplex) => void>()
   private lostReason?: string
   private readonly lostListeners = new Set<(reason: string) => void>()
+  private forwardingAgent: boolean
 
   private constructor(
     readonly endpoint: SshEndpoint,
     private readonly client: Client,
-    private readonly jumpClient?: Client,
+    private readonly options: SshOptions,
+    private readonly underlying: Array<{ end: () => void }>,
+    private readonly env?: Record<string, string>,
   ) {
+    this.forwardingAgent = Boolean(options.forwardAgentSocket)
     client.on('tcp connection', (details: TcpConnectionDetails, accept: () => ClientChannel, reject: () => void) => {
       const handler = this.reverseForwards.get(`${details.destIP}:${details.destPort}`)
       if (handler) handler(accept())
@@ -77,20 +113,35 @@ export class SshConnection {
     client.on('close', () => {
       this.lostReason ??= lastError ? `the SSH connection to ${this.host} failed: ${lastError}` : `the SSH connection to ${this.host} closed`
       for (const listener of this.lostListeners) listener(this.lostReason)
+      for (const item of this.underlying) item.end()
     })
   }
 
   static async open(endpoint: SshEndpoint, options: SshOptions): Promise<SshConnection> {
-    let jumpClient: Client | undefined
-    let sock: NodeJS.ReadableStream | undefined
-    if (options.jump) {
-      jumpClient = await connectClient(options.jump, options)
-      sock = await new Promise((resolve, reject) =>
-        (jumpClient as Client).forwardOut('127.0.0.1', 0, endpoint.host, endpoint.port, (error, stream) => (error ? reject(new SshConnectError(endpoint.host, `cannot reach ${endpoint.host}:${endpoint.port} through the jump host ${options.jump?.host}: ${error.message}`)) : resolve(stream))),
-      )
+    const plan = options.plan?.(endpoint) ?? { target: { ...endpoint, privateKeys: options.privateKeys }, route: { kind: 'direct' } }
+    const underlying: Array<{ end: () => void }> = []
+    try {
+      let sock: Duplex | undefined
+      if (plan.route.kind === 'command') {
+        const proxy = openProxyCommand(plan.route.command)
+        underlying.push({ end: proxy.kill })
+        sock = proxy.stream
+      } else if (plan.route.kind === 'jump') {
+        let previous: { client: Client; name: string } | undefined
+        for (const hop of plan.route.hops) {
+          const hopSock: Duplex | undefined = previous ? await forwardThrough(previous.client, previous.name, hop, endpoint.host) : undefined
+          const client = await connectWithRetries(hop, options, hopSock)
+          underlying.unshift({ end: () => client.end() })
+          previous = { client, name: hop.host }
+        }
+        if (previous) sock = await forwardThrough(previous.client, previous.name, plan.target, endpoint.host)
+      }
+      const client = await connectWithRetries(plan.target, options, sock)
+      return new SshConnection(endpoint, client, options, underlying, plan.target.env)
+    } catch (error) {
+      for (const item of underlying) item.end()
+      throw error
     }
-    const client = await connectClient(endpoint, options, sock)
-    return new SshConnection(endpoint, client, jumpClient)
   }
 
   get host(): string {
@@ -100,7 +151,15 @@ export class SshConnection {
   /** Runs a command line through the login shell in the home directory. `stdin` is written then closed. */
   exec(command: string, { stdin }: { stdin?: string | Buffer } = {}): Promise<RemoteResult> {
     return new Promise((resolve, reject) => {
-      this.client.exec(command, (error, channel: ClientChannel) => {
+      const forwarding = this.forwardingAgent
+      const execOptions = { ...(forwarding ? { agentForward: true } : {}), ...(this.env && Object.keys(this.env).length > 0 ? { env: this.env } : {}) } as ExecOptions
+      this.client.exec(command, execOptions, (error, channel: ClientChannel) => {
+        if (error && forwarding && /agent forwarding/i.test(error.message)) {
+          // Net::SSH logs a refused agent forwarding and runs the command anyway; so do we.
+          this.forwardingAgent = false
+          this.options.onWarning?.(`${this.host} refused SSH agent forwarding (ssh/forward_agent); running without it.`)
+          return this.exec(command, { stdin }).then(resolve, reject)
+        }
         if (error) return reject(new SshConnectError(this.host, `cannot run a command on ${this.host}: ${error.message}`))
         const stdout: Buffer[] = []
         const stderr: Buffer[] = []
@@ -118,12 +177,17 @@ export class SshConnection {
     })
   }
 
-  /** Writes a file (path relative to the home directory) and sets its mode, over SFTP. */
+  /**
+   * Writes a file (path relative to the home directory) with `mode`, over an exec channel as
+   * Kamal's scp needs no SFTP subsystem. The bytes go on stdin (never in argv) into a temporary
+   * file beside the target, created with at most `mode`; only a complete file is renamed into place.
+   */
   async upload(remotePath: string, content: string | Buffer, mode: number): Promise<void> {
-    const sftp = await this.sftp()
-    await new Promise<void>((resolve, reject) => sftp.writeFile(remotePath, content, { mode }, (error) => (error ? reject(error) : resolve())))
-    // writeFile's mode applies only when it creates the file; an existing file keeps its old mode otherwise.
-    await new Promise<void>((resolve, reject) => sftp.chmod(remotePath, mode, (error) => (error ? reject(error) : resolve())))
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
+    const result = await this.exec(uploadCommand(remotePath, bytes.length, mode, randomBytes(6).toString('hex')), { stdin: bytes })
+    if (result.code !== 0) {
+      throw new SshConnectError(this.host, `cannot write ${remotePath} on ${this.host} (exit status ${result.code})${result.stderr.trim() ? `: ${result.stderr.trim()}` : ''}`)
+    }
   }
 
   /**
@@ -162,16 +226,54 @@ export class SshConnection {
   close(): void {
     this.lostReason ??= `the SSH connection to ${this.host} was closed by the deploy`
     this.client.end()
-    this.jumpClient?.end()
-  }
-
-  private sftp(): Promise<SFTPWrapper> {
-    this.sftpSession ??= new Promise((resolve, reject) => this.client.sftp((error, sftp) => (error ? reject(error) : resolve(sftp))))
-    return this.sftpSession
+    for (const item of this.underlying) item.end()
   }
 }
 
-function connectClient(endpoint: SshEndpoint, options: SshOptions, sock?: NodeJS.ReadableStream): Promise<Client> {
+/** The shell line of an upload; the content arrives on stdin and its length is checked before the rename. */
+export function uploadCommand(remotePath: string, length: number, mode: number, nonce: string): string {
+  const slash = remotePath.lastIndexOf('/')
+  const temporary = `${remotePath.slice(0, slash + 1)}.${remotePath.slice(slash + 1)}.${nonce}.tmp`
+  const octal = (mode & 0o7777).toString(8).padStart(4, '0')
+  const umask = (~mode & 0o777).toString(8).padStart(4, '0')
+  const tmp = shellQuote(temporary)
+  return (
+    `umask ${umask} && cat > ${tmp} && [ "$(wc -c < ${tmp})" -eq ${length} ] && chmod ${octal} ${tmp} && mv -f ${tmp} ${shellQuote(remotePath)}` +
+    ` || { status=$?; rm -f ${tmp}; exit $status; }`
+  )
+}
+
+function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`
+}
+
+/** A channel from `via` to `to`, the socket of the next session of a jump chain. */
+function forwardThrough(via: Client, viaName: string, to: SshTarget, forHost: string): Promise<Duplex> {
+  return new Promise((resolve, reject) =>
+    via.forwardOut('127.0.0.1', 0, to.host, to.port, (error, stream) =>
+      error ? reject(new SshConnectError(forHost, `cannot reach ${to.host}:${to.port} through the jump host ${viaName}: ${error.message}`)) : resolve(stream),
+    ),
+  )
+}
+
+const DNS_FAILURE = /getaddrinfo|ENOTFOUND|EAI_AGAIN|Temporary failure in name resolution|Name or service not known/i
+
+/** Kamal's DNS retry: 0.1 s doubling up to 2 s, plus up to 0.1 s of jitter, `dnsRetries` times. */
+async function connectWithRetries(target: SshTarget, options: SshOptions, sock?: Duplex): Promise<Client> {
+  const retries = sock ? 0 : (options.dnsRetries ?? 0)
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connectClient(target, options, sock)
+    } catch (error) {
+      if (!(error instanceof SshConnectError) || !DNS_FAILURE.test(error.message) || attempt > retries) throw error
+      const delay = Math.min(0.1 * 2 ** (attempt - 1), 2) + Math.random() * 0.1
+      options.onWarning?.(`Retrying DNS for ${target.host} (attempt ${attempt}/${retries}) in ${delay.toFixed(2)}s: ${error.message}`)
+      await new Promise((done) => setTimeout(done, delay * 1000))
+    }
+  }
+}
+
+function connectClient(endpoint: SshTarget, options: SshOptions, sock?: Duplex): Promise<Client> {
   return new Promise((resolve, reject) => {
     const client = new Client()
     let hostKeyProblem: HostKeyError | undefined
@@ -179,11 +281,11 @@ function connectClient(endpoint: SshEndpoint, options: SshOptions, sock?: NodeJS
       host: endpoint.host,
       port: endpoint.port,
       username: endpoint.user,
-      readyTimeout: options.connectTimeoutMs ?? 20_000,
+      readyTimeout: endpoint.connectTimeoutMs ?? options.connectTimeoutMs ?? 20_000,
       keepaliveInterval: options.keepaliveIntervalMs ?? 30_000,
-      keepaliveCountMax: 3,
+      keepaliveCountMax: endpoint.keepaliveCountMax ?? options.keepaliveCountMax ?? 3,
       authHandler: [
-        ...options.privateKeys.map((key): PublicKeyAuthMethod => ({ type: 'publickey', username: endpoint.user, key })),
+        ...endpoint.privateKeys.map((key): PublicKeyAuthMethod => ({ type: 'publickey', username: endpoint.user, key })),
         ...(options.agentSocket ? [{ type: 'agent', username: endpoint.user, agent: options.agentSocket } as AgentAuthMethod] : []),
       ],
       hostVerifier: (key: Buffer) => {
@@ -206,6 +308,8 @@ function connectClient(endpoint: SshEndpoint, options: SshOptions, sock?: NodeJS
       },
     }
     if (sock) config.sock = sock as ConnectConfig['sock']
+    if (options.forwardAgentSocket) config.agent = options.forwardAgentSocket
+    if (options.debug) config.debug = options.debug
     client.once('ready', () => resolve(client))
     client.once('error', (error: Error & { level?: string }) => {
       client.end()
