@@ -12,6 +12,7 @@ import { accessorySettings } from './config/accessory'
 import { BuildError, runnerFacts } from './deploy/build'
 import { HOOK_NAMES, hookFile, type HookName } from './hooks'
 import type { ActionInputs } from './inputs'
+import { digestStep } from './plan/commands/build'
 import { buildPlan } from './plan/deploy-plan'
 import type { Plan, PlanCommand } from './plan/steps'
 import type { PreparedRun } from './prepare'
@@ -27,9 +28,11 @@ export async function makePlan(inputs: ActionInputs, prepared: PreparedRun, wher
   const command: PlanCommand = inputs.command === 'plan' ? 'deploy' : inputs.command
   // redeploy ships a version that was already built and pushed: it never builds.
   const skipPush = inputs.skipPush || command === 'redeploy'
-  const builds = ['deploy', 'setup'].includes(command) && !skipPush
-  const build = builds ? planBuild(config, await factsForBuild(inputs, prepared, where)) : []
-  const accessoryNames = command === 'setup' ? config.accessories.map((accessory) => accessory.name) : command === 'accessory' ? (inputs.argument === 'all' || !inputs.argument ? config.accessories.map((accessory) => accessory.name) : [inputs.argument]) : []
+  const builds = (['deploy', 'setup'].includes(command) && !skipPush) || command === 'build'
+  const facts = builds ? await factsForBuild(inputs, prepared, where) : undefined
+  const build = facts ? planBuild(config, facts) : []
+  const allAccessories = command === 'setup' || command === 'remove'
+  const accessoryNames = allAccessories ? config.accessories.map((accessory) => accessory.name) : command === 'accessory' ? (inputs.argument === 'all' || !inputs.argument ? config.accessories.map((accessory) => accessory.name) : [inputs.argument]) : []
 
   return buildPlan(config, targets, {
     command,
@@ -42,6 +45,11 @@ export async function makePlan(inputs: ActionInputs, prepared: PreparedRun, wher
     build,
     errorPages: ['deploy', 'setup', 'redeploy', 'rollback'].includes(command) ? errorPagesUpload(config, where.projectDir) : undefined,
     accessories: accessoryNames.map((name) => accessorySettings(config, name, where.projectDir)),
+    options: inputs.options,
+    commandLine: inputs.commandLine,
+    explicitVersion: inputs.version !== undefined,
+    confirm: inputs.confirm,
+    digest: command === 'build' && facts ? digestStep(config, { buildx: facts.buildx, cwd: facts.buildDirectory }) : undefined,
   })
 }
 
