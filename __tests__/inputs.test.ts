@@ -21,8 +21,8 @@ describe('the command input, read like the kamal CLI', () => {
 
   test.each([
     ['Destroy!', "'Destroy!' is not a command of this action"],
-    ['lock', "'lock' needs one of release, status after lock, e.g. command: lock release."],
-    ['app restart', "'app restart' needs one of maintenance, live after app"],
+    ['lock', "'lock' needs one of release, status, acquire after lock, e.g. command: lock release."],
+    ['app restart', "'app restart' needs one of maintenance, live, exec, boot, start, stop, remove, logs, details, containers, version after app"],
     ['accessory boot', "'accessory boot' needs the accessory's name or all, e.g. command: accessory boot all."],
     ['deploy now', "'deploy now' has extra words"],
     ['rollback', 'rollback needs the version to return to'],
@@ -99,10 +99,15 @@ aliases:
   })
 
   test('an alias without options that is still no command of the action says why', () => {
-    const table = configAliases(configFromYaml(CONFIG.replace('ship: deploy', 'ship: app exec uname')))
+    const table = configAliases(configFromYaml(CONFIG.replace('ship: deploy', 'ship: app restart')))
     expect(failure(() => resolveAlias(read('ship'), table)).message).toMatch(
-      /^Input 'command': 'ship' is the alias at config\/deploy\.yml:8 for 'app exec uname', which this action cannot run: 'app exec uname' \(alias ship at config\/deploy\.yml:8\) needs one of maintenance, live after app/,
+      /^Input 'command': 'ship' is the alias at config\/deploy\.yml:8 for 'app restart', which this action cannot run: 'app restart' \(alias ship at config\/deploy\.yml:8\) needs one of maintenance, live, exec/,
     )
+  })
+
+  test('an alias to app exec with its own options runs that command line', () => {
+    const table = configAliases(configFromYaml(CONFIG.replace('ship: deploy', 'ship: app exec --reuse "bin/rails db:migrate"')))
+    expect(resolveAlias(read('ship'), table)).toMatchObject({ command: 'app', subcommand: 'exec', options: { reuse: true }, commandLine: 'bin/rails db:migrate', version: undefined })
   })
 
   test('a Kamal option in the alias points at the input that does the same', () => {
@@ -117,7 +122,7 @@ aliases:
   test('an unknown name is refused with the aliases there are', () => {
     const error = failure(() => resolveAlias(read('destroy'), aliases))
     expect(error).toBeInstanceOf(InputError)
-    expect(error.message).toBe("Input 'command': 'destroy' is not a command of this action nor one of the config's aliases (console, ship, maint, boot-db, webs, back). Use one of: deploy, redeploy, rollback, setup, plan, prune, lock release|status, app maintenance|live, accessory boot|reboot|remove <name|all>.")
+    expect(error.message).toBe("Input 'command': 'destroy' is not a command of this action nor one of the config's aliases (console, ship, maint, boot-db, webs, back). Use one of: deploy, redeploy, rollback, setup, plan, prune, remove, audit, build push, lock release|status|acquire, app exec|boot|start|stop|remove|logs|details|containers|version|maintenance|live, proxy boot|reboot, server exec, accessory boot|reboot|remove|logs|details|exec <name|all>.")
     expect(failure(() => resolveAlias(read('destroy'), {})).message).toContain('and the config defines no aliases')
   })
 })

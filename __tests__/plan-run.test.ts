@@ -76,6 +76,6 @@ describe('command: plan on the example app (two roles, host tags, destination, s
     expect(bad.status).toBe(1)
     const annotations = errorAnnotations(bad.stdout)
     expect(annotations).toHaveLength(1)
-    expect(annotations[0].message).toContain("Input 'command': 'destroy' is not a command of this action, and the config defines no aliases. Use one of: deploy, redeploy, rollback, setup, plan, prune, lock release|status, app maintenance|live, accessory boot|reboot|remove <name|all>.")
+    expect(annotations[0].message).toContain("Input 'command': 'destroy' is not a command of this action, and the config defines no aliases. Use one of: deploy, redeploy, rollback, setup, plan, prune, remove, audit, build push, lock release|status|acquire, app exec|boot|start|stop|remove|logs|details|containers|version|maintenance|live, proxy boot|reboot, server exec, accessory boot|reboot|remove|logs|details|exec <name|all>.")
   })
 })

@@ -8,6 +8,7 @@ import { Progress } from './deploy/progress'
 import { CancelledError, type BootOutcome } from './deploy/request'
 import { sshOptionsFor } from './deploy/ssh-options'
 import { executePlan, type ExecutionResult } from './execute/executor'
+import { outputsMarkdown } from './plan/commands/summary'
 import { GitHubDeployment, runUrl } from './github/deployments'
 import { readInputs, type ActionInputs } from './inputs'
 import { builderSshDirectory, makePlan } from './make-plan'
@@ -109,7 +110,8 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
       rolesFilter: inputs.roles.length > 0 ? targets.roles.map((role) => role.name) : undefined,
       env: where.env,
       cancelled: () => cancelled,
-      onLock: (lock) => core.saveState(LOCK_STATE, lock ? JSON.stringify(lock) : ''),
+      // lock acquire leaves the lock held on purpose: the post step must not release it.
+      onLock: command === 'lock' && inputs.subcommand === 'acquire' ? undefined : (lock) => core.saveState(LOCK_STATE, lock ? JSON.stringify(lock) : ''),
       redact,
       builderSsh: { privateKeys: sshOptions.privateKeys ?? [], knownHosts: inputs.sshKnownHosts },
     })
@@ -123,6 +125,9 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
   const failure = execution.failure
   const result: DeployResult = failure ? (failure instanceof CancelledError || cancelled ? 'cancelled' : 'failed') : execution.unavailableVersion ? 'skipped' : 'success'
   if (execution.message) core.info(execution.message)
+  if (!failure && command === 'lock' && inputs.subcommand === 'acquire') core.info('Acquired the deploy lock')
+  const digest = execution.shared.get('digest')
+  if (digest) core.setOutput('digest', digest)
   if (!failure) progress.say(`  Finished all in ${progress.elapsedSeconds().toFixed(1)} seconds`)
 
   await deployment?.setStatus(result === 'success' || result === 'skipped' ? 'success' : result === 'cancelled' ? 'error' : 'failure', `${command} ${config.version}: ${result}`)
@@ -145,6 +150,7 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
         redact,
       }),
     )
+    .addRaw(outputsMarkdown([command, inputs.subcommand, inputs.argument].filter(Boolean).join(' '), execution.outputs))
     .write()
   core.setOutput('result', result)
   core.setOutput('duration', progress.elapsedSeconds().toFixed(1))
@@ -154,6 +160,9 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
     process.exitCode = 1
   } else if (failure) {
     annotateFailure(failure, execution.boots, config.primaryRoleName, redact, where)
+    // app exec / server exec: the step exits with the command's own status (the first host's that failed).
+    const exited = execution.outputs.find((output) => output.code !== 0)
+    if (exited) process.exitCode = exited.code
   }
 }
 

@@ -13,6 +13,7 @@ import { accessorySettings } from './config/accessory'
 import { BuildError, probeRunner } from './deploy/build'
 import { HOOK_NAMES, hookFile, type HookName } from './hooks'
 import type { ActionInputs } from './inputs'
+import { digestStep } from './plan/commands/build'
 import { buildPlan } from './plan/deploy-plan'
 import type { LocalStep, Plan, PlanCommand } from './plan/steps'
 import type { PreparedRun } from './prepare'
@@ -28,9 +29,12 @@ export async function makePlan(inputs: ActionInputs, prepared: PreparedRun, wher
   const command: PlanCommand = inputs.command === 'plan' ? 'deploy' : inputs.command
   // redeploy ships a version that was already built and pushed: it never builds.
   const skipPush = inputs.skipPush || command === 'redeploy'
-  const builds = ['deploy', 'setup'].includes(command) && !skipPush
-  const build = builds ? await buildSteps(inputs, prepared, where) : []
-  const accessoryNames = command === 'setup' ? config.accessories.map((accessory) => accessory.name) : command === 'accessory' ? (inputs.argument === 'all' || !inputs.argument ? config.accessories.map((accessory) => accessory.name) : [inputs.argument]) : []
+  const builds = (['deploy', 'setup'].includes(command) && !skipPush) || command === 'build'
+  const facts = builds ? await runnerFactsFor(inputs, prepared, where) : undefined
+  const registryLogin = prepared.registryPassword !== undefined ? { username: prepared.registryUser, shown: prepared.registryUserLabel } : undefined
+  const build = facts ? runnerSteps(config, facts, registryLogin) : []
+  const allAccessories = command === 'setup' || command === 'remove'
+  const accessoryNames = allAccessories ? config.accessories.map((accessory) => accessory.name) : command === 'accessory' ? (inputs.argument === 'all' || !inputs.argument ? config.accessories.map((accessory) => accessory.name) : [inputs.argument]) : []
 
   return buildPlan(config, targets, {
     command,
@@ -43,19 +47,22 @@ export async function makePlan(inputs: ActionInputs, prepared: PreparedRun, wher
     build,
     errorPages: ['deploy', 'setup', 'redeploy', 'rollback'].includes(command) ? errorPagesUpload(config, where.projectDir) : undefined,
     accessories: accessoryNames.map((name) => accessorySettings(config, name, where.projectDir)),
+    options: inputs.options,
+    commandLine: inputs.commandLine,
+    explicitVersion: inputs.version !== undefined,
+    confirm: inputs.confirm,
+    digest: command === 'build' && facts ? digestStep(config, { buildx: facts.buildx, cwd: facts.projectDir }) : undefined,
   })
 }
 
-/** The runner's part of the plan: Kamal's build commands (planBuild), the clone as one decision, the remote builder's ssh around them. */
-async function buildSteps(inputs: ActionInputs, prepared: PreparedRun, where: PlanWhere): Promise<LocalStep[]> {
-  const { config } = prepared
-  const facts = await probeRunner(where.env, { config, projectDir: where.projectDir })
+/** What the build plan needs to know about the runner (read-only probes: docker, buildx, pack, arch, the git checkout). */
+async function runnerFactsFor(inputs: ActionInputs, prepared: PreparedRun, where: PlanWhere): Promise<RunnerFacts> {
+  const facts = await probeRunner(where.env, { config: prepared.config, projectDir: where.projectDir })
   if (!facts.docker && inputs.command !== 'plan') throw new BuildError('Docker is not installed locally: add a step that installs Docker (GitHub-hosted Ubuntu runners have it).')
-  const registryLogin = prepared.registryPassword !== undefined ? { username: prepared.registryUser, shown: prepared.registryUserLabel } : undefined
-  return runnerSteps(config, facts, registryLogin)
+  return facts
 }
 
-/** Pure: the runner's steps for these facts about it. */
+/** The runner's part of the plan, pure: Kamal's build commands (planBuild), the clone as one decision, the remote builder's ssh around them. */
 export function runnerSteps(config: KamalConfig, probed: RunnerFacts, registryLogin?: { username: string; shown: string }): LocalStep[] {
   let facts = probed
   const kind = config.builder.kind(facts.dockerArch)

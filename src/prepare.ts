@@ -65,7 +65,7 @@ export function prepareRun(inputs: ActionInputs, context: PrepareContext): Prepa
   return {
     config,
     secrets,
-    targets: selectTargets(config, { roles: inputs.roles, hosts: inputs.hosts }),
+    targets: selectTargets(config, { roles: inputs.roles, hosts: inputs.primary && config.primaryHost ? [config.primaryHost] : inputs.hosts }),
     registryUserLabel,
     registryUserInCommand: username && 'secret' in username ? secretPlaceholder(username.secret) : username?.literal ?? '',
     registryUser: credential(username) ?? '',

@@ -57,6 +57,19 @@ export interface ExecutionResult {
   unavailableVersion?: boolean
   /** the first failure, when the run failed */
   failure?: unknown
+  /** what stream/show steps printed, per host (app exec, logs, details…) */
+  outputs: CommandOutput[]
+  /** run-wide values (the pushed image's digest, …) */
+  shared: Values
+}
+
+/** One host's answer to a command that shows output. */
+export interface CommandOutput {
+  host: string
+  heading: string
+  text: string
+  /** the command's exit status */
+  code: number
 }
 
 /** Shared state of one run, handed to the step runners. */
@@ -67,6 +80,9 @@ export class Execution {
   readonly barrier = new PrimaryBarrier()
   readonly auditor: Auditor
   readonly stepIndex = new Map<Step, number>()
+  readonly outputs: CommandOutput[] = []
+  /** values set by share steps, seen by every unit that starts after */
+  readonly shared: Values = new Map()
   lockHeld = false
   message?: string
   unavailableVersion = false
@@ -120,7 +136,7 @@ export class Execution {
         this.failed = true
       }
     }
-    return { record: this.record, boots: this.boots, bytesSent: this.bytesSent, message: this.message, unavailableVersion: this.unavailableVersion, failure }
+    return { record: this.record, boots: this.boots, bytesSent: this.bytesSent, message: this.message, unavailableVersion: this.unavailableVersion, failure, outputs: this.outputs, shared: this.shared }
   }
 
   /** Registry-free: the runner serves the image while the hosts pull. */
@@ -152,7 +168,7 @@ export class Execution {
   }
 
   private async runUnit(stage: Stage, lane: Lane, unit: Unit, log: (line: string) => void): Promise<void> {
-    const values: Values = new Map([['version', this.context.config.version]])
+    const values: Values = new Map([...this.shared, ['version', this.context.config.version]])
     const started = Date.now()
     let healthyAt: number | undefined
     let current: Step | undefined
@@ -265,7 +281,7 @@ export class Execution {
   private async runStep(stage: Stage, lane: Lane, unit: Unit, step: Step, values: Values, log: (line: string) => void): Promise<void> {
     const index = this.stepIndex.get(step) ?? -1
     const meta = { step: index, stage: stage.title, place: lane.place, role: unit.role }
-    if (step.kind === 'runner' || step.kind === 'hook' || step.kind === 'sleep' || step.kind === 'ship' || step.kind === 'clone' || step.kind === 'builder-ssh' || step.kind === 'remove-directory') {
+    if (step.kind === 'runner' || step.kind === 'hook' || step.kind === 'sleep' || step.kind === 'ship' || step.kind === 'clone' || step.kind === 'builder-ssh' || step.kind === 'remove-directory' || step.kind === 'digest') {
       await runLocalStep(this, step, meta, log)
       return
     }

@@ -1,4 +1,5 @@
 /** The executor of host steps: one SSH command (or upload) at a time, each written to the record. */
+import { randomBytes } from 'node:crypto'
 import { lockDetails, mimeBase64 } from '../commands/lock'
 import { bootstrapHost, dockerMissingMessage } from '../commands/server'
 import { compareVersions } from '../config/model'
@@ -31,10 +32,10 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
 
   let lastEntry: RecordEntry | undefined
   /** Runs one command, logs it with its exit status and time, records it. */
-  const run = async (template: string, options: { stdin?: StdinSource; allowFailure?: boolean; label?: string; kind?: string } = {}): Promise<RemoteResult> => {
+  const run = async (template: string, options: { stdin?: StdinSource; allowFailure?: boolean; label?: string; kind?: string; onOutput?: (chunk: Buffer) => void } = {}): Promise<RemoteResult> => {
     const command = fillPlaceholders(template, values, secret)
     const startedAt = Date.now()
-    const result = await connection.exec(command, { stdin: options.stdin ? stdinValue(options.stdin) : undefined })
+    const result = await connection.exec(command, { stdin: options.stdin ? stdinValue(options.stdin) : undefined, onOutput: options.onOutput })
     const endedAt = Date.now()
     const shown = context.redact(command)
     log(`$ ${shown}`)
@@ -158,6 +159,39 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
       if (id && row && row.includes(id.slice(0, 12))) values.set('took_traffic', 'yes')
       return
     }
+    case 'stream': {
+      if (!values.has('exec_hex')) values.set('exec_hex', randomBytes(3).toString('hex'))
+      const chunks: Buffer[] = []
+      const lines = new LineSplitter((text) => execution.say(context.redact(step.prefixLines ? `${host} | ${text}` : text)))
+      execution.say(step.heading)
+      const result = await run(step.command, { allowFailure: true, onOutput: (chunk) => (chunks.push(chunk), lines.push(chunk)) })
+      lines.end()
+      const output = Buffer.concat(chunks).toString('utf8')
+      execution.outputs.push({ host, heading: step.heading, text: context.redact(step.raw ? output : output.trim()), code: result.code })
+      if (result.code !== 0) throw new CommandExitError(host, result.code)
+      return
+    }
+    case 'show': {
+      const result = await run(step.command, { allowFailure: step.otherwise !== undefined })
+      const text = result.code === 0 ? context.redact(result.stdout.trim()) : (step.otherwise ?? '')
+      execution.say(step.heading)
+      for (const line of text.split('\n')) execution.say(line)
+      execution.say('')
+      execution.outputs.push({ host, heading: step.heading, text, code: result.code })
+      return
+    }
+    case 'share': {
+      const result = await run(step.command, { allowFailure: step.allowFailure })
+      const output = result.code === 0 ? result.stdout.trim() : ''
+      const kept = output !== '' && (step.keepIf === undefined || new RegExp(step.keepIf).test(output))
+      const value = kept ? output : step.fallback
+      if (value !== undefined && !execution.shared.has(step.name)) {
+        execution.shared.set(step.name, value)
+        values.set(step.name, value)
+        if (kept && step.message) execution.say(step.message)
+      }
+      return
+    }
     case 'report': {
       const result = await run(step.command, { allowFailure: true })
       if (result.code === 0) execution.message = step.success ?? result.stdout.trim()
@@ -165,6 +199,34 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
       else throw new RemoteCommandError(host, step.command, result)
       return
     }
+  }
+}
+
+/** A command run for its output (`app exec`) exited non-zero: the run ends with its status. */
+export class CommandExitError extends Error {
+  constructor(
+    readonly host: string,
+    readonly code: number,
+  ) {
+    super(`the command exited with status ${code} on ${host}`)
+    this.name = 'CommandExitError'
+  }
+}
+
+/** Whole lines out of a stream of chunks; the unfinished last line on end(). */
+class LineSplitter {
+  private pending = ''
+  constructor(private readonly emit: (line: string) => void) {}
+
+  push(chunk: Buffer): void {
+    const parts = (this.pending + chunk.toString('utf8')).split('\n')
+    this.pending = parts.pop() ?? ''
+    for (const part of parts) this.emit(part.replace(/\r$/, ''))
+  }
+
+  end(): void {
+    if (this.pending) this.emit(this.pending)
+    this.pending = ''
   }
 }
 

@@ -1,6 +1,8 @@
 /** The executor of runner steps: processes on the runner (build), local hooks, waits. */
+import * as exec from '@actions/exec'
 import * as fs from 'node:fs'
 import { prepareClone, prepareRemoteBuilderSsh, runRunnerStep } from '../deploy/build'
+import { imageDigest } from '../plan/commands/build'
 import { hooksOutputFor } from '../config/hooks-output'
 import { hookEnvironment, hookLogLines, hookReceivesSecrets, runHook } from '../hooks'
 import type { LocalStep } from '../plan/steps'
@@ -63,6 +65,16 @@ export async function runLocalStep(execution: Execution, step: LocalStep, meta: 
       fs.rmSync(step.path, { recursive: true, force: true })
       execution.record.add({ ...meta, kind: 'remove-directory', command: `rm -rf ${step.path}`, outcome: 'ok', startedAt, endedAt: Date.now() })
       return
+    case 'digest': {
+      let output = ''
+      const code = await exec.exec(step.argv[0], step.argv.slice(1), { cwd: step.cwd, env: context.env as Record<string, string>, ignoreReturnCode: true, silent: true, listeners: { stdout: (data) => (output += data.toString()) } })
+      const digest = code === 0 ? imageDigest(output, step.image) : undefined
+      log(`$ ${step.display}  → exit ${code}${digest ? `: ${digest}` : ''}`)
+      execution.record.add({ ...meta, kind: 'digest', command: step.display, argv: step.argv, outcome: digest ? 'ok' : 'failed', code, startedAt, endedAt: Date.now() })
+      if (!digest) throw new Error(`Could not read the digest of ${step.image} after the push (${step.display} exited ${code}): ${output.trim().slice(0, 300)}`)
+      execution.shared.set('digest', digest)
+      return
+    }
   }
 
   function io() {

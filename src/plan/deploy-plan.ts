@@ -19,6 +19,8 @@ import { accessoryBootStages, accessoryRebootStages, accessoryRemoveStages, type
 import { bootStages } from './boot-plan'
 import { placeholder, RUNNER, stageOn, stageOnEach, type LocalStep, type Plan, type PlanCommand, type Stage, type Step } from './steps'
 import type { Targets } from './targets'
+import { commandStages } from './commands/dispatch'
+import type { CommandOptions } from '../inputs'
 
 export { hostnamePrefix } from './boot-plan'
 export type { PlanCommand } from './steps'
@@ -39,6 +41,16 @@ export interface PlanRequest {
   /** the accessories an `accessory` command (or setup) acts on */
   accessories: AccessorySettings[]
   now?: () => Date
+  /** Kamal's options from the command input (`--reuse`, `-n 50`, `-m MSG`, `--rolling`) */
+  options?: CommandOptions
+  /** what `app exec` / `server exec` / `accessory exec` runs */
+  commandLine?: string
+  /** the version was given (input or --version), not the default */
+  explicitVersion?: boolean
+  /** the `confirm` input or -y: `remove` and `proxy reboot` go ahead */
+  confirm?: boolean
+  /** the registry digest step after `build push` */
+  digest?: Step
 }
 
 const exec = (command: string, extra: Partial<Extract<Step, { kind: 'exec' }>> = {}): Step => ({ kind: 'exec', command, changes: true, ...extra })
@@ -56,7 +68,7 @@ export function buildPlan(config: KamalConfig, targets: Targets, request: PlanRe
       case 'rollback':
         return parts.deployStages()
       default:
-        return parts.operationStages()
+        return commandStages(parts) ?? parts.operationStages()
     }
   })()
   return {
@@ -74,7 +86,7 @@ export function buildPlan(config: KamalConfig, targets: Targets, request: PlanRe
   }
 }
 
-class PlanParts {
+export class PlanParts {
   constructor(
     readonly config: KamalConfig,
     readonly targets: Targets,

@@ -53,6 +53,13 @@ export function describeStep(step: Step, role?: string): string[] {
       return [`# ${step.directory}/ssh: ${step.note}`]
     case 'remove-directory':
       return [`rm -rf ${step.path}  # ${step.note ?? ''}`]
+    case 'stream':
+    case 'show':
+      return [`${prefix}${show(step.command)}  # output shown under "${step.heading}"${step.kind === 'show' && step.otherwise ? `; "${step.otherwise}" when it fails` : ''}`]
+    case 'share':
+      return [`${prefix}${show(step.command)}  # gives <${step.name.replace(/_/g, ' ')}> to the steps after${step.fallback ? ` (else ${step.fallback})` : ''}`]
+    case 'digest':
+      return [`${step.display}  # the pushed image's digest (digest output)`]
   }
 }
 

@@ -211,6 +211,60 @@ export interface ReportStep extends Common {
   success?: string
 }
 
+// ---- steps of the commands that answer with output (app exec, logs, details, remove, build push) ----
+
+/**
+ * A command whose output is the answer (`app exec`, `server exec`): streamed to
+ * the log line by line as it arrives, kept for the summary, and its exit
+ * status is the step's (a non-zero one fails the run with that status).
+ */
+export interface StreamStep extends Common {
+  kind: 'stream'
+  command: string
+  /** the heading of this host's output in the log and the summary ("App Host: 10.0.0.1") */
+  heading: string
+  /** Kamal's --raw: the output as it is, not stripped */
+  raw?: boolean
+  /** several hosts stream at once: each line starts with its host */
+  prefixLines?: boolean
+}
+
+/** A read-only command whose output is shown per host (logs, details, containers, version, audit). */
+export interface ShowStep extends Common {
+  kind: 'show'
+  command: string
+  heading: string
+  /** shown instead of failing when the command exits non-zero ("Nothing found") */
+  otherwise?: string
+}
+
+/**
+ * A value for every later unit of the run, on any host (the primary host's
+ * running version for `app exec --reuse`; "other apps are installed" for `remove`).
+ */
+export interface ShareStep extends Common {
+  kind: 'share'
+  command: string
+  /** the placeholder later steps read */
+  name: string
+  /** keep the trimmed output only when it matches this pattern */
+  keepIf?: string
+  /** the value when the output is empty or not kept */
+  fallback?: string
+  /** said once when the value is kept */
+  message?: string
+  allowFailure?: boolean
+}
+
+/** `build push`: the pushed image's registry digest, read on the runner (the `digest` output). */
+export interface DigestStep extends Common {
+  kind: 'digest'
+  argv: string[]
+  display: string
+  cwd: string
+  image: string
+}
+
 export type HostStep =
   | ExecStep
   | UploadStep
@@ -226,7 +280,10 @@ export type HostStep =
   | RequireVersionStep
   | ReportStep
   | ServingStep
-export type LocalStep = (RunnerStep & Common) | HookStep | SleepStep | ShipStep | CloneStep | BuilderSshStep | RemoveDirectoryStep
+  | StreamStep
+  | ShowStep
+  | ShareStep
+export type LocalStep = (RunnerStep & Common) | HookStep | SleepStep | ShipStep | CloneStep | BuilderSshStep | RemoveDirectoryStep | DigestStep
 export type Step = HostStep | LocalStep | ConnectStep
 
 /** Steps that run one after another on one place, with their own placeholders (one role's boot on one host, say). */
@@ -260,7 +317,7 @@ export interface Stage {
   announce?: string
 }
 
-export type PlanCommand = 'deploy' | 'redeploy' | 'rollback' | 'setup' | 'prune' | 'lock' | 'app' | 'accessory'
+export type PlanCommand = 'deploy' | 'redeploy' | 'rollback' | 'setup' | 'prune' | 'lock' | 'app' | 'accessory' | 'build' | 'proxy' | 'remove' | 'server' | 'audit'
 
 export interface Plan {
   command: PlanCommand

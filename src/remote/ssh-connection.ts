@@ -149,7 +149,7 @@ export class SshConnection {
   }
 
   /** Runs a command line through the login shell in the home directory. `stdin` is written then closed. */
-  exec(command: string, { stdin }: { stdin?: string | Buffer } = {}): Promise<RemoteResult> {
+  exec(command: string, { stdin, onOutput }: { stdin?: string | Buffer; onOutput?: (chunk: Buffer) => void } = {}): Promise<RemoteResult> {
     return new Promise((resolve, reject) => {
       const forwarding = this.forwardingAgent
       const execOptions = { ...(forwarding ? { agentForward: true } : {}), ...(this.env && Object.keys(this.env).length > 0 ? { env: this.env } : {}) } as ExecOptions
@@ -164,8 +164,8 @@ export class SshConnection {
         const stdout: Buffer[] = []
         const stderr: Buffer[] = []
         let code: number | null = null
-        channel.on('data', (chunk: Buffer) => stdout.push(chunk))
-        channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
+        channel.on('data', (chunk: Buffer) => (stdout.push(chunk), onOutput?.(chunk)))
+        channel.stderr.on('data', (chunk: Buffer) => (stderr.push(chunk), onOutput?.(chunk)))
         channel.on('exit', (exitCode: number | null, signal?: string) => {
           code = exitCode ?? (signal ? 128 : 255)
         })
