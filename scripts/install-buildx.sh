@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Makes `docker buildx` available to chosen runs only, never system-wide.
 #
-#   export DOCKER_CONFIG=$(scripts/install-buildx.sh)     # prints a DOCKER_CONFIG dir
+#   export DOCKER_CONFIG=$(scripts/install-buildx.sh [DIR])   # prints the DOCKER_CONFIG dir
+#
+# DIR (default tmp/buildx/docker-config) gets cli-plugins/docker-buildx, a link to the one
+# copy of the plugin kept in tmp/buildx/; docker login and buildx write their state in DIR.
 #
 # The docker CLI looks for plugins in $DOCKER_CONFIG/cli-plugins (besides the system
 # dirs), so buildx exists exactly for the processes that get this DOCKER_CONFIG. The
@@ -16,13 +19,15 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$root/tmp/buildx                  # gitignored (/tmp/ in .gitignore)
 config_dir=${1:-$work/docker-config}
-plugin=$config_dir/cli-plugins/docker-buildx
+plugin=$work/docker-buildx
+link=$config_dir/cli-plugins/docker-buildx
 suite=${BUILDX_DEBIAN_SUITE:-trixie}
 say() { echo "install-buildx: $*" >&2; }
 
 has_buildx() { DOCKER_CONFIG=$1 docker buildx version >/dev/null 2>&1; }
 
-mkdir -p "$config_dir/cli-plugins"
+mkdir -p "$config_dir/cli-plugins" "$work"
+[[ -x $plugin ]] && ln -sfn "$plugin" "$link"
 if has_buildx "$config_dir"; then
   say "buildx ready: $(DOCKER_CONFIG=$config_dir docker buildx version 2>/dev/null)"
   echo "$config_dir"; exit 0
@@ -65,6 +70,7 @@ apt-get update -qq >"$apt_dir/update.log" 2>&1 || { cat "$apt_dir/update.log" >&
 deb=$(ls "$apt_dir"/debs/docker-buildx_*.deb)
 dpkg-deb -x "$deb" "$apt_dir/unpacked"
 install -m 0755 "$apt_dir/unpacked/usr/libexec/docker/cli-plugins/docker-buildx" "$plugin"
+ln -sfn "$plugin" "$link"
 # Keep only the plugin: the indexes and the .deb are ~25 MB.
 rm -rf "$apt_dir"
 has_buildx "$config_dir" || { say "the unpacked plugin does not run with this docker client"; exit 1; }
