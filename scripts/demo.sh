@@ -3,6 +3,9 @@
 # example app deployed with the action exactly as the GitHub runner runs it,
 # then a change deployed over it. Needs root on Linux (it installs Debian
 # packages and creates the hosts). Tear down with: harness/hosts.sh down
+# Exits non-zero when a deploy fails.
+#   DEMO_UNHEALTHY_VERSION=v2   ship v2 without its health check file, so that deploy fails
+#   DOCKER_CONFIG               passed on to the action (scripts/install-buildx.sh gives one with buildx)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -28,21 +31,27 @@ deploy() { # version
   touch "$scratch/output" "$scratch/summary" "$scratch/state"
   echo "$1" > "$project/app/www/version"
   echo "<h1>demo $1</h1>" > "$project/app/www/index.html"
-  git -C "$project" -c user.email=demo@example.com -c user.name=Demo commit -qam "version $1" || true
+  if [ "$1" = "${DEMO_UNHEALTHY_VERSION:-}" ]; then rm -f "$project/app/www/up"; else echo ok > "$project/app/www/up"; fi
+  git -C "$project" add -A
+  git -C "$project" -c user.email=demo@example.com -c user.name=Demo commit -qm "version $1" || true
   echo
   echo "=== deploying $1"
-  env -i PATH="$PATH" HOME="$HOME" DOCKER_HOST="$runner_docker" \
+  local status=0
+  env -i PATH="$PATH" HOME="$HOME" DOCKER_HOST="$runner_docker" ${DOCKER_CONFIG:+DOCKER_CONFIG="$DOCKER_CONFIG"} \
     GITHUB_WORKSPACE="$project" GITHUB_OUTPUT="$scratch/output" GITHUB_STEP_SUMMARY="$scratch/summary" GITHUB_STATE="$scratch/state" RUNNER_TEMP="$scratch" \
     INPUT_COMMAND=deploy INPUT_VERSION="$1" \
     INPUT_SSH-PRIVATE-KEY="$(cat "$key")" INPUT_SSH-KNOWN-HOSTS="$(cat "$known_hosts")" \
     INPUT_SECRETS="KAMAL_REGISTRY_PASSWORD=demo-registry-password" \
-    node "$root/dist/index.js" | grep -v -e '^::add-mask::' -e '^::save-state' || true
+    node "$root/dist/index.js" | { grep -v -e '^::add-mask::' -e '^::save-state' || true; } || status=$?
   last_summary=$scratch/summary
   last_output=$scratch/output
+  if [ "$status" != 0 ]; then failed="$failed $1"; echo "=== deploy of $1 failed (exit $status)"; fi
+  return "$status"
 }
 
-deploy v1
-deploy v2
+failed=""
+# v2 only over a v1 that deployed: a failed v2 then shows the hosts still serving v1.
+deploy v1 && deploy v2 || true
 
 echo
 echo "=== what each host serves now"
@@ -57,3 +66,7 @@ echo "=== job summary of the last deploy"
 cat "$last_summary"
 echo
 echo "Hosts are still running: try curl -H 'Host: demo.test' http://10.213.0.11/ — tear down with harness/hosts.sh down"
+if [ -n "$failed" ]; then
+  echo "demo: FAILED — the deploy of${failed} failed (see its log above)" >&2
+  exit 1
+fi

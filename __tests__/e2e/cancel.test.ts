@@ -23,6 +23,7 @@ registry:
   password: not-checked-by-this-registry
 builder:
   arch: amd64
+  driver: docker
 deploy_timeout: 20
 drain_timeout: 2
 `

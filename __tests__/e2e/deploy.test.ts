@@ -42,6 +42,7 @@ registry:
     - KAMAL_REGISTRY_PASSWORD
 builder:
   arch: amd64
+  driver: docker
 env:
   clear:
     SHOP_MODE: e2e

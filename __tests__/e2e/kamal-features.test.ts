@@ -26,6 +26,7 @@ registry:
   password: not-checked-by-this-registry
 builder:
   arch: amd64
+  driver: docker
 boot:
   limit: 1
 asset_path: /www/assets

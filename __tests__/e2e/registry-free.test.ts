@@ -30,6 +30,7 @@ registry:
   server: localhost:${PORT}
 builder:
   arch: amd64
+  driver: docker
 deploy_timeout: 10
 drain_timeout: 2
 `

@@ -42,6 +42,7 @@ function prepare(workspace: string, inputs: Record<string, string>, env: Record<
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
+      ...(process.env.DOCKER_CONFIG ? { DOCKER_CONFIG: process.env.DOCKER_CONFIG } : {}),
       GITHUB_WORKSPACE: workspace,
       RUNNER_TEMP: scratch,
       NODE_OPTIONS: `--require ${path.resolve(__dirname, 'record-side-effects.js')}`,

@@ -78,24 +78,23 @@ export interface LoadReport {
  * stopped; records every status and the sequence of versions served.
  */
 export function startLoad(addresses: string[], hostHeader: string, rate: number, urlPath = '/version'): { stop: () => Promise<LoadReport> } {
-  const answers: Array<Promise<HttpAnswer>> = []
-  const versions: Record<string, string[]> = Object.fromEntries(addresses.map((address) => [address, []]))
+  const answers: Array<{ address: string; answer: Promise<HttpAnswer> }> = []
   const started = Date.now()
   const timer = setInterval(() => {
-    for (const address of addresses) {
-      const answer = get(address, hostHeader, urlPath)
-      answers.push(answer)
-      void answer.then((result) => {
-        const version = result.body.trim()
-        const seen = versions[address]
-        if (result.status === 200 && seen[seen.length - 1] !== version) seen.push(version)
-      })
-    }
+    for (const address of addresses) answers.push({ address, answer: get(address, hostHeader, urlPath) })
   }, 1000 / rate)
   return {
     stop: async () => {
       clearInterval(timer)
-      const results = await Promise.all(answers)
+      const results = await Promise.all(answers.map((sent) => sent.answer))
+      // In the order the requests were sent: a slow answer from the old version, drained after
+      // the switch, must not read as a flip back.
+      const versions: Record<string, string[]> = Object.fromEntries(addresses.map((address) => [address, []]))
+      results.forEach((result, index) => {
+        const seen = versions[answers[index].address]
+        const version = result.body.trim()
+        if (result.status === 200 && seen[seen.length - 1] !== version) seen.push(version)
+      })
       const statuses: Record<string, number> = {}
       for (const result of results) statuses[result.status] = (statuses[result.status] ?? 0) + 1
       const seconds = (Date.now() - started) / 1000
