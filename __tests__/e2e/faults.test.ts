@@ -26,6 +26,7 @@ registry:
   password: [KAMAL_REGISTRY_PASSWORD]
 builder:
   arch: amd64
+  driver: docker
 deploy_timeout: 20
 drain_timeout: 2
 readiness_delay: 1

@@ -49,13 +49,28 @@ export interface HostPoolOptions extends SshOptions {
   port: number
   /** Kamal's sshkit.max_concurrent_starts */
   maxConcurrentStarts?: number
+  /** Kamal's sshkit.pool_idle_timeout (seconds): a connection idle that long is replaced before its next use */
+  poolIdleTimeoutSeconds?: number
 }
 
 /** One SSH connection per host for the whole run, opened in parallel with a bound on concurrent handshakes. */
 export class HostPool {
   private readonly connections = new Map<string, SshConnection>()
+  private readonly lastUsed = new Map<string, number>()
 
-  constructor(private readonly options: HostPoolOptions) {}
+  constructor(
+    private readonly options: HostPoolOptions,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** SSHKit's pool: a connection idle for longer than pool_idle_timeout is closed and a new one opened. */
+  async refreshIfIdle(host: string): Promise<boolean> {
+    const timeout = this.options.poolIdleTimeoutSeconds
+    const used = this.lastUsed.get(host)
+    if (!timeout || used === undefined || !this.connections.has(host) || this.clock() - used < timeout * 1000) return false
+    await this.reconnect([host])
+    return true
+  }
 
   async connect(hosts: string[]): Promise<void> {
     const missing = hosts.filter((host) => !this.connections.has(host))
@@ -77,6 +92,7 @@ export class HostPool {
   get(host: string): SshConnection {
     const connection = this.connections.get(host)
     if (!connection) throw new Error(`no SSH connection to ${host}`)
+    this.lastUsed.set(host, this.clock())
     return connection
   }
 

@@ -75,6 +75,7 @@ export function sshOptionsFor(config: KamalConfig, inputs: ActionInputs, secrets
     knownHosts: inputs.sshKnownHosts ? new KnownHosts(inputs.sshKnownHosts) : undefined,
     plan: planFor,
     maxConcurrentStarts: ssh.sshkit.maxConcurrentStarts,
+    poolIdleTimeoutSeconds: ssh.sshkit.poolIdleTimeout,
     dnsRetries: ssh.sshkit.dnsRetries,
     keepaliveIntervalMs: 30_000,
     onWarning: (message) => core.warning(message),

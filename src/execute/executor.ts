@@ -155,6 +155,7 @@ export class Execution {
   }
 
   private async runLane(stage: Stage, lane: Lane): Promise<void> {
+    if (lane.place !== RUNNER && (await this.context.pool.refreshIfIdle(lane.place).catch(() => false))) this.say(`Reopened the idle SSH connection to ${lane.place} (sshkit.pool_idle_timeout)`)
     // The lock release must still happen after a cut connection: reconnect first.
     if (stage.always === 'lock-held' && lane.place !== RUNNER && this.connectionLost(lane.place) && !(await this.reconnect(lane.place))) {
       throw new Error(`${lane.place} is unreachable, so the deploy lock stays there. Once the host is reachable, run this action with command: lock release (or \`kamal lock release\`), and check what it serves with \`ssh ${this.context.config.ssh.user}@${lane.place} docker ps\``)

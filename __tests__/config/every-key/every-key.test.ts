@@ -35,10 +35,46 @@ const VARIANTS: Record<string, (doc: Document) => void> = {
   'builder.pack': (doc) => doc.setIn(['builder', 'pack'], doc.createNode({ builder: 'heroku/builder:24', buildpacks: ['heroku/ruby'] })),
   'builder.pack.builder': (doc) => doc.setIn(['builder', 'pack'], doc.createNode({ builder: 'heroku/builder:24', buildpacks: ['heroku/ruby'] })),
   'builder.pack.buildpacks': (doc) => doc.setIn(['builder', 'pack'], doc.createNode({ builder: 'heroku/builder:24', buildpacks: ['heroku/ruby'] })),
-  'builder.driver': (doc) => (doc.deleteIn(['builder', 'remote']), doc.deleteIn(['builder', 'cache']), doc.setIn(['builder', 'driver'], 'docker')),
+  'builder.driver': (doc) => (doc.deleteIn(['builder', 'remote']), doc.deleteIn(['builder', 'cache']), doc.setIn(['builder', 'arch'], ['amd64']), doc.setIn(['builder', 'driver'], 'docker')),
+  'servers.*.asset_path': (doc) => doc.setIn(['servers', 'web', 'asset_path'], '/public/web'),
   'ssh.proxy_command': (doc) => (doc.deleteIn(['ssh', 'proxy']), doc.setIn(['ssh', 'proxy_command'], 'ssh -W %h:%p bastion.example.com')),
   'output.otel': (doc) => doc.setIn(['output', 'otel'], doc.createNode({ endpoint: 'http://otel:4318' })),
   'output.otel.endpoint': (doc) => doc.setIn(['output', 'otel'], doc.createNode({ endpoint: 'http://otel:4318' })),
+  allow_empty_roles: (doc) => (doc.setIn(['servers', 'jobs'], doc.createNode({ hosts: [] })), doc.setIn(['allow_empty_roles'], true)),
+}
+for (const key of ['builder.pack', 'builder.pack.builder', 'builder.pack.buildpacks']) {
+  const pack = VARIANTS[key]
+  VARIANTS[key] = (doc) => {
+    for (const ignored of ['cache', 'ssh', 'target', 'provenance', 'sbom', 'remote', 'local', 'secrets', 'dockerfile', 'context']) doc.deleteIn(['builder', ignored])
+    doc.setIn(['builder', 'arch'], ['amd64'])
+    pack(doc)
+  }
+}
+
+/** Valid other values for keys whose generic mutations would be invalid. */
+const ALTERNATIVES: Record<string, unknown[]> = {
+  hooks_output: [{ 'pre-deploy': 'quiet' }],
+  secrets_path: ['.kamal/other-secrets'],
+  primary_role: ['workers'],
+  'builder.cache.type': ['gha'],
+  'proxy.ssl.certificate_pem': ['OTHER_CERTIFICATE_PEM'],
+  'proxy.ssl.private_key_pem': ['OTHER_CERTIFICATE_PEM'],
+  'ssh.config': ['@PROJECT@/config/ssh_config'],
+  'ssh.log_level': ['info'],
+  'registry.password': [['OTHER_PASSWORD'], 'a-literal-password'],
+  'env.tags': [{ canary: { CANARY: '2' } }],
+  'accessories.*.role': ['web'],
+  'accessories.*.tag': ['edge'],
+  'accessories.*.registry.password': [['OTHER_PASSWORD']],
+  'accessories.*.proxy': [{ host: 'db2.sink.example.com', app_port: 3306 }],
+  'boot.parallel_roles': [true],
+}
+
+/** Keys whose whole effect is to refuse a run (Kamal's checks before anything runs): a change makes that refusal. */
+const ENFORCED: Record<string, { value: unknown; error: RegExp }> = {
+  require_destination: { value: true, error: /You must specify a destination/ },
+  minimum_version: { value: '9.0.0', error: /minimum required is 9\.0\.0/ },
+  allow_empty_roles: { value: false, error: /No servers specified for the jobs role/ },
 }
 
 /** Ways to change a value that keep it valid, tried in order. */
@@ -69,7 +105,10 @@ function concretePath(doc: Document, key: string): Array<string | number> {
       const node = doc.getIn(concrete, true)
       if (!isMap(node)) throw new Error(`no mapping at ${concrete.join('.')} for ${key}`)
       const names = node.items.map((item) => String(isScalar(item.key) ? item.key.value : item.key))
-      concrete.push(concrete[0] === 'servers' ? (names.includes('workers') ? 'workers' : names[0]) : names[0])
+      // the role that has the key (asset_path is honoured only on a role behind the proxy, as in Kamal)
+      const rest = parts.slice(concrete.length + 1)
+      const holder = names.find((name) => doc.hasIn([...concrete, name, ...rest]))
+      concrete.push(holder ?? (names.includes('workers') ? 'workers' : names[0]))
     } else {
       concrete.push(part)
     }
@@ -104,7 +143,8 @@ describe.each(KEYS)('%s', (key) => {
       const observed = observe(text)
       const line = text.split('\n').findIndex((row) => row.trimStart().startsWith(`${String(at[at.length - 1])}:`)) + 1
       expect(observed).toContain(refused.reason)
-      expect(observed).toMatch(new RegExp(`@(${line}|${line + 1})$`))
+      // at the key, or at its section when the refusal is of the section's use
+      expect(observed).toMatch(new RegExp(`@(${line - 1}|${line}|${line + 1})$`))
     })
     return
   }
@@ -115,6 +155,18 @@ describe.each(KEYS)('%s', (key) => {
       const before = observeDoc(doc)
       doc.setIn(at, mutations(doc.getIn(at))[0])
       expect(observeDoc(doc)).toBe(before)
+    })
+    return
+  }
+
+  const enforced = ENFORCED[key]
+  if (enforced) {
+    test(`is enforced before the run: ${enforced.error.source}`, () => {
+      const doc = sinkWith(key)
+      const at = concretePath(doc, key)
+      expect(observeDoc(doc)).not.toMatch(/^ERROR/)
+      doc.setIn(at, enforced.value)
+      expect(observeDoc(doc)).toMatch(enforced.error)
     })
     return
   }
@@ -130,7 +182,7 @@ describe.each(KEYS)('%s', (key) => {
     const node = doc.getIn(at)
     const value = isSeq(node) || isMap(node) ? (node as { toJSON: () => unknown }).toJSON() : node
     const tried: string[] = []
-    for (const candidate of mutations(value)) {
+    for (const candidate of [...(ALTERNATIVES[key] ?? []), ...mutations(value)]) {
       const changed = sinkWith(key)
       changed.setIn(at, changed.createNode(candidate))
       const after = observeDoc(changed)
