@@ -187,7 +187,8 @@ export class Execution {
     } catch (error) {
       if (error instanceof UnitSkipped) return
       this.closeBarrierOnPrimaryFailure(lane, unit, error)
-      const lost = this.connectionLost(lane.place)
+      // A connect that fails (a wrong host key, a refused login) is not a lost connection: nothing to recover.
+      const lost = current?.kind !== 'connect' && (this.connectionLost(lane.place) || isConnectionError(error))
       const recovered = lost ? await this.reconnect(lane.place) : true
       if (recovered) await this.afterFailure(stage, lane, unit, values, log, error)
       if (!unit.boot) throw lost ? new Error(`${lane.place}: the SSH connection was lost during ${stepName(current)} (${stage.title}); ${recovered ? 'reconnected' : 'the host stayed unreachable'}. ${error instanceof Error ? error.message : String(error)}`) : error
@@ -294,6 +295,14 @@ export class Execution {
     }
     await runHostStep(this, step, values, meta, log)
   }
+}
+
+/** Errors that mean the SSH connection went away (ssh2 may throw before it emits 'close'). */
+export function isConnectionError(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error)
+  if (/Not connected|No response from server|ECONNRESET|EPIPE|socket hang up|connection (was )?(lost|closed)|Channel open failure/i.test(message)) return true
+  const result = (error as { result?: { code?: number; stderr?: string; stdout?: string } }).result
+  return result?.code === 255 && !result.stderr?.trim() && !result.stdout?.trim()
 }
 
 function stepName(step: Step | undefined): string {

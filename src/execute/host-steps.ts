@@ -239,7 +239,9 @@ export class ContainerExitedError extends Error {
   ) {
     const [status, code, restarts] = state.split(' ')
     const restarting = Number(restarts) > 0 ? ` (restarted ${restarts} time${restarts === '1' ? '' : 's'} by its restart policy)` : ''
-    super(`the new container ${status === 'dead' ? 'died' : `exited with status ${code ?? '?'}`} while booting${restarting}`)
+    // A container back up after a restart reports exit code 0: say only that it exited.
+    const how = status === 'dead' ? 'died' : code && code !== '0' ? `exited with status ${code}` : 'exited'
+    super(`the new container ${how} while booting${restarting}`)
     this.name = 'ContainerExitedError'
   }
 }
