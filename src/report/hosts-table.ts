@@ -10,10 +10,10 @@ const NOTABLE_WAIT_MS = 100
 
 function rowLine(row: HostRow): string {
   const host = `${cell(row.host)}${row.primaryHost && row.primaryRole ? ' ★' : ''}`
-  const version = `${row.before ? shortVersion(row.before) : 'none'} → ${shortVersion(row.after)}`
+  const version = row.state === 'not reached' ? 'unchanged' : `${row.before ? shortVersion(row.before) : 'none'} → ${shortVersion(row.after)}`
   const health = row.state === 'ok' ? `${HEALTH.ok} ${row.healthyMs !== undefined ? secondsText(row.healthyMs) : ''}`.trim() : HEALTH[row.state]
   const wait = row.barrierMs !== undefined && row.barrierMs >= NOTABLE_WAIT_MS ? `, ${secondsText(row.barrierMs)} wait` : ''
-  const total = row.totalMs !== undefined ? `${secondsText(row.totalMs)}${wait}` : '—'
+  const total = row.totalMs !== undefined ? `${secondsText(row.totalMs)}${wait}` : 'not run'
   return `| ${host} | ${cell(row.role)} | ${cell(version)} | ${health} | ${OLD[row.oldContainer]} | ${total} |`
 }
 
@@ -32,7 +32,7 @@ export function hostsTableMarkdown(rows: readonly HostRow[], roles: readonly Sum
     ...shown.map(rowLine),
     ...(hidden > 0 ? [`| … ${hidden} more rows, all ${[...new Set(rows.slice(maxRows).map((row) => row.state))].join(' or ')} | | | | | |`] : []),
     '',
-    `<sub>★ primary host: it holds the deploy lock${primary && others.length > 0 ? `, and ${others.join(', ')} boot only once the first ${primary.name} container is healthy (the wait in Total)` : ''}. Healthy: from \`docker run\` until the check passed (${checks}). Old container: the previous version, stopped once the new one is healthy. Total: the role's whole boot on that host. Held back: not booted because the first ${primary?.name ?? 'primary'} container failed.</sub>`,
+    `<sub>★ primary host: it holds the deploy lock${primary && others.length > 0 ? `, and ${others.join(', ')} boot only once the first ${primary.name} container is healthy (the wait in Total)` : ''}. Healthy: from \`docker run\` until the check passed (${checks}). Old container: the previous version, stopped once the new one is healthy. Total: the role's whole boot on that host.${rows.some((row) => row.state === 'held back') ? ` Held back: not booted because the first ${primary?.name ?? 'primary'} container failed.` : ''}</sub>`,
     '',
   ]
 }

@@ -140,7 +140,7 @@ const TICKS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800].map((seconds) 
 /** Pixels the chart's time axis gets at 800 px, and one label character's width: labels that do not fit are shortened. */
 const AXIS_PX = 560
 const CHAR_PX = 6.5
-const SHORT: Record<string, string> = { Prepare: 'Prep', Finish: 'Fin', Connect: '' }
+const SHORT: Record<string, string> = { Prepare: 'Prep', Finish: 'Fin', Connect: '', 'Serve image': 'Serve' }
 
 /** The bar's label if it fits inside the bar, else a short one, else none (the waits list says what it was). */
 function fittedLabel(bar: TimelineBar, span: number): string {
@@ -161,12 +161,14 @@ export function timelineMermaid(timeline: Timeline): string[] {
   if (timeline.bars.length === 0) return []
   const span = timeline.end - timeline.start
   const tick = TICKS.find((item) => span / 1000 / item.seconds <= 8) ?? TICKS[TICKS.length - 1]
-  const lines = ['---', 'displayMode: compact', '---', 'gantt', '  dateFormat x', '  axisFormat %M:%S', `  tickInterval ${tick.mermaid}`, '  todayMarker off']
+  const names = sectionNames([...new Set(timeline.bars.map((bar) => bar.section))])
+  const leftPadding = Math.min(200, Math.max(75, Math.round(Math.max(...[...names.values()].map((name) => name.length)) * CHAR_PX + 24)))
+  const lines = ['---', 'displayMode: compact', 'config:', '  gantt:', `    leftPadding: ${leftPadding}`, '---', 'gantt', '  dateFormat x', '  axisFormat %M:%S', `  tickInterval ${tick.mermaid}`, '  todayMarker off']
   let section = ''
   for (const bar of timeline.bars) {
     if (bar.section !== section) {
       section = bar.section
-      lines.push(`  section ${(section === RUNNER ? 'runner' : section).replace(/[:#;]/g, ' ')}`)
+      lines.push(`  section ${names.get(section)}`)
     }
     const from = bar.start - timeline.start
     const to = Math.max(bar.end - timeline.start, from + 1)
@@ -174,6 +176,14 @@ export function timelineMermaid(timeline: Timeline): string[] {
     lines.push(`  ${fittedLabel(bar, span)} :${tag}${from}, ${to}`)
   }
   return lines
+}
+
+/** Section names: the runner as such, hosts without the domain they all share (`web-01` for web-01.example.com). */
+function sectionNames(sections: string[]): Map<string, string> {
+  const hosts = sections.filter((name) => name !== RUNNER && !/^[\d.]+$/.test(name))
+  const suffixes = hosts.map((host) => host.slice(host.indexOf('.')))
+  const shared = hosts.length > 1 && hosts.every((host) => host.includes('.')) && suffixes.every((suffix) => suffix === suffixes[0]) ? suffixes[0] : ''
+  return new Map(sections.map((name) => [name, (name === RUNNER ? 'runner' : shared && name.endsWith(shared) ? name.slice(0, -shared.length) : name).replace(/[:#;]/g, ' ')]))
 }
 
 /** The waits in words, grouped by what they waited for: `vm1, vm2 (1.6s) waited for vm3 (Boot app jobs)`. */
