@@ -115,6 +115,8 @@ describe('deploys to real hosts', () => {
       commit: 'f00dfeedf00dfeedf00dfeedf00dfeedf00dfeed',
       'previous-version': '',
       'failed-hosts': '',
+      plan: expect.stringMatching(/plan\.json$/),
+      record: expect.stringMatching(/record\.json$/),
     })
     const calls = github.calls.slice(callsBefore)
     expect(calls.map((call) => `${call.method} ${call.path} ${call.body.state ?? call.body.environment}`)).toEqual([
