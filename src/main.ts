@@ -13,12 +13,12 @@ import { GitHubDeployment, runUrl } from './github/deployments'
 import { readInputs, type ActionInputs } from './inputs'
 import { builderSshDirectory, makePlan } from './make-plan'
 import type { Plan } from './plan/steps'
-import { planAsMarkdown, planAsText, planHeadline, recordAsMarkdown } from './plan/render'
+import { planAsMarkdown, planAsText, planHeadline } from './plan/render'
 import { LOCK_STATE, TEMP_PATHS_STATE } from './post'
 import { prepareRun, type PreparedRun } from './prepare'
 import { appUrl } from './report/app-url'
 import { reportError } from './report-error'
-import { deploySummaryMarkdown } from './report/summary'
+import { deploySummaryMarkdown, runFactsFrom, summaryOutputs } from './report/summary'
 import { startOutputFile } from './report/output-file'
 import { bytesSentOutput, bytesSentSummaryLine } from './transfer/bytes-sent'
 import { transferWorkDirectory } from './transfer/local-registry'
@@ -131,29 +131,30 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
   if (!failure) progress.say(`  Finished all in ${progress.elapsedSeconds().toFixed(1)} seconds`)
 
   await deployment?.setStatus(result === 'success' || result === 'skipped' ? 'success' : result === 'cancelled' ? 'error' : 'failure', `${command} ${config.version}: ${result}`)
+  const facts = runFactsFrom(config, targets.roles, {
+    command: [command, inputs.subcommand, inputs.argument].filter(Boolean).join(' '),
+    result,
+    plan,
+    record: execution.record.entries,
+    boots: execution.boots,
+    phases: progress.records,
+    failure,
+    note: execution.message,
+    transferLine: bytesSentSummaryLine(execution.bytesSent),
+    redact,
+    env: where.env,
+    environment: deployment ? inputs.environment ?? config.destination ?? 'production' : inputs.environment,
+  })
   await core.summary
-    .addRaw(
-      deploySummaryMarkdown({
-        command: [command, inputs.subcommand, inputs.argument].filter(Boolean).join(' '),
-        service: config.service,
-        destination: config.destination,
-        version: config.version,
-        image: config.absoluteImage,
-        result,
-        seconds: progress.elapsedSeconds(),
-        boots: execution.boots,
-        phases: progress.records,
-        error: failure instanceof Error ? failure.message : failure ? String(failure) : undefined,
-        note: execution.message,
-        transferLine: bytesSentSummaryLine(execution.bytesSent),
-        planMarkdown: recordAsMarkdown(execution.record.entries, redact),
-        redact,
-      }),
-    )
+    .addRaw(deploySummaryMarkdown(facts))
     .addRaw(outputsMarkdown([command, inputs.subcommand, inputs.argument].filter(Boolean).join(' '), execution.outputs))
     .write()
   core.setOutput('result', result)
-  core.setOutput('duration', progress.elapsedSeconds().toFixed(1))
+  const outputs = summaryOutputs(facts)
+  core.setOutput('duration', outputs.duration)
+  core.setOutput('commit', outputs.commit)
+  core.setOutput('previous-version', outputs['previous-version'])
+  core.setOutput('failed-hosts', outputs['failed-hosts'])
   if (Object.keys(execution.bytesSent).length > 0) core.setOutput('bytes-sent', bytesSentOutput(execution.bytesSent))
   if (result === 'cancelled') {
     core.error(new CancelledError().message, { title: 'Deploy cancelled' })

@@ -79,7 +79,7 @@ test('SIGINT during boot: the boot under way finishes, nothing more starts, lock
 
   expect(run.status).not.toBe(0)
   expect(run.outputs.result).toBe('cancelled')
-  expect(run.summary.split('\n')[0]).toContain(': cancelled')
+  expect(run.summary.split('\n')[0]).toContain(' was cancelled in ')
   expect(run.stdout).toContain('SIGINT received')
   expect(errorAnnotations(run.stdout).map((annotation) => annotation.message)).toEqual([expect.stringContaining('The deploy was cancelled')])
   expect(lockState()).toBe('free')

@@ -113,6 +113,11 @@ describe('deploys to real hosts', () => {
       result: 'success',
       duration: expect.stringMatching(/^\d+\.\d$/),
       'deployment-id': '7',
+      commit: 'f00dfeedf00dfeedf00dfeedf00dfeedf00dfeed',
+      'previous-version': '',
+      'failed-hosts': '',
+      plan: expect.stringMatching(/plan\.json$/),
+      record: expect.stringMatching(/record\.json$/),
     })
     const calls = github.calls.slice(callsBefore)
     expect(calls.map((call) => `${call.method} ${call.path} ${call.body.state ?? call.body.environment}`)).toEqual([
@@ -121,7 +126,8 @@ describe('deploys to real hosts', () => {
       'POST /repos/acme/shop/deployments/7/statuses success',
     ])
     expect(calls[2].body).toMatchObject({ environment_url: 'http://shop.test', log_url: 'https://github.example/acme/shop/actions/runs/99', auto_inactive: true })
-    expect(run.summary).toContain('### Phases per host')
+    expect(run.summary).toContain('### Time per host')
+    expect(run.summary).toContain('[`f00dfee`](https://github.example/acme/shop/commit/f00dfeedf00dfeedf00dfeedf00dfeedf00dfeed)')
     expect(run.summary).toContain('section 10.213.0.13')
     for (const address of WEB) expect(await servedVersion(address)).toBe('v1')
 
@@ -141,7 +147,7 @@ describe('deploys to real hosts', () => {
     expect(dockerOn(harness, worker, ['logs', 'shop-workers-v1'])).toContain('worker up')
     expect(onHost(worker, 'stat -c %a .kamal/apps/shop/env/roles/workers.env')).toBe('600')
     expect(dockerOn(harness, worker, ['ps', '--filter', 'name=kamal-proxy', '--format', '{{.Names}}'])).toBe('')
-    expect(run.summary).toMatch(/\| 10\.213\.0\.11 \| web \| — → v1 \|/)
+    expect(run.summary).toMatch(/\| 10\.213\.0\.11 ★ \| web \| none → v1 \| ✅ \d+\.\ds \|/)
   }, 240_000)
 
   test('v2 under steady traffic: every response 200, versions flip from v1 to v2', async () => {
@@ -185,6 +191,7 @@ describe('deploys to real hosts', () => {
     expect(dockerOn(harness, hostName(WORKER), ['inspect', '--format', '{{.State.Status}}', 'shop-workers-v2'])).toBe('running')
     expect(onHost(hostName(WEB[0]), 'test -e .kamal/lock-shop && echo held || echo free')).toBe('free')
     expect(run.summary).toContain('❌ 10.213.0.11 (web)')
+    expect(run.outputs['failed-hosts']).toBe(WEB.join(','))
   }, 240_000)
 
   test('a lock taken the way Kamal takes it: a clear error naming the holder, nothing changed', async () => {

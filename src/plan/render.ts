@@ -1,5 +1,4 @@
 import { displayPlaceholders } from '../execute/placeholders'
-import type { RecordEntry } from '../execute/record'
 import { RUNNER, type Plan, type Stage, type Step } from './steps'
 
 /** One line per step, as `command: plan` prints it and a person reads it. */
@@ -115,25 +114,4 @@ export function planAsMarkdown(plan: Plan): string {
     ...blocks,
     '',
   ].join('\n')
-}
-
-/** Markdown for a real run's summary: what ran on each place, from the record, collapsed. */
-export function recordAsMarkdown(entries: RecordEntry[], redact: (text: string) => string, maxLinesPerPlace = 400): string {
-  const places = [...new Set(entries.map((entry) => entry.place))].sort((a, b) => Number(b === RUNNER) - Number(a === RUNNER))
-  const blocks = places.map((place) => {
-    const mine = entries.filter((entry) => entry.place === place)
-    const lines: string[] = []
-    let stage = ''
-    for (const entry of mine.slice(0, maxLinesPerPlace)) {
-      if (entry.stage !== stage) {
-        stage = entry.stage
-        lines.push(`${lines.length > 0 ? '\n' : ''}# ${stage}`)
-      }
-      const status = entry.outcome === 'ok' ? '' : `  # ${entry.outcome}${entry.code !== undefined ? ` (exit ${entry.code})` : ''}`
-      lines.push(`${entry.role ? `[${entry.role}] ` : ''}${redact(entry.command)}${status}`)
-    }
-    if (mine.length > maxLinesPerPlace) lines.push(`# … ${mine.length - maxLinesPerPlace} more`)
-    return `<details><summary>${place === RUNNER ? 'local (runner)' : place} — ${mine.length} step(s)</summary>\n\n${fence(lines.join('\n'))}\n\n</details>`
-  })
-  return ['### What ran', '', ...blocks, ''].join('\n')
 }
