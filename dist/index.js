@@ -58864,6 +58864,7 @@ const builder_1 = __nccwpck_require__(9501);
 const env_1 = __nccwpck_require__(8409);
 const load_1 = __nccwpck_require__(1036);
 const proxy_1 = __nccwpck_require__(1574);
+const ssh_1 = __nccwpck_require__(2020);
 /** The Kamal version whose behaviour we reproduce (for `minimum_version`). */
 exports.EMULATED_KAMAL_VERSION = '2.12.0';
 var proxy_2 = __nccwpck_require__(1574);
@@ -58884,6 +58885,7 @@ class KamalConfig {
     accessories;
     env;
     envTags;
+    sshSettings;
     constructor(source, context) {
         this.source = source;
         const raw = source.raw;
@@ -58975,14 +58977,10 @@ class KamalConfig {
     get errorPagesPath() {
         return present(this.raw.error_pages_path) ? String(this.raw.error_pages_path) : undefined;
     }
+    /** Kamal's `ssh:` and `sshkit:` sections, typed (read once; bad values refused at their file:line). */
     get ssh() {
-        const ssh = (0, load_1.isHash)(this.raw.ssh) ? this.raw.ssh : {};
-        return {
-            user: present(ssh.user) ? String(ssh.user) : 'root',
-            port: present(ssh.port) ? Number(ssh.port) : 22,
-            proxy: present(ssh.proxy) ? String(ssh.proxy) : undefined,
-            keyData: Array.isArray(ssh.key_data) ? ssh.key_data.map(String) : [],
-        };
+        this.sshSettings ??= (0, ssh_1.readSshConfig)(this.raw, (at, options) => this.locate(at, options));
+        return this.sshSettings;
     }
     /** Kamal's role env for a host: root env, then the role's, then each of the host's tags in order. */
     envFor(role, host) {
@@ -59018,7 +59016,9 @@ class KamalConfig {
         const builder = (0, load_1.isHash)(this.raw.builder) ? this.raw.builder : {};
         if (Array.isArray(builder.secrets))
             builder.secrets.forEach((name, index) => references.push({ key: String(name), path: ['builder', 'secrets', index] }));
-        this.ssh.keyData.forEach((name, index) => references.push({ key: name, path: ['ssh', 'key_data', index] }));
+        for (const entry of this.ssh.keyData)
+            if ('secret' in entry)
+                references.push({ key: entry.secret, path: entry.at });
         for (const role of this.roles) {
             const ssl = role.proxy?.raw.ssl;
             if ((0, load_1.isHash)(ssl)) {
@@ -59483,6 +59483,127 @@ function rubyEqual(a, b) {
         return keys.length === Object.keys(b).length && keys.every((key) => key in b && rubyEqual(a[key], b[key]));
     }
     return a === b;
+}
+
+
+/***/ }),
+
+/***/ 2020:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.parseJumpHop = parseJumpHop;
+exports.parseJumpChain = parseJumpChain;
+exports.proxyCommandProblem = proxyCommandProblem;
+exports.readSshConfig = readSshConfig;
+const errors_1 = __nccwpck_require__(3916);
+const load_1 = __nccwpck_require__(1036);
+const INLINE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
+const RUBY_LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal', 'unknown'];
+/** `[user@]host[:port]`, host possibly `[v6]`. */
+function parseJumpHop(text) {
+    const match = /^(?:ssh:\/\/)?(?:([^@\s]+)@)?(\[[^\]\s]+\]|[^:@\s[\]]+)(?::(\d+))?\/?$/.exec(text.trim());
+    if (!match)
+        return undefined;
+    return { user: match[1], host: match[2].replace(/^\[(.*)\]$/, '$1'), port: match[3] ? Number(match[3]) : undefined };
+}
+/** Net::SSH::Proxy::Jump's chain: comma-separated hops. */
+function parseJumpChain(text) {
+    const hops = text.split(',').map(parseJumpHop);
+    return hops.every((hop) => hop !== undefined) ? hops : undefined;
+}
+/**
+ * The `%` tokens Net::SSH::Proxy::Command substitutes, or the first one it would raise on.
+ * Kamal passes Net::SSH no remote user, so `%r` raises "remote user name not available" there.
+ */
+function proxyCommandProblem(template) {
+    for (const match of template.matchAll(/%(.)/gs)) {
+        const token = match[1];
+        if (token === 'h' || token === 'p' || token === '%')
+            continue;
+        if (token === 'r')
+            return '%r cannot be used: Kamal gives Net::SSH no remote user for it, so Net::SSH stops with "remote user name not available". Write the user name itself.';
+        return `%${token} is not a token Net::SSH knows (it stops with "unknown key: ${token}"); only %h (host), %p (port) and %% are substituted. Write %% for a literal %.`;
+    }
+    return undefined;
+}
+function readSshConfig(raw, locate) {
+    const ssh = (0, load_1.isHash)(raw.ssh) ? raw.ssh : {};
+    const sshkit = (0, load_1.isHash)(raw.sshkit) ? raw.sshkit : {};
+    const refuse = (at, message) => {
+        throw new errors_1.ConfigError(message, locate(at));
+    };
+    const given = (key) => ssh[key] !== undefined && ssh[key] !== null;
+    const warnings = [];
+    const port = given('port') ? Number(ssh.port) : 22;
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+        refuse(['ssh', 'port'], `ssh/port: ${String(ssh.port)} is not a TCP port. Use a number from 1 to 65535, e.g. 22.`);
+    let proxy;
+    if (given('proxy')) {
+        if (given('proxy_command')) {
+            refuse(['ssh', 'proxy_command'], 'ssh/proxy_command is ignored by Kamal when ssh/proxy is set (proxy wins). Keep one of them: proxy (jump hosts) or proxy_command.');
+        }
+        const text = String(ssh.proxy);
+        // Kamal adds root@ only when the whole value names no user.
+        const hops = parseJumpChain(text.includes('@') ? text : `root@${text}`);
+        if (!hops)
+            refuse(['ssh', 'proxy'], `ssh/proxy: ${JSON.stringify(text)} is not a jump chain. Write [user@]host[:port], several separated by commas (e.g. root@bastion:2222,app@inner).`);
+        proxy = { kind: 'jump', hops: hops, at: ['ssh', 'proxy'] };
+    }
+    else if (given('proxy_command')) {
+        const template = String(ssh.proxy_command);
+        const problem = proxyCommandProblem(template);
+        if (problem)
+            refuse(['ssh', 'proxy_command'], `ssh/proxy_command: ${problem}`);
+        if (!template.trim())
+            refuse(['ssh', 'proxy_command'], 'ssh/proxy_command is empty. Give the command that connects to %h:%p (e.g. cloudflared access ssh --hostname %h), or remove the key.');
+        proxy = { kind: 'command', template, at: ['ssh', 'proxy_command'] };
+    }
+    const keyData = (Array.isArray(ssh.key_data) ? ssh.key_data : []).map((entry, index) => {
+        const at = ['ssh', 'key_data', index];
+        const text = String(entry);
+        if (!INLINE_KEY.test(text))
+            return { secret: text, at };
+        warnings.push('Inline key_data usage is deprecated and will be removed in Kamal 3. Please store your key_data in a secret.');
+        return { inline: text, at };
+    });
+    const config = given('config') ? (Array.isArray(ssh.config) ? ssh.config.map(String) : ssh.config) : true;
+    if (Array.isArray(config) && proxy?.kind === 'jump') {
+        // Net::SSH::Proxy::Jump writes `ssh -F #{config}`: a list becomes Ruby's inspect text and the jump fails.
+        refuse(['ssh', 'config'], 'ssh/config as a list cannot be combined with ssh/proxy: Net::SSH passes it to `ssh -F` as text and the jump fails. Give a single config file path (or true/false).');
+    }
+    const logLevelText = given('log_level') ? String(ssh.log_level).toLowerCase() : 'fatal';
+    const logLevel = (/^[0-5]$/.test(logLevelText) ? RUBY_LOG_LEVELS[Number(logLevelText)] : logLevelText);
+    if (!RUBY_LOG_LEVELS.includes(logLevel))
+        refuse(['ssh', 'log_level'], `ssh/log_level: invalid log level ${String(ssh.log_level)}. Use one of ${RUBY_LOG_LEVELS.join(', ')}.`);
+    const count = (key, fallback, min) => {
+        const value = sshkit[key];
+        if (value === undefined || value === null)
+            return fallback;
+        const number = Number(value);
+        if (!Number.isInteger(number) || number < min)
+            refuse(['sshkit', key], `sshkit/${key}: ${String(value)} must be a whole number of at least ${min}.`);
+        return number;
+    };
+    return {
+        user: given('user') ? String(ssh.user) : 'root',
+        port,
+        proxy,
+        keys: Array.isArray(ssh.keys) ? ssh.keys.map(String) : undefined,
+        keysOnly: typeof ssh.keys_only === 'boolean' ? ssh.keys_only : undefined,
+        keyData,
+        config,
+        forwardAgent: typeof ssh.forward_agent === 'boolean' ? ssh.forward_agent : true,
+        logLevel,
+        sshkit: {
+            maxConcurrentStarts: count('max_concurrent_starts', 30, 1),
+            poolIdleTimeout: count('pool_idle_timeout', 900, 0),
+            dnsRetries: count('dns_retries', 3, 0),
+        },
+        warnings,
+    };
 }
 
 
@@ -61169,9 +61290,21 @@ async function forEachLimited(items, limit, label, work) {
 /** One SSH connection per host for the whole run, opened in parallel with a bound on concurrent handshakes. */
 class HostPool {
     options;
+    clock;
     connections = new Map();
-    constructor(options) {
+    lastUsed = new Map();
+    constructor(options, clock = Date.now) {
         this.options = options;
+        this.clock = clock;
+    }
+    /** SSHKit's pool: a connection idle for longer than pool_idle_timeout is closed and a new one opened. */
+    async refreshIfIdle(host) {
+        const timeout = this.options.poolIdleTimeoutSeconds;
+        const used = this.lastUsed.get(host);
+        if (!timeout || used === undefined || !this.connections.has(host) || this.clock() - used < timeout * 1000)
+            return false;
+        await this.reconnect([host]);
+        return true;
     }
     async connect(hosts) {
         const missing = hosts.filter((host) => !this.connections.has(host));
@@ -61192,6 +61325,7 @@ class HostPool {
         const connection = this.connections.get(host);
         if (!connection)
             throw new Error(`no SSH connection to ${host}`);
+        this.lastUsed.set(host, this.clock());
         return connection;
     }
     closeAll() {
@@ -61381,52 +61515,152 @@ var __importStar = (this && this.__importStar) || (function () {
 })();
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.sshOptionsFor = sshOptionsFor;
+exports.visitingOrder = visitingOrder;
 const core = __importStar(__nccwpck_require__(7484));
 const fs = __importStar(__nccwpck_require__(3024));
 const os = __importStar(__nccwpck_require__(8161));
-const path = __importStar(__nccwpck_require__(6760));
-const load_1 = __nccwpck_require__(1036);
+const errors_1 = __nccwpck_require__(3916);
+const ssh_1 = __nccwpck_require__(2020);
 const known_hosts_1 = __nccwpck_require__(6115);
-const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
-/** SSH settings for the run: Kamal's `ssh:` config plus the action's key and known_hosts inputs. */
+const openssh_config_1 = __nccwpck_require__(295);
+const proxy_command_1 = __nccwpck_require__(7018);
+/** Net::SSH's default identities, used when neither `keys` (nor ssh config IdentityFile) nor `key_data` is given. */
+const DEFAULT_IDENTITIES = ['~/.ssh/id_ed25519', '~/.ssh/id_rsa', '~/.ssh/id_dsa', '~/.ssh/id_ecdsa', '~/.ssh2/id_ed25519', '~/.ssh2/id_rsa', '~/.ssh2/id_dsa', '~/.ssh2/id_ecdsa'];
+/**
+ * SSH settings for the run: Kamal's typed `ssh:`/`sshkit:` config, the OpenSSH config files it
+ * names, and the action's key and known_hosts inputs. Everything that cannot be honoured is
+ * refused here (ConfigError at its file:line), before any connection.
+ */
 function sshOptionsFor(config, inputs, secrets, env) {
-    const ssh = (0, load_1.isHash)(config.raw.ssh) ? config.raw.ssh : {};
-    const keys = [];
-    if (inputs.sshPrivateKey)
-        keys.push(inputs.sshPrivateKey);
-    for (const name of config.ssh.keyData)
-        keys.push(secrets.get(name));
-    const keyFiles = Array.isArray(ssh.keys) ? ssh.keys.map(String) : [];
-    for (const file of keyFiles)
-        keys.push(fs.readFileSync(file.replace(/^~(?=\/)/, os.homedir()), 'utf8'));
-    const agentSocket = ssh.keys_only === true ? undefined : env.SSH_AUTH_SOCK;
-    if (keys.length === 0 && !agentSocket) {
-        for (const name of DEFAULT_IDENTITIES) {
-            const file = path.join(os.homedir(), '.ssh', name);
-            if (fs.existsSync(file))
-                keys.push(fs.readFileSync(file, 'utf8'));
+    const ssh = config.ssh;
+    for (const warning of new Set(ssh.warnings))
+        core.warning(warning, { title: 'ssh/key_data' });
+    const actionKeys = inputs.sshPrivateKey ? [inputs.sshPrivateKey] : [];
+    const keyData = ssh.keyData.map((entry) => ('secret' in entry ? secrets.get(entry.secret, config.locate(entry.at)) : entry.inline));
+    const kamalKeyFiles = ssh.keys?.map((file, index) => {
+        const full = (0, openssh_config_1.expandHome)(file);
+        if (!fs.existsSync(full)) {
+            throw new errors_1.ConfigError(`ssh/keys: ${file} does not exist on the runner. Write the key there in an earlier step, or give it as a secret in ssh/key_data.`, config.locate(['ssh', 'keys', index]));
         }
-    }
-    const jump = config.ssh.proxy ? parseJump(config.ssh.proxy) : undefined;
-    const knownHosts = inputs.sshKnownHosts ? new known_hosts_1.KnownHosts(inputs.sshKnownHosts) : undefined;
-    const sshkit = (0, load_1.isHash)(config.raw.sshkit) ? config.raw.sshkit : {};
+        return fs.readFileSync(full, 'utf8');
+    });
+    const files = (0, openssh_config_1.sshConfigFiles)(ssh.config);
+    // Jump hops are reached by OpenSSH in Kamal (`ssh -J … -F <config>`): it reads the default files unless one path is given.
+    const hopFiles = typeof ssh.config === 'string' ? [ssh.config] : openssh_config_1.DEFAULT_SSH_CONFIG_FILES;
+    const agent = env.SSH_AUTH_SOCK || undefined;
+    const localUser = os.userInfo().username;
+    const verbose = ssh.logLevel === 'debug' || ssh.logLevel === 'info';
+    const plans = new Map();
+    const planFor = (endpoint) => {
+        const known = plans.get(endpoint.host);
+        if (known)
+            return known;
+        const fromFile = (0, openssh_config_1.openSshSettingsFor)(endpoint.host, files);
+        // Net::SSH merges Kamal's explicit options over the config file's: user and port always come from Kamal.
+        const identityFiles = readableIdentities(fromFile);
+        const fileKeys = kamalKeyFiles ?? (identityFiles.length > 0 ? identityFiles : keyData.length > 0 ? [] : readableFiles(DEFAULT_IDENTITIES));
+        const target = {
+            host: fromFile.hostName?.value ?? endpoint.host,
+            port: endpoint.port,
+            user: endpoint.user,
+            privateKeys: [...actionKeys, ...fileKeys, ...keyData],
+            connectTimeoutMs: fromFile.connectTimeout ? fromFile.connectTimeout.value * 1000 : undefined,
+            keepaliveCountMax: fromFile.serverAliveCountMax?.value,
+            env: { ...(0, openssh_config_1.variablesToSend)(fromFile.sendEnv?.value ?? [], env), ...fromFile.setEnv?.value },
+        };
+        const route = routeFor(ssh, fromFile, target, (hop) => hopTarget(hop, hopFiles, localUser, [...actionKeys, ...(kamalKeyFiles ?? []), ...keyData]));
+        const plan = { target, route };
+        if (verbose)
+            core.info(`SSH ${endpoint.host}: ${describePlan(plan)}`);
+        plans.set(endpoint.host, plan);
+        return plan;
+    };
+    // Resolve every host now so that a refusal comes before the first connection.
+    for (const host of config.allHosts)
+        planFor({ host, port: ssh.port, user: ssh.user });
     return {
-        user: config.ssh.user,
-        port: config.ssh.port,
-        privateKeys: keys,
-        agentSocket,
-        knownHosts,
-        jump,
-        maxConcurrentStarts: typeof sshkit.max_concurrent_starts === 'number' ? sshkit.max_concurrent_starts : 30,
+        user: ssh.user,
+        port: ssh.port,
+        privateKeys: [...actionKeys, ...(kamalKeyFiles ?? []), ...keyData],
+        agentSocket: ssh.keysOnly === true ? undefined : agent,
+        forwardAgentSocket: ssh.forwardAgent ? agent : undefined,
+        knownHosts: inputs.sshKnownHosts ? new known_hosts_1.KnownHosts(inputs.sshKnownHosts) : undefined,
+        plan: planFor,
+        maxConcurrentStarts: ssh.sshkit.maxConcurrentStarts,
+        poolIdleTimeoutSeconds: ssh.sshkit.poolIdleTimeout,
+        dnsRetries: ssh.sshkit.dnsRetries,
+        keepaliveIntervalMs: 30_000,
+        onWarning: (message) => core.warning(message),
+        debug: ssh.logLevel === 'debug' ? (message) => core.info(`[ssh] ${message}`) : undefined,
         onUnpinnedKey: (host, fingerprint, pinLine) => core.warning(`Host key of ${host} was accepted without pinning (${fingerprint}). Pin it by adding this line to the ssh-known-hosts input:\n${pinLine}`, {
             title: `Unpinned host key: ${host}`,
         }),
     };
 }
-/** `ssh.proxy`: `[user@]host[:port]`, user defaulting to root as in Kamal. */
-function parseJump(proxy) {
-    const match = /^(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(proxy);
-    return { user: match?.[1] ?? 'root', host: match?.[2] ?? proxy, port: match?.[3] ? Number(match[3]) : 22 };
+/** Kamal's ssh.proxy / proxy_command win over the config file's ProxyJump / ProxyCommand (Net::SSH option merge). */
+function routeFor(ssh, fromFile, target, hop) {
+    if (ssh.proxy?.kind === 'jump')
+        return { kind: 'jump', hops: visitingOrder(ssh.proxy.hops).map(hop) };
+    if (ssh.proxy?.kind === 'command')
+        return { kind: 'command', command: (0, proxy_command_1.substituteProxyCommand)(ssh.proxy.template, target) };
+    const fileProxy = fromFile.proxy;
+    if (!fileProxy)
+        return { kind: 'direct' };
+    const at = fileProxy.location;
+    if (fileProxy.value.kind === 'command') {
+        const problem = (0, ssh_1.proxyCommandProblem)(fileProxy.value.template);
+        if (problem)
+            throw new errors_1.ConfigError(`${at.file}:${at.line}: ProxyCommand: ${problem}`, at);
+        return { kind: 'command', command: (0, proxy_command_1.substituteProxyCommand)(fileProxy.value.template, target) };
+    }
+    const hops = (0, ssh_1.parseJumpChain)(fileProxy.value.spec);
+    if (!hops)
+        throw new errors_1.ConfigError(`${at.file}:${at.line}: ProxyJump ${fileProxy.value.spec} is not a jump chain ([user@]host[:port],…). Fix the line or set ssh/config: false.`, at);
+    return { kind: 'jump', hops: visitingOrder(hops).map(hop) };
+}
+/**
+ * Net::SSH::Proxy::Jump runs `ssh -l u1 -p p1 -J <hop2,…,hopN> -W %h:%p hop1`: OpenSSH visits
+ * hop2…hopN in order, then hop1, then the target. We visit them in that same order.
+ */
+function visitingOrder(hops) {
+    return hops.length > 1 ? [...hops.slice(1), hops[0]] : hops;
+}
+/** A hop as OpenSSH resolves it: what is written, else its Host block, else the local user and port 22. */
+function hopTarget(hop, files, localUser, keys) {
+    const fromFile = (0, openssh_config_1.openSshSettingsFor)(hop.host, files);
+    if (fromFile.proxy) {
+        const at = fromFile.proxy.location;
+        throw new errors_1.ConfigError(`${at.file}:${at.line}: the jump host ${hop.host} has its own ProxyJump/ProxyCommand, which is not supported here. Put the whole chain in ssh/proxy instead.`, at);
+    }
+    return {
+        host: fromFile.hostName?.value ?? hop.host,
+        port: hop.port ?? fromFile.port?.value ?? 22,
+        user: hop.user ?? fromFile.user?.value ?? localUser,
+        privateKeys: [...keys, ...readableIdentities(fromFile)],
+        connectTimeoutMs: fromFile.connectTimeout ? fromFile.connectTimeout.value * 1000 : undefined,
+    };
+}
+function readableIdentities(settings) {
+    return readableFiles(settings.identityFiles.map((file) => file.value));
+}
+/** Key files that exist; like Net::SSH (and OpenSSH), a missing identity file is skipped. */
+function readableFiles(files) {
+    return files.flatMap((file) => {
+        try {
+            return [fs.readFileSync((0, openssh_config_1.expandHome)(file), 'utf8')];
+        }
+        catch {
+            return [];
+        }
+    });
+}
+function describePlan(plan) {
+    const target = `${plan.target.user}@${plan.target.host}:${plan.target.port}`;
+    if (plan.route.kind === 'jump')
+        return `${plan.route.hops.map((hop) => `${hop.user}@${hop.host}:${hop.port}`).join(' → ')} → ${target}`;
+    if (plan.route.kind === 'command')
+        return `${target} over the proxy command ${plan.route.command}`;
+    return target;
 }
 
 
@@ -61539,6 +61773,7 @@ var __importStar = (this && this.__importStar) || (function () {
 })();
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Execution = void 0;
+exports.isConnectionError = isConnectionError;
 exports.executePlan = executePlan;
 /**
  * Runs a Plan: stages in order, each stage's lanes in parallel (one per
@@ -61566,6 +61801,9 @@ class Execution {
     barrier = new barrier_1.PrimaryBarrier();
     auditor;
     stepIndex = new Map();
+    outputs = [];
+    /** values set by share steps, seen by every unit that starts after */
+    shared = new Map();
     lockHeld = false;
     message;
     unavailableVersion = false;
@@ -61621,7 +61859,7 @@ class Execution {
                 this.failed = true;
             }
         }
-        return { record: this.record, boots: this.boots, bytesSent: this.bytesSent, message: this.message, unavailableVersion: this.unavailableVersion, failure };
+        return { record: this.record, boots: this.boots, bytesSent: this.bytesSent, message: this.message, unavailableVersion: this.unavailableVersion, failure, outputs: this.outputs, shared: this.shared };
     }
     /** Registry-free: the runner serves the image while the hosts pull. */
     async ship(stage, pull) {
@@ -61637,6 +61875,8 @@ class Execution {
         await (0, hosts_1.forEachLimited)(stage.lanes, parallelism, (lane) => lane.place, (lane) => this.runLane(stage, lane));
     }
     async runLane(stage, lane) {
+        if (lane.place !== steps_1.RUNNER && (await this.context.pool.refreshIfIdle(lane.place).catch(() => false)))
+            this.say(`Reopened the idle SSH connection to ${lane.place} (sshkit.pool_idle_timeout)`);
         // The lock release must still happen after a cut connection: reconnect first.
         if (stage.always === 'lock-held' && lane.place !== steps_1.RUNNER && this.connectionLost(lane.place) && !(await this.reconnect(lane.place))) {
             throw new Error(`${lane.place} is unreachable, so the deploy lock stays there. Once the host is reachable, run this action with command: lock release (or \`kamal lock release\`), and check what it serves with \`ssh ${this.context.config.ssh.user}@${lane.place} docker ps\``);
@@ -61650,7 +61890,7 @@ class Execution {
             await this.context.progress.phase(lane.place, stage.title, (log) => this.runUnit(stage, lane, unit, log), unit.role);
     }
     async runUnit(stage, lane, unit, log) {
-        const values = new Map([['version', this.context.config.version]]);
+        const values = new Map([...this.shared, ['version', this.context.config.version]]);
         const started = Date.now();
         let healthyAt;
         let current;
@@ -61672,7 +61912,8 @@ class Execution {
             if (error instanceof host_steps_1.UnitSkipped)
                 return;
             this.closeBarrierOnPrimaryFailure(lane, unit, error);
-            const lost = this.connectionLost(lane.place);
+            // A connect that fails (a wrong host key, a refused login) is not a lost connection: nothing to recover.
+            const lost = current?.kind !== 'connect' && (this.connectionLost(lane.place) || isConnectionError(error));
             const recovered = lost ? await this.reconnect(lane.place) : true;
             if (recovered)
                 await this.afterFailure(stage, lane, unit, values, log, error);
@@ -61770,7 +62011,7 @@ class Execution {
     async runStep(stage, lane, unit, step, values, log) {
         const index = this.stepIndex.get(step) ?? -1;
         const meta = { step: index, stage: stage.title, place: lane.place, role: unit.role };
-        if (step.kind === 'runner' || step.kind === 'hook' || step.kind === 'sleep' || step.kind === 'ship' || step.kind === 'clone' || step.kind === 'builder-ssh' || step.kind === 'remove-directory') {
+        if (step.kind === 'runner' || step.kind === 'hook' || step.kind === 'sleep' || step.kind === 'ship' || step.kind === 'clone' || step.kind === 'builder-ssh' || step.kind === 'remove-directory' || step.kind === 'digest') {
             await (0, local_steps_1.runLocalStep)(this, step, meta, log);
             return;
         }
@@ -61784,6 +62025,14 @@ class Execution {
     }
 }
 exports.Execution = Execution;
+/** Errors that mean the SSH connection went away (ssh2 may throw before it emits 'close'). */
+function isConnectionError(error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/Not connected|No response from server|ECONNRESET|EPIPE|socket hang up|connection (was )?(lost|closed)|Channel open failure/i.test(message))
+        return true;
+    const result = error.result;
+    return result?.code === 255 && !result.stderr?.trim() && !result.stdout?.trim();
+}
 function stepName(step) {
     if (!step)
         return 'the boot';
@@ -61810,10 +62059,11 @@ async function executePlan(plan, context) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.ContainerExitedError = exports.UnitSkipped = void 0;
+exports.ContainerExitedError = exports.CommandExitError = exports.UnitSkipped = void 0;
 exports.runHostStep = runHostStep;
 exports.containerExited = containerExited;
 /** The executor of host steps: one SSH command (or upload) at a time, each written to the record. */
+const node_crypto_1 = __nccwpck_require__(7598);
 const lock_1 = __nccwpck_require__(7587);
 const server_1 = __nccwpck_require__(659);
 const model_1 = __nccwpck_require__(615);
@@ -61836,7 +62086,7 @@ async function runHostStep(execution, step, values, meta, log) {
     const run = async (template, options = {}) => {
         const command = (0, placeholders_1.fillPlaceholders)(template, values, secret);
         const startedAt = Date.now();
-        const result = await connection.exec(command, { stdin: options.stdin ? stdinValue(options.stdin) : undefined });
+        const result = await connection.exec(command, { stdin: options.stdin ? stdinValue(options.stdin) : undefined, onOutput: options.onOutput });
         const endedAt = Date.now();
         const shown = context.redact(command);
         log(`$ ${shown}`);
@@ -61973,6 +62223,43 @@ async function runHostStep(execution, step, values, meta, log) {
                 values.set('took_traffic', 'yes');
             return;
         }
+        case 'stream': {
+            if (!values.has('exec_hex'))
+                values.set('exec_hex', (0, node_crypto_1.randomBytes)(3).toString('hex'));
+            const chunks = [];
+            const lines = new LineSplitter((text) => execution.say(context.redact(step.prefixLines ? `${host} | ${text}` : text)));
+            execution.say(step.heading);
+            const result = await run(step.command, { allowFailure: true, onOutput: (chunk) => (chunks.push(chunk), lines.push(chunk)) });
+            lines.end();
+            const output = Buffer.concat(chunks).toString('utf8');
+            execution.outputs.push({ host, heading: step.heading, text: context.redact(step.raw ? output : output.trim()), code: result.code });
+            if (result.code !== 0)
+                throw new CommandExitError(host, result.code);
+            return;
+        }
+        case 'show': {
+            const result = await run(step.command, { allowFailure: step.otherwise !== undefined });
+            const text = result.code === 0 ? context.redact(result.stdout.trim()) : (step.otherwise ?? '');
+            execution.say(step.heading);
+            for (const line of text.split('\n'))
+                execution.say(line);
+            execution.say('');
+            execution.outputs.push({ host, heading: step.heading, text, code: result.code });
+            return;
+        }
+        case 'share': {
+            const result = await run(step.command, { allowFailure: step.allowFailure });
+            const output = result.code === 0 ? result.stdout.trim() : '';
+            const kept = output !== '' && (step.keepIf === undefined || new RegExp(step.keepIf).test(output));
+            const value = kept ? output : step.fallback;
+            if (value !== undefined && !execution.shared.has(step.name)) {
+                execution.shared.set(step.name, value);
+                values.set(step.name, value);
+                if (kept && step.message)
+                    execution.say(step.message);
+            }
+            return;
+        }
         case 'report': {
             const result = await run(step.command, { allowFailure: true });
             if (result.code === 0)
@@ -61985,6 +62272,37 @@ async function runHostStep(execution, step, values, meta, log) {
         }
     }
 }
+/** A command run for its output (`app exec`) exited non-zero: the run ends with its status. */
+class CommandExitError extends Error {
+    host;
+    code;
+    constructor(host, code) {
+        super(`the command exited with status ${code} on ${host}`);
+        this.host = host;
+        this.code = code;
+        this.name = 'CommandExitError';
+    }
+}
+exports.CommandExitError = CommandExitError;
+/** Whole lines out of a stream of chunks; the unfinished last line on end(). */
+class LineSplitter {
+    emit;
+    pending = '';
+    constructor(emit) {
+        this.emit = emit;
+    }
+    push(chunk) {
+        const parts = (this.pending + chunk.toString('utf8')).split('\n');
+        this.pending = parts.pop() ?? '';
+        for (const part of parts)
+            this.emit(part.replace(/\r$/, ''));
+    }
+    end() {
+        if (this.pending)
+            this.emit(this.pending);
+        this.pending = '';
+    }
+}
 /** The new container stopped while it was booting; carries `<status> <exit code>`. */
 class ContainerExitedError extends Error {
     host;
@@ -61992,7 +62310,9 @@ class ContainerExitedError extends Error {
     constructor(host, step, state) {
         const [status, code, restarts] = state.split(' ');
         const restarting = Number(restarts) > 0 ? ` (restarted ${restarts} time${restarts === '1' ? '' : 's'} by its restart policy)` : '';
-        super(`the new container ${status === 'dead' ? 'died' : `exited with status ${code ?? '?'}`} while booting${restarting}`);
+        // A container back up after a restart reports exit code 0: say only that it exited.
+        const how = status === 'dead' ? 'died' : code && code !== '0' ? `exited with status ${code}` : 'exited';
+        super(`the new container ${how} while booting${restarting}`);
         this.host = host;
         this.step = step;
         this.name = 'ContainerExitedError';
@@ -62091,8 +62411,10 @@ var __importStar = (this && this.__importStar) || (function () {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.runLocalStep = runLocalStep;
 /** The executor of runner steps: processes on the runner (build), local hooks, waits. */
+const exec = __importStar(__nccwpck_require__(5236));
 const fs = __importStar(__nccwpck_require__(3024));
 const build_1 = __nccwpck_require__(5083);
+const build_2 = __nccwpck_require__(7042);
 const hooks_output_1 = __nccwpck_require__(8686);
 const hooks_1 = __nccwpck_require__(5987);
 async function runLocalStep(execution, step, meta, log) {
@@ -62155,6 +62477,17 @@ async function runLocalStep(execution, step, meta, log) {
             fs.rmSync(step.path, { recursive: true, force: true });
             execution.record.add({ ...meta, kind: 'remove-directory', command: `rm -rf ${step.path}`, outcome: 'ok', startedAt, endedAt: Date.now() });
             return;
+        case 'digest': {
+            let output = '';
+            const code = await exec.exec(step.argv[0], step.argv.slice(1), { cwd: step.cwd, env: context.env, ignoreReturnCode: true, silent: true, listeners: { stdout: (data) => (output += data.toString()) } });
+            const digest = code === 0 ? (0, build_2.imageDigest)(output, step.image) : undefined;
+            log(`$ ${step.display}  → exit ${code}${digest ? `: ${digest}` : ''}`);
+            execution.record.add({ ...meta, kind: 'digest', command: step.display, argv: step.argv, outcome: digest ? 'ok' : 'failed', code, startedAt, endedAt: Date.now() });
+            if (!digest)
+                throw new Error(`Could not read the digest of ${step.image} after the push (${step.display} exited ${code}): ${output.trim().slice(0, 300)}`);
+            execution.shared.set('digest', digest);
+            return;
+        }
     }
     function io() {
         return { secrets: (name) => context.secrets.get(name), registryPassword: context.registryPassword, env: context.env, log };
@@ -62770,22 +63103,28 @@ exports.readInputs = readInputs;
 const core = __importStar(__nccwpck_require__(7484));
 const errors_1 = __nccwpck_require__(3916);
 const shell_split_1 = __nccwpck_require__(7406);
-exports.COMMANDS = ['deploy', 'redeploy', 'rollback', 'setup', 'plan', 'prune', 'lock', 'app', 'accessory'];
+exports.COMMANDS = ['deploy', 'redeploy', 'rollback', 'setup', 'plan', 'prune', 'lock', 'app', 'accessory', 'build', 'proxy', 'remove', 'server', 'audit'];
 /** The second word of the commands that have one, as in the kamal CLI. */
 const SUBCOMMANDS = {
-    lock: ['release', 'status'],
-    app: ['maintenance', 'live'],
-    accessory: ['boot', 'reboot', 'remove'],
+    lock: ['release', 'status', 'acquire'],
+    app: ['maintenance', 'live', 'exec', 'boot', 'start', 'stop', 'remove', 'logs', 'details', 'containers', 'version'],
+    accessory: ['boot', 'reboot', 'remove', 'logs', 'details', 'exec'],
+    build: ['push'],
+    proxy: ['boot', 'reboot'],
+    server: ['exec'],
 };
-const COMMAND_LIST = 'deploy, redeploy, rollback, setup, plan, prune, lock release|status, app maintenance|live, accessory boot|reboot|remove <name|all>';
+const COMMAND_LIST = 'deploy, redeploy, rollback, setup, plan, prune, remove, audit, build push, lock release|status|acquire, app exec|boot|start|stop|remove|logs|details|containers|version|maintenance|live, proxy boot|reboot, server exec, accessory boot|reboot|remove|logs|details|exec <name|all>';
 const ALIAS_NAME = /^[a-z0-9_-]+$/;
 function isActionCommand(word) {
     return exports.COMMANDS.includes(word);
 }
+/** Commands whose positional words after the subcommand (and accessory name) are a command line to run. */
+const EXEC_COMMANDS = ['app exec', 'server exec', 'accessory exec'];
 /**
- * The action command in some words (`accessory boot redis`); an InputError on
- * the `command` input otherwise. `origin` says where the words came from when
- * they are not the input itself (an alias), and is added to each message.
+ * The action command in some words (`accessory boot redis`, `app exec --reuse
+ * "bin/rails db:migrate"`); an InputError on the `command` input otherwise.
+ * `origin` says where the words came from when they are not the input itself
+ * (an alias), and is added to each message.
  */
 function parseCommand(words, origin = '') {
     const shown = `'${words.join(' ')}'${origin}`;
@@ -62794,17 +63133,117 @@ function parseCommand(words, origin = '') {
         throw new errors_1.InputError('command', `${shown} is not a command of this action. Use one of: ${COMMAND_LIST}.`);
     }
     const subcommands = SUBCOMMANDS[command];
-    const [subcommand, argument] = words.slice(1);
+    const candidate = words.slice(1).find((word) => !word.startsWith('-'));
+    const key = subcommands && candidate && subcommands.includes(candidate) ? `${command} ${candidate}` : command;
+    const { options, positionals } = parseCommandOptions(key, words.slice(1), shown);
+    const [subcommand, argument] = positionals;
     if (subcommands && !subcommands.includes(subcommand)) {
         throw new errors_1.InputError('command', `${shown} needs one of ${subcommands.join(', ')} after ${command}, e.g. command: ${command} ${subcommands[0]}${command === 'accessory' ? ' all' : ''}.`);
     }
     if (command === 'accessory' && !argument) {
         throw new errors_1.InputError('command', `${shown} needs the accessory's name or all, e.g. command: accessory ${subcommand} all.`);
     }
-    const expected = command === 'accessory' ? 3 : subcommands ? 2 : 1;
-    if (words.length > expected)
+    const expected = (command === 'accessory' ? 2 : subcommands ? 1 : 0) + 1;
+    const rest = positionals.slice(expected - 1);
+    if (EXEC_COMMANDS.includes(key)) {
+        if (rest.length === 0)
+            throw new errors_1.InputError('command', `${shown}: No command provided. You must specify a command to execute, e.g. command: ${key}${command === 'accessory' ? ` ${argument}` : ''} "bin/rails db:migrate".`);
+        checkExecOptions(options, shown);
+        return { command, subcommand, argument: command === 'accessory' ? argument : undefined, options, commandLine: rest.join(' ') };
+    }
+    if (rest.length > 0)
         throw new errors_1.InputError('command', `${shown} has extra words. Use one of: ${COMMAND_LIST}.`);
-    return { command, subcommand, argument };
+    if (key === 'lock acquire' && !options.message)
+        throw new errors_1.InputError('command', `${shown} needs a lock message, e.g. command: lock acquire -m "Database maintenance" (kamal's --message is required).`);
+    return { command, subcommand, argument: command === 'accessory' ? argument : undefined, options };
+}
+const option = (key, kind, ...names) => ({ key, kind, names });
+/** Kamal's class options every command takes (the others of them are this action's inputs). */
+const GLOBAL_OPTIONS = [option('roles', 'string', '-r', '--roles'), option('hosts', 'string', '-h', '--hosts'), option('version', 'string', '--version'), option('primary', 'boolean', '-p', '--primary')];
+const LOG_OPTIONS = [option('lines', 'number', '-n', '--lines'), option('since', 'string', '-s', '--since'), option('grep', 'string', '-g', '--grep'), option('grepOptions', 'string', '--grep-options', '--grep_options'), option('skipTimestamps', 'boolean', '-T', '--skip-timestamps', '--skip_timestamps')];
+const COMMAND_OPTIONS = {
+    'app exec': [option('reuse', 'boolean', '--reuse'), option('detach', 'boolean', '--detach'), option('raw', 'boolean', '--raw')],
+    'app logs': [...LOG_OPTIONS, option('containerId', 'string', '--container-id', '--container_id')],
+    'accessory logs': LOG_OPTIONS,
+    'accessory exec': [option('reuse', 'boolean', '--reuse'), option('raw', 'boolean', '--raw')],
+    'server exec': [option('raw', 'boolean', '--raw')],
+    'lock acquire': [option('message', 'string', '-m', '--message')],
+    remove: [option('confirmed', 'boolean', '-y', '--confirmed')],
+    'accessory remove': [option('confirmed', 'boolean', '-y', '--confirmed')],
+    'proxy reboot': [option('rolling', 'boolean', '--rolling'), option('confirmed', 'boolean', '-y', '--confirmed')],
+};
+/** Kamal options a workflow step cannot honour, and why; the fix is in each message. */
+const REFUSED_OPTIONS = {
+    '-i': 'needs a terminal, and a workflow step has none. Drop it: without it the command runs with its output in the log and its exit status as the step\'s',
+    '--interactive': 'needs a terminal, and a workflow step has none. Drop it: without it the command runs with its output in the log and its exit status as the step\'s',
+    '-f': 'follows the log until interrupted, which would hold the job open. Use --lines or --since instead',
+    '--follow': 'follows the log until interrupted, which would hold the job open. Use --lines or --since instead',
+    '-e': 'is not supported here. Set the variables in the command instead, e.g. "env FOO=bar bin/task"',
+    '--env': 'is not supported here. Set the variables in the command instead, e.g. "env FOO=bar bin/task"',
+    '-d': "is this action's 'destination' input. Set destination in the step's with:",
+    '--destination': "is this action's 'destination' input. Set destination in the step's with:",
+    '-c': "is this action's 'config-file' input. Set config-file in the step's with:",
+    '--config-file': "is this action's 'config-file' input. Set config-file in the step's with:",
+    '-P': "is this action's 'skip-push' input. Set skip-push: true in the step's with:",
+    '--skip-push': "is this action's 'skip-push' input. Set skip-push: true in the step's with:",
+};
+function parseCommandOptions(key, words, shown) {
+    const specs = [...GLOBAL_OPTIONS, ...(COMMAND_OPTIONS[key] ?? [])];
+    const execs = EXEC_COMMANDS.includes(key);
+    const options = {};
+    const positionals = [];
+    const leading = key.split(' ').length - 1 + (key.startsWith('accessory ') ? 1 : 0);
+    for (let index = 0; index < words.length; index++) {
+        const word = words[index];
+        if (word === '--') {
+            positionals.push(...words.slice(index + 1));
+            break;
+        }
+        if (!word.startsWith('-') || word === '-') {
+            positionals.push(word);
+            continue;
+        }
+        const [name, inline] = word.includes('=') ? [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)] : [word, undefined];
+        const negated = name.startsWith('--no-') ? `--${name.slice(5)}` : undefined;
+        const spec = specs.find((item) => item.names.includes(name) || (negated !== undefined && item.kind === 'boolean' && item.names.includes(negated)));
+        if (!spec) {
+            // Thor hands an unknown switch after the command's first word to the command itself (`app exec ls -la`).
+            if (execs && positionals.length > leading) {
+                positionals.push(word);
+                continue;
+            }
+            const refusal = REFUSED_OPTIONS[name];
+            if (refusal)
+                throw new errors_1.InputError('command', `${shown}: ${name} ${refusal}.`);
+            const known = specs.flatMap((item) => item.names.filter((item) => item.startsWith('--')));
+            throw new errors_1.InputError('command', `${shown}: ${name} is not an option of kamal ${key} as this action runs it. Options it takes: ${known.join(', ')}.`);
+        }
+        if (spec.kind === 'boolean') {
+            if (inline !== undefined)
+                throw new errors_1.InputError('command', `${shown}: ${name} is a switch and takes no value. Write ${name} alone.`);
+            options[spec.key] = negated === undefined;
+            continue;
+        }
+        const value = inline ?? words[++index];
+        if (value === undefined || (inline === undefined && value.startsWith('-')))
+            throw new errors_1.InputError('command', `${shown}: ${name} needs a value, e.g. ${name}=${spec.kind === 'number' ? '50' : 'web'}.`);
+        if (spec.kind === 'number') {
+            if (!/^\d+$/.test(value))
+                throw new errors_1.InputError('command', `${shown}: ${name} takes a whole number, not '${value}'.`);
+            options[spec.key] = Number(value);
+        }
+        else {
+            ;
+            options[spec.key] = value;
+        }
+    }
+    return { options, positionals };
+}
+function checkExecOptions(options, shown) {
+    if (options.detach && options.reuse)
+        throw new errors_1.InputError('command', `${shown}: Detach is not compatible with reuse. Drop --detach or --reuse.`);
+    if (options.raw && options.detach)
+        throw new errors_1.InputError('command', `${shown}: Raw is not compatible with detach. Drop --raw or --detach.`);
 }
 /**
  * Kamal's alias expansion (Kamal::Cli::Alias::Command): the alias' command
@@ -62859,7 +63298,7 @@ function resolveAlias(inputs, aliases) {
     catch (error) {
         return refuse(`which cannot be split into words (${error instanceof Error ? error.message : String(error)}). Fix the quoting.`);
     }
-    const option = words.find((word) => word.startsWith('-'));
+    const option = words.find((word) => Object.prototype.hasOwnProperty.call(OPTION_INPUTS, word.split('=')[0]) || Object.prototype.hasOwnProperty.call(REFUSED_OPTIONS, word.split('=')[0]));
     if (option !== undefined) {
         const input = OPTION_INPUTS[option.split('=')[0]];
         refuse(input
@@ -62876,7 +63315,7 @@ function resolveAlias(inputs, aliases) {
         return refuse(`which this action cannot run: ${error.message.replace(/^Input 'command': /, '')}`);
     }
     requireVersionForRollback(parsed.command, inputs.version);
-    return { ...inputs, ...parsed, alias: undefined };
+    return withCommandOptions({ ...inputs, ...parsed, alias: undefined });
 }
 function requireVersionForRollback(command, version) {
     if (command === 'rollback' && version === undefined) {
@@ -62887,7 +63326,7 @@ const fromActions = (name) => core.getInput(name);
 function readInputs(read = fromActions) {
     const text = (name) => read(name).trim();
     const optional = (name) => text(name) || undefined;
-    const words = (text('command') || 'deploy').split(/\s+/);
+    const words = commandWords(text('command') || 'deploy');
     const possibleAlias = !isActionCommand(words[0]) && ALIAS_NAME.test(words[0]);
     const parsed = possibleAlias ? { command: 'plan' } : parseCommand(words);
     const destination = optional('destination');
@@ -62898,7 +63337,7 @@ function readInputs(read = fromActions) {
     if (version !== undefined && !/^[A-Za-z0-9_.-]+$/.test(version)) {
         throw new errors_1.InputError('version', `'${version}' cannot be a Docker image tag. Use letters, digits, '_', '.' and '-' only (the commit SHA is the default).`);
     }
-    requireVersionForRollback(parsed.command, version);
+    requireVersionForRollback(parsed.command, version ?? parsed.options?.version);
     const sshPrivateKey = read('ssh-private-key') || undefined;
     if (sshPrivateKey !== undefined) {
         for (const secretLine of sshPrivateKey.split('\n'))
@@ -62911,7 +63350,7 @@ function readInputs(read = fromActions) {
     const githubToken = optional('github-token');
     if (githubToken)
         core.setSecret(githubToken);
-    return {
+    return withCommandOptions({
         ...parsed,
         alias: possibleAlias ? { name: words[0], extraWords: words.slice(1) } : undefined,
         configFile: text('config-file') || 'config/deploy.yml',
@@ -62927,6 +63366,46 @@ function readInputs(read = fromActions) {
         skipPush: booleanInput('skip-push', text('skip-push')),
         environment: optional('environment'),
         deployment: text('deployment') === '' ? true : booleanInput('deployment', text('deployment')),
+        confirm: booleanInput('confirm', text('confirm')),
+    });
+}
+/** The command input split as Shellwords.split does, so quoted command lines stay one word. */
+function commandWords(text) {
+    try {
+        return (0, shell_split_1.shellSplit)(text);
+    }
+    catch (error) {
+        throw new errors_1.InputError('command', `'${text}' cannot be split into words (${error instanceof Error ? error.message : String(error)}). Fix the quoting, e.g. command: app exec "bin/rails db:migrate".`);
+    }
+}
+/**
+ * Kamal's --roles/--hosts/--version/--primary/-y from the command words,
+ * folded into the inputs that do the same (a clash with the input is refused);
+ * app boot and a new-container app exec default to the latest tag, as Kamal's version_or_latest.
+ */
+function withCommandOptions(inputs) {
+    const options = inputs.options ?? {};
+    const fold = (input, fromInput, fromOption, flag) => {
+        const given = Array.isArray(fromInput) ? fromInput.join(',') : fromInput;
+        if (fromOption !== undefined && given && given !== fromOption)
+            throw new errors_1.InputError(input, `'${given}' and the command's ${flag}=${fromOption} disagree. Give it once: in the command or as the ${input} input.`);
+    };
+    fold('roles', inputs.roles, options.roles, '--roles');
+    fold('hosts', inputs.hosts, options.hosts, '--hosts');
+    fold('version', inputs.version, options.version, '--version');
+    if (options.version !== undefined && !/^[A-Za-z0-9_.-]+$/.test(options.version))
+        throw new errors_1.InputError('command', `--version=${options.version} cannot be a Docker image tag. Use letters, digits, '_', '.' and '-' only.`);
+    const key = [inputs.command, inputs.subcommand].filter(Boolean).join(' ');
+    const explicitVersion = inputs.version ?? options.version;
+    const latest = ['latest', inputs.destination].filter(Boolean).join('-');
+    const versionOrLatest = key === 'app boot' || (key === 'app exec' && !options.reuse);
+    return {
+        ...inputs,
+        roles: options.roles !== undefined ? list(options.roles) : inputs.roles,
+        hosts: options.hosts !== undefined ? list(options.hosts) : inputs.hosts,
+        version: explicitVersion ?? (versionOrLatest ? latest : undefined),
+        primary: inputs.primary || options.primary === true,
+        confirm: inputs.confirm || options.confirmed === true,
     };
 }
 /** Comma- or newline-separated list. */
@@ -62999,6 +63478,7 @@ const progress_1 = __nccwpck_require__(524);
 const request_1 = __nccwpck_require__(4046);
 const ssh_options_1 = __nccwpck_require__(4282);
 const executor_1 = __nccwpck_require__(2274);
+const summary_1 = __nccwpck_require__(5826);
 const deployments_1 = __nccwpck_require__(6887);
 const inputs_1 = __nccwpck_require__(8422);
 const make_plan_1 = __nccwpck_require__(681);
@@ -63007,7 +63487,7 @@ const post_1 = __nccwpck_require__(6661);
 const prepare_1 = __nccwpck_require__(6896);
 const app_url_1 = __nccwpck_require__(597);
 const report_error_1 = __nccwpck_require__(8038);
-const summary_1 = __nccwpck_require__(7994);
+const summary_2 = __nccwpck_require__(7994);
 const output_file_1 = __nccwpck_require__(3852);
 const bytes_sent_1 = __nccwpck_require__(5283);
 const local_registry_1 = __nccwpck_require__(1922);
@@ -63090,7 +63570,8 @@ async function deploy(inputs, prepared, where) {
             rolesFilter: inputs.roles.length > 0 ? targets.roles.map((role) => role.name) : undefined,
             env: where.env,
             cancelled: () => cancelled,
-            onLock: (lock) => core.saveState(post_1.LOCK_STATE, lock ? JSON.stringify(lock) : ''),
+            // lock acquire leaves the lock held on purpose: the post step must not release it.
+            onLock: command === 'lock' && inputs.subcommand === 'acquire' ? undefined : (lock) => core.saveState(post_1.LOCK_STATE, lock ? JSON.stringify(lock) : ''),
             redact,
             builderSsh: { privateKeys: sshOptions.privateKeys ?? [], knownHosts: inputs.sshKnownHosts },
         });
@@ -63106,29 +63587,38 @@ async function deploy(inputs, prepared, where) {
     const result = failure ? (failure instanceof request_1.CancelledError || cancelled ? 'cancelled' : 'failed') : execution.unavailableVersion ? 'skipped' : 'success';
     if (execution.message)
         core.info(execution.message);
+    if (!failure && command === 'lock' && inputs.subcommand === 'acquire')
+        core.info('Acquired the deploy lock');
+    const digest = execution.shared.get('digest');
+    if (digest)
+        core.setOutput('digest', digest);
     if (!failure)
         progress.say(`  Finished all in ${progress.elapsedSeconds().toFixed(1)} seconds`);
     await deployment?.setStatus(result === 'success' || result === 'skipped' ? 'success' : result === 'cancelled' ? 'error' : 'failure', `${command} ${config.version}: ${result}`);
-    await core.summary
-        .addRaw((0, summary_1.deploySummaryMarkdown)({
+    const facts = (0, summary_2.runFactsFrom)(config, targets.roles, {
         command: [command, inputs.subcommand, inputs.argument].filter(Boolean).join(' '),
-        service: config.service,
-        destination: config.destination,
-        version: config.version,
-        image: config.absoluteImage,
         result,
-        seconds: progress.elapsedSeconds(),
+        plan,
+        record: execution.record.entries,
         boots: execution.boots,
         phases: progress.records,
-        error: failure instanceof Error ? failure.message : failure ? String(failure) : undefined,
+        failure,
         note: execution.message,
         transferLine: (0, bytes_sent_1.bytesSentSummaryLine)(execution.bytesSent),
-        planMarkdown: (0, render_1.recordAsMarkdown)(execution.record.entries, redact),
         redact,
-    }))
+        env: where.env,
+        environment: deployment ? inputs.environment ?? config.destination ?? 'production' : inputs.environment,
+    });
+    await core.summary
+        .addRaw((0, summary_2.deploySummaryMarkdown)(facts))
+        .addRaw((0, summary_1.outputsMarkdown)([command, inputs.subcommand, inputs.argument].filter(Boolean).join(' '), execution.outputs))
         .write();
     core.setOutput('result', result);
-    core.setOutput('duration', progress.elapsedSeconds().toFixed(1));
+    const outputs = (0, summary_2.summaryOutputs)(facts);
+    core.setOutput('duration', outputs.duration);
+    core.setOutput('commit', outputs.commit);
+    core.setOutput('previous-version', outputs['previous-version']);
+    core.setOutput('failed-hosts', outputs['failed-hosts']);
     if (Object.keys(execution.bytesSent).length > 0)
         core.setOutput('bytes-sent', (0, bytes_sent_1.bytesSentOutput)(execution.bytesSent));
     if (result === 'cancelled') {
@@ -63137,6 +63627,10 @@ async function deploy(inputs, prepared, where) {
     }
     else if (failure) {
         annotateFailure(failure, execution.boots, config.primaryRoleName, redact, where);
+        // app exec / server exec: the step exits with the command's own status (the first host's that failed).
+        const exited = execution.outputs.find((output) => output.code !== 0);
+        if (exited)
+            process.exitCode = exited.code;
     }
 }
 /** The plan and the record of what ran, as JSON for later steps (`record` output): secrets redacted. */
@@ -63251,6 +63745,7 @@ const error_pages_1 = __nccwpck_require__(5853);
 const accessory_1 = __nccwpck_require__(9292);
 const build_1 = __nccwpck_require__(5083);
 const hooks_1 = __nccwpck_require__(5987);
+const build_2 = __nccwpck_require__(7042);
 const deploy_plan_1 = __nccwpck_require__(2430);
 /** The plan of the command in the inputs (`plan` shows the deploy's). */
 async function makePlan(inputs, prepared, where) {
@@ -63258,9 +63753,12 @@ async function makePlan(inputs, prepared, where) {
     const command = inputs.command === 'plan' ? 'deploy' : inputs.command;
     // redeploy ships a version that was already built and pushed: it never builds.
     const skipPush = inputs.skipPush || command === 'redeploy';
-    const builds = ['deploy', 'setup'].includes(command) && !skipPush;
-    const build = builds ? await buildSteps(inputs, prepared, where) : [];
-    const accessoryNames = command === 'setup' ? config.accessories.map((accessory) => accessory.name) : command === 'accessory' ? (inputs.argument === 'all' || !inputs.argument ? config.accessories.map((accessory) => accessory.name) : [inputs.argument]) : [];
+    const builds = (['deploy', 'setup'].includes(command) && !skipPush) || command === 'build';
+    const facts = builds ? await runnerFactsFor(inputs, prepared, where) : undefined;
+    const registryLogin = prepared.registryPassword !== undefined ? { username: prepared.registryUser, shown: prepared.registryUserLabel } : undefined;
+    const build = facts ? runnerSteps(config, facts, registryLogin) : [];
+    const allAccessories = command === 'setup' || command === 'remove';
+    const accessoryNames = allAccessories ? config.accessories.map((accessory) => accessory.name) : command === 'accessory' ? (inputs.argument === 'all' || !inputs.argument ? config.accessories.map((accessory) => accessory.name) : [inputs.argument]) : [];
     return (0, deploy_plan_1.buildPlan)(config, targets, {
         command,
         subcommand: inputs.subcommand,
@@ -63272,18 +63770,21 @@ async function makePlan(inputs, prepared, where) {
         build,
         errorPages: ['deploy', 'setup', 'redeploy', 'rollback'].includes(command) ? (0, error_pages_1.errorPagesUpload)(config, where.projectDir) : undefined,
         accessories: accessoryNames.map((name) => (0, accessory_1.accessorySettings)(config, name, where.projectDir)),
+        options: inputs.options,
+        commandLine: inputs.commandLine,
+        explicitVersion: inputs.version !== undefined,
+        confirm: inputs.confirm,
+        digest: command === 'build' && facts ? (0, build_2.digestStep)(config, { buildx: facts.buildx, cwd: facts.projectDir }) : undefined,
     });
 }
-/** The runner's part of the plan: Kamal's build commands (planBuild), the clone as one decision, the remote builder's ssh around them. */
-async function buildSteps(inputs, prepared, where) {
-    const { config } = prepared;
-    const facts = await (0, build_1.probeRunner)(where.env, { config, projectDir: where.projectDir });
+/** What the build plan needs to know about the runner (read-only probes: docker, buildx, pack, arch, the git checkout). */
+async function runnerFactsFor(inputs, prepared, where) {
+    const facts = await (0, build_1.probeRunner)(where.env, { config: prepared.config, projectDir: where.projectDir });
     if (!facts.docker && inputs.command !== 'plan')
         throw new build_1.BuildError('Docker is not installed locally: add a step that installs Docker (GitHub-hosted Ubuntu runners have it).');
-    const registryLogin = prepared.registryPassword !== undefined ? { username: prepared.registryUser, shown: prepared.registryUserLabel } : undefined;
-    return runnerSteps(config, facts, registryLogin);
+    return facts;
 }
-/** Pure: the runner's steps for these facts about it. */
+/** The runner's part of the plan, pure: Kamal's build commands (planBuild), the clone as one decision, the remote builder's ssh around them. */
 function runnerSteps(config, probed, registryLogin) {
     let facts = probed;
     const kind = config.builder.kind(facts.dockerArch);
@@ -63617,13 +64118,612 @@ function bootUnit(context, host, role, primaryBooting) {
 
 /***/ }),
 
+/***/ 7435:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.accessoryDetailsStages = accessoryDetailsStages;
+exports.accessoryLogsStages = accessoryLogsStages;
+exports.accessoryExecStages = accessoryExecStages;
+/** `kamal accessory logs|details|exec NAME` (Kamal::Cli::Accessory). Pure. */
+const accessory_1 = __nccwpck_require__(1864);
+const steps_1 = __nccwpck_require__(2960);
+const common_1 = __nccwpck_require__(3453);
+const kamal_commands_1 = __nccwpck_require__(8163);
+const heading = (name, host) => (0, common_1.hostHeading)(host, `Accessory ${name}`);
+function accessoryDetailsStages(parts) {
+    const { config, request } = parts;
+    return [
+        ...(0, common_1.connected)(parts),
+        ...request.accessories.map((accessory) => (0, steps_1.stageOnEach)('command', `Accessory ${accessory.name} details`, accessory.hosts, (host) => [{ kind: 'show', command: new accessory_1.AccessoryCommands(config, accessory).info(), heading: heading(accessory.name, host), changes: false }])),
+    ];
+}
+function accessoryLogsStages(parts) {
+    const { config, request } = parts;
+    const options = (0, kamal_commands_1.logOptions)(request.options ?? {});
+    return [
+        ...(0, common_1.connected)(parts),
+        ...request.accessories.map((accessory) => (0, steps_1.stageOnEach)('command', `Accessory ${accessory.name} logs`, accessory.hosts, (host) => [{ kind: 'show', command: new accessory_1.AccessoryCommands(config, accessory).logs(options), heading: heading(accessory.name, host), changes: false }])),
+    ];
+}
+/** In a new container of the accessory's image, or with --reuse in the running one; output streamed, exit status the run's. */
+function accessoryExecStages(parts) {
+    const { config, request, auditor } = parts;
+    const command = request.commandLine ?? '';
+    const reuse = request.options?.reuse === true;
+    return [
+        ...(0, common_1.connected)(parts),
+        ...request.accessories.map((accessory) => {
+            const commands = new accessory_1.AccessoryCommands(config, accessory);
+            return (0, steps_1.stageOnEach)('command', `Accessory ${accessory.name} exec`, accessory.hosts, (host) => [
+                ...(reuse ? [] : parts.loginStep()),
+                (0, common_1.exec)(auditor.record(`Executed cmd '${command}' on ${accessory.name} accessory`)),
+                { kind: 'stream', command: reuse ? commands.executeInExistingContainer(command) : commands.executeInNewContainer(command), heading: heading(accessory.name, host), raw: request.options?.raw, prefixLines: accessory.hosts.length > 1, changes: true },
+            ], { announce: `Launching command from ${reuse ? 'existing' : 'new'} container...` });
+        }),
+    ];
+}
+
+
+/***/ }),
+
+/***/ 7813:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.appExecStages = appExecStages;
+exports.appLogsStages = appLogsStages;
+exports.appDetailsStages = appDetailsStages;
+exports.appContainersStages = appContainersStages;
+exports.appVersionStages = appVersionStages;
+exports.appStopStages = appStopStages;
+exports.appStartStages = appStartStages;
+exports.appBootStages = appBootStages;
+exports.appRemovalStages = appRemovalStages;
+exports.appRemoveStages = appRemoveStages;
+/** `kamal app exec|boot|start|stop|remove|logs|details|containers|version` as plan stages (Kamal::Cli::App). Pure. */
+const app_1 = __nccwpck_require__(1413);
+const proxy_1 = __nccwpck_require__(4554);
+const boot_plan_1 = __nccwpck_require__(7799);
+const steps_1 = __nccwpck_require__(2960);
+const common_1 = __nccwpck_require__(3453);
+const kamal_commands_1 = __nccwpck_require__(8163);
+/** One unit per selected role on each app host (Kamal's on_roles). */
+function onRoles(parts, phase, title, steps, extra = {}) {
+    const { config, targets } = parts;
+    return {
+        phase,
+        title,
+        ...extra,
+        lanes: targets.appHosts.map((host) => ({ place: host, units: (0, common_1.rolesOn)(targets, host).map((role) => ({ role: role.name, steps: steps(new kamal_commands_1.AppOperations(config, role, host)) })) })),
+    };
+}
+/**
+ * `app exec [--reuse] [--detach] [--raw] CMD`: on every selected app host and
+ * role, in a new container of the given (else the latest) version, or with
+ * --reuse in the running one (the primary host's running version).
+ */
+function appExecStages(parts) {
+    const { config, targets, request, auditor } = parts;
+    const options = request.options ?? {};
+    const command = request.commandLine ?? '';
+    const prefixLines = targets.appHosts.length > 1;
+    if (options.reuse) {
+        const stages = (0, common_1.connected)(parts);
+        let version = config.version;
+        if (!request.explicitVersion) {
+            const primaryRole = (0, common_1.rolesOn)(targets, targets.primaryHost)[0];
+            stages.push((0, steps_1.stageOn)('command', 'Get current version of running container', targets.primaryHost, [
+                { kind: 'share', command: new app_1.AppCommands(config, primaryRole, targets.primaryHost).currentRunningVersion(), name: 'running_version', fallback: config.version, allowFailure: false, changes: false, note: `the version running on ${targets.primaryHost}; ${config.version} when none runs` },
+            ], { announce: 'Get current version of running container...' }));
+            version = (0, steps_1.placeholder)('running_version');
+        }
+        stages.push(onRoles(parts, 'command', 'Exec in the running container', (operations) => [
+            (0, common_1.exec)(auditor.record(`Executed cmd '${command}' on app version ${version}`, { role: operations.role.name })),
+            { kind: 'stream', command: operations.executeInExistingContainer(command, version), heading: (0, common_1.hostHeading)(operations.host), raw: options.raw, prefixLines, changes: true },
+        ], { announce: `Launching command with version ${version} from existing container...` }));
+        return stages;
+    }
+    return [
+        ...(0, common_1.connected)(parts),
+        ...(parts.login ? [(0, steps_1.stageOnEach)('command', 'Registry login', targets.appHosts, () => parts.loginStep())] : []),
+        onRoles(parts, 'command', 'Exec in a new container', (operations) => [
+            (0, common_1.exec)(auditor.record(`Executed cmd '${command}' on app version ${config.version}`)),
+            { kind: 'stream', command: operations.executeInNewContainer(command, { detach: options.detach, hex: (0, steps_1.placeholder)('exec_hex') }), heading: (0, common_1.hostHeading)(operations.host), raw: options.raw, prefixLines, changes: true, note: options.detach ? 'detached: the container keeps running' : '--rm: no container is left behind' },
+        ], { announce: `Launching command with version ${config.version} from new container...` }),
+    ];
+}
+/** `app logs`: each host's log lines of each role's running container; "Nothing found" when there is none. */
+function appLogsStages(parts) {
+    const options = (0, kamal_commands_1.logOptions)(parts.request.options ?? {});
+    return [...(0, common_1.connected)(parts), onRoles(parts, 'command', 'App logs', (operations) => [{ kind: 'show', command: operations.logs(options), heading: (0, common_1.hostHeading)(operations.host), otherwise: 'Nothing found', changes: false }])];
+}
+function appDetailsStages(parts) {
+    return [...(0, common_1.connected)(parts), onRoles(parts, 'command', 'App details', (operations) => [{ kind: 'show', command: operations.info(), heading: (0, common_1.hostHeading)(operations.host), changes: false }])];
+}
+function appContainersStages(parts) {
+    const { config, targets } = parts;
+    return [...(0, common_1.connected)(parts), (0, steps_1.stageOnEach)('command', 'App containers', targets.appHosts, (host) => [{ kind: 'show', command: (0, kamal_commands_1.listContainers)(config), heading: (0, common_1.hostHeading)(host), changes: false }])];
+}
+/** `app version`: the running version of the first selected role on each host. */
+function appVersionStages(parts) {
+    const { config, targets } = parts;
+    return [
+        ...(0, common_1.connected)(parts),
+        (0, steps_1.stageOnEach)('command', 'App version', targets.appHosts, (host) => [{ kind: 'show', command: new app_1.AppCommands(config, (0, common_1.rolesOn)(targets, host)[0], host).currentRunningVersion(), heading: (0, common_1.hostHeading)(host), changes: false }]),
+    ];
+}
+/** Kamal's app stop for one role: take it off kamal-proxy when it has a running container there, then stop that container. */
+function stopSteps(parts, operations) {
+    const { app, role } = operations;
+    const steps = [(0, common_1.exec)(parts.auditor.record('Stopped app', { role: role.name }))];
+    if (role.proxy) {
+        steps.push((0, common_1.readOnly)(app.currentRunningVersion(), { capture: 'running_version', allowFailure: true, note: 'the running version' }));
+        steps.push((0, common_1.readOnly)(app.containerIdForVersion((0, steps_1.placeholder)('running_version')), { capture: 'container_id', allowFailure: true, note: 'its container, if any' }));
+        steps.push((0, common_1.exec)(operations.removeFromProxy(), { allowFailure: true, when: 'container_id', label: 'kamal-proxy remove', note: 'only when a container runs' }));
+    }
+    steps.push((0, common_1.exec)(app.stop(), { allowFailure: true, label: 'docker stop' }));
+    return steps;
+}
+function appStopStages(parts) {
+    return (0, common_1.underLock)(parts, [onRoles(parts, 'command', 'Stop app', (operations) => stopSteps(parts, operations))]);
+}
+/** `app start`: the existing container of the version, then back on kamal-proxy. */
+function appStartStages(parts) {
+    const { config, auditor } = parts;
+    return (0, common_1.underLock)(parts, [
+        onRoles(parts, 'command', 'Start app', (operations) => {
+            const { app, role, host } = operations;
+            const steps = [(0, common_1.exec)(auditor.record(`Started app version ${config.version}`)), (0, common_1.exec)(operations.start(), { allowFailure: true, label: 'docker start' })];
+            if (role.proxy) {
+                steps.push((0, common_1.readOnly)(app.currentRunningVersion(), { capture: 'running_version', allowFailure: true, note: 'the running version' }));
+                steps.push((0, common_1.readOnly)(app.containerIdForVersion((0, steps_1.placeholder)('running_version')), { capture: 'container_id', emptyIsError: `Failed to get endpoint for ${role.name} on ${host}, did the container boot?`, note: 'its container' }));
+                steps.push((0, common_1.exec)((0, proxy_1.proxyDeploy)(config, role, (0, steps_1.placeholder)('container_id')), { label: 'kamal-proxy deploy' }));
+            }
+            return steps;
+        }),
+    ]);
+}
+/** `app boot`: the boot of deploy (assets, certificates, boot groups and their hooks, latest tag) for the given or latest version. */
+function appBootStages(parts) {
+    const { config, targets, auditor, request } = parts;
+    return (0, common_1.underLock)(parts, (0, boot_plan_1.bootStages)({ config, targets, auditor, hooks: request.hooks, errorPages: request.errorPages }));
+}
+/** Hosts where every role the config puts there is selected (Kamal's hosts_removing_all_roles). */
+function hostsRemovingAllRoles(parts) {
+    const { config, targets } = parts;
+    const names = (roles) => roles.map((role) => role.name).sort().join(',');
+    return targets.appHosts.filter((host) => names((0, common_1.rolesOn)(targets, host)) === names(config.roles.filter((role) => role.hosts.includes(host))));
+}
+/** `app remove`'s stages, without the lock (`remove` runs them under its own). */
+function appRemovalStages(parts) {
+    const { config, auditor } = parts;
+    const allRoles = hostsRemovingAllRoles(parts);
+    return [
+        onRoles(parts, 'command', 'Stop app', (operations) => stopSteps(parts, operations)),
+        onRoles(parts, 'command', 'Remove app containers', (operations) => [(0, common_1.exec)(auditor.record('Removed all app containers', { role: operations.role.name })), (0, common_1.exec)(operations.removeContainers(), { label: 'docker container prune' })]),
+        (0, steps_1.stageOnEach)('command', 'Remove app images', allRoles, () => [(0, common_1.exec)(auditor.record('Removed all app images')), (0, common_1.exec)((0, kamal_commands_1.removeImages)(config), { label: 'docker image prune' })]),
+        (0, steps_1.stageOnEach)('command', 'Remove app directories', allRoles, () => [
+            (0, common_1.exec)((0, kamal_commands_1.removeAppDirectory)(config), { allowFailure: true }),
+            (0, common_1.exec)(auditor.record(`Removed ${(0, kamal_commands_1.appDirectory)(config)}`)),
+            (0, common_1.exec)((0, kamal_commands_1.removeProxyAppDirectory)(config), { allowFailure: true }),
+        ]),
+    ].filter((stage) => stage.lanes.length > 0);
+}
+function appRemoveStages(parts) {
+    return (0, common_1.underLock)(parts, appRemovalStages(parts));
+}
+
+
+/***/ }),
+
+/***/ 7042:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.digestStep = digestStep;
+exports.imageDigest = imageDigest;
+exports.buildPushStages = buildPushStages;
+const errors_1 = __nccwpck_require__(3916);
+const steps_1 = __nccwpck_require__(2960);
+/** Reads the registry digest of `image` on the runner: the manifest (list) digest with buildx, the pushed RepoDigest without. */
+function digestStep(config, options) {
+    const image = config.absoluteImage;
+    const argv = options.buildx ? ['docker', 'buildx', 'imagetools', 'inspect', image, '--format', '{{json .Manifest}}'] : ['docker', 'image', 'inspect', '--format', '{{json .RepoDigests}}', image];
+    return { kind: 'digest', argv, display: argv.map((arg) => (/[\s{}]/.test(arg) ? `'${arg}'` : arg)).join(' '), cwd: options.cwd, image, changes: false };
+}
+/** The sha256 digest of `image` in what the digest step printed, or undefined. */
+function imageDigest(output, image) {
+    const text = output.trim();
+    if (text.startsWith('[')) {
+        const repository = image.replace(/:[^:/]+$/, '');
+        const digests = JSON.parse(text).filter((entry) => typeof entry === 'string');
+        const match = digests.find((entry) => entry.startsWith(`${repository}@`)) ?? digests[0];
+        return match?.split('@')[1];
+    }
+    return /"digest"\s*:\s*"(sha256:[0-9a-f]{64})"/.exec(text)?.[1];
+}
+function buildPushStages(parts) {
+    const { config, request } = parts;
+    if (config.localRegistry) {
+        throw new errors_1.ConfigError(`registry.server: build push with ${config.registryServer} keeps the image on this runner, where a later job cannot pull it. Use a registry the hosts can reach (e.g. ghcr.io) for a build-once / deploy-later workflow, or run deploy in one job.`, config.locate(['registry', 'server']));
+    }
+    const stages = [...parts.hook('pre-connect'), ...parts.hook('pre-build')];
+    if (request.build.length > 0)
+        stages.push({ phase: 'build', title: 'Build and push', announce: 'Build and push app image...', lanes: [{ place: steps_1.RUNNER, units: [{ steps: request.build.map((step) => ({ ...step, changes: true })) }] }] });
+    if (request.digest)
+        stages.push((0, steps_1.stageOn)('build', 'Image digest', steps_1.RUNNER, [request.digest]));
+    return stages;
+}
+
+
+/***/ }),
+
+/***/ 3453:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.underLock = exports.connected = exports.rolesOn = exports.hostHeading = exports.readOnly = exports.exec = void 0;
+exports.requireConfirmation = requireConfirmation;
+const errors_1 = __nccwpck_require__(3916);
+const exec = (command, extra = {}) => ({ kind: 'exec', command, changes: true, ...extra });
+exports.exec = exec;
+const readOnly = (command, extra = {}) => ({ kind: 'exec', command, changes: false, ...extra });
+exports.readOnly = readOnly;
+/** Kamal's puts_by_host heading: "App Host: 10.0.0.1", "Accessory db Host: …". */
+const hostHeading = (host, type = 'App') => `${type} Host: ${host}`;
+exports.hostHeading = hostHeading;
+/** The selected roles on a host, in Kamal's order (KAMAL.roles_on). */
+const rolesOn = (targets, host) => targets.roles.filter((role) => role.hosts.includes(host));
+exports.rolesOn = rolesOn;
+/** pre-connect hook and the SSH connections: what every command toward the hosts starts with. */
+const connected = (parts) => [...parts.hook('pre-connect'), parts.connect()];
+exports.connected = connected;
+/** Kamal's modify(lock: true): the stages between taking and releasing the deploy lock. */
+const underLock = (parts, stages) => [...(0, exports.connected)(parts), ...parts.lock(), ...stages, parts.unlock()];
+exports.underLock = underLock;
+/** Kamal's `confirming`: without -y (the `confirm` input) a workflow cannot answer the question, so the run is refused before anything runs. */
+function requireConfirmation(parts, what, question) {
+    if (parts.request.confirm)
+        return;
+    throw new errors_1.InputError('confirm', `${what} asks "${question}" and a workflow cannot answer. Set confirm: true in the step's with: (kamal's -y), or add -y to the command. Nothing was changed.`);
+}
+
+
+/***/ }),
+
+/***/ 1962:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.commandStages = commandStages;
+const accessory_1 = __nccwpck_require__(7435);
+const app_1 = __nccwpck_require__(7813);
+const build_1 = __nccwpck_require__(7042);
+const lock_1 = __nccwpck_require__(4147);
+const proxy_1 = __nccwpck_require__(890);
+const remove_1 = __nccwpck_require__(1580);
+const server_1 = __nccwpck_require__(9619);
+const BUILDERS = {
+    'build push': build_1.buildPushStages,
+    'app exec': app_1.appExecStages,
+    'app boot': app_1.appBootStages,
+    'app start': app_1.appStartStages,
+    'app stop': app_1.appStopStages,
+    'app remove': app_1.appRemoveStages,
+    'app logs': app_1.appLogsStages,
+    'app details': app_1.appDetailsStages,
+    'app containers': app_1.appContainersStages,
+    'app version': app_1.appVersionStages,
+    'proxy boot': proxy_1.proxyBootStages,
+    'proxy reboot': proxy_1.proxyRebootStages,
+    remove: remove_1.removeStages,
+    'server exec': server_1.serverExecStages,
+    audit: server_1.auditStages,
+    'lock acquire': lock_1.lockAcquireStages,
+    'accessory logs': accessory_1.accessoryLogsStages,
+    'accessory details': accessory_1.accessoryDetailsStages,
+    'accessory exec': accessory_1.accessoryExecStages,
+};
+function commandStages(parts) {
+    const { command, subcommand } = parts.request;
+    const builder = BUILDERS[[command, subcommand].filter(Boolean).join(' ')];
+    return builder?.(parts);
+}
+
+
+/***/ }),
+
+/***/ 8163:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.auditReveal = exports.registryLogout = exports.proxyInfo = exports.proxyRemoveDirectory = exports.proxyRemoveImage = exports.proxyRemoveContainer = exports.proxyContainerStop = exports.appDirectoryCount = exports.removeProxyAppDirectory = exports.removeAppDirectory = exports.appDirectory = exports.removeImages = exports.listContainers = exports.AppOperations = void 0;
+exports.containerFilterArgs = containerFilterArgs;
+exports.logOptions = logOptions;
+/**
+ * Kamal::Commands lines used by the commands of src/plan/commands that the
+ * deploy does not already build in src/commands (app exec, logs, details,
+ * remove, proxy reboot/remove, audit). Each is the line Kamal 2.12 runs.
+ */
+const app_1 = __nccwpck_require__(1413);
+const base_1 = __nccwpck_require__(2449);
+const proxy_1 = __nccwpck_require__(4554);
+const PROXY_IMAGE_LABEL = 'label=org.opencontainers.image.title=kamal-proxy';
+/** Kamal's container_filter_args: service, destination (empty without one), role when given. */
+function containerFilterArgs(config, role) {
+    return [`--filter label=service=${config.service}`, `--filter label=destination=${config.destination ?? ''}`, ...(role ? [`--filter label=role=${role.name}`] : [])];
+}
+/** Kamal's default: 100 lines unless --since or --grep narrows the log. */
+function logOptions(options) {
+    const lines = options.lines ?? (options.since !== undefined || options.grep !== undefined ? undefined : 100);
+    return { timestamps: !options.skipTimestamps, since: options.since, lines, grep: options.grep, grepOptions: options.grepOptions, containerId: options.containerId };
+}
+const grepFilter = (options) => (options.grep !== undefined ? `grep '${options.grep}'${options.grepOptions ? ` ${options.grepOptions}` : ''}` : undefined);
+/** Commands of one role on one host that the deploy has no use for. */
+class AppOperations {
+    config;
+    role;
+    host;
+    app;
+    constructor(config, role, host) {
+        this.config = config;
+        this.role = role;
+        this.host = host;
+        this.app = new app_1.AppCommands(config, role, host);
+    }
+    /** `docker exec <container> <cmd>` (execute_in_existing_container) */
+    executeInExistingContainer(command, version) {
+        return (0, base_1.line)('docker exec', this.app.containerName(version), command);
+    }
+    /** `docker run --rm --name <prefix>-exec-<version>-<hex>` … (execute_in_new_container) */
+    executeInNewContainer(command, { detach = false, hex }) {
+        const { config, role, host } = this;
+        const env = config.envFor(role, host);
+        return (0, base_1.line)('docker run', detach ? '--detach' : '--rm', '--name', [role.containerPrefix, 'exec', config.version, hex].join('-'), '--network kamal', ...(0, base_1.argumentize)('--env', env.clear), '--env-file', this.app.envFilePath, ...this.app.loggingArgs(), ...(0, base_1.argumentize)('--volume', config.volumes), ...(0, base_1.optionize)(Object.entries(role.options).filter(([key]) => key !== 'restart')), config.absoluteImage, command);
+    }
+    logs(options) {
+        const source = options.containerId !== undefined ? (0, base_1.shell)(`echo ${options.containerId}`) : this.app.currentRunningContainerId();
+        const logs = `xargs docker logs${options.timestamps ? ' --timestamps' : ''}${options.since !== undefined ? ` --since ${options.since}` : ''}${options.lines !== undefined ? ` --tail ${options.lines}` : ''} 2>&1`;
+        return (0, base_1.pipe)(...[source, logs, grepFilter(options)].filter((part) => part !== undefined));
+    }
+    /** `docker ps` of this role (Kamal's app.info) */
+    info() {
+        return (0, base_1.line)('docker ps', ...containerFilterArgs(this.config, this.role));
+    }
+    start() {
+        return (0, base_1.docker)('start', this.app.containerName());
+    }
+    removeContainers() {
+        return (0, base_1.line)('docker container prune --force', ...containerFilterArgs(this.config, this.role));
+    }
+    /** `kamal-proxy remove <prefix>` (Kamal's app.remove: the route, not the container) */
+    removeFromProxy() {
+        return (0, base_1.line)('docker exec', proxy_1.PROXY_CONTAINER, 'kamal-proxy remove', this.role.containerPrefix);
+    }
+}
+exports.AppOperations = AppOperations;
+/** `docker container ls --all` of the service (Kamal's app.list_containers, no role) */
+const listContainers = (config) => (0, base_1.line)('docker container ls --all', ...containerFilterArgs(config));
+exports.listContainers = listContainers;
+const removeImages = (config) => (0, base_1.line)('docker image prune --all --force', `--filter label=service=${config.service}`);
+exports.removeImages = removeImages;
+const appDirectory = (config) => `.kamal/apps/${config.serviceAndDestination}`;
+exports.appDirectory = appDirectory;
+const removeAppDirectory = (config) => (0, base_1.line)('rm -r', (0, exports.appDirectory)(config));
+exports.removeAppDirectory = removeAppDirectory;
+const removeProxyAppDirectory = (config) => (0, base_1.line)('rm -r', `${proxy_1.PROXY_APPS_DIRECTORY}/${config.serviceAndDestination}`);
+exports.removeProxyAppDirectory = removeProxyAppDirectory;
+/** How many apps are installed on a host (Kamal's server.app_directory_count) */
+const appDirectoryCount = () => (0, base_1.pipe)('ls .kamal/apps', 'wc -l');
+exports.appDirectoryCount = appDirectoryCount;
+const proxyContainerStop = () => (0, base_1.docker)('container', 'stop', proxy_1.PROXY_CONTAINER);
+exports.proxyContainerStop = proxyContainerStop;
+const proxyRemoveContainer = () => (0, base_1.line)('docker container prune --force --filter', PROXY_IMAGE_LABEL);
+exports.proxyRemoveContainer = proxyRemoveContainer;
+const proxyRemoveImage = () => (0, base_1.line)('docker image prune --all --force --filter', PROXY_IMAGE_LABEL);
+exports.proxyRemoveImage = proxyRemoveImage;
+const proxyRemoveDirectory = () => (0, base_1.line)('rm -r', '.kamal/proxy');
+exports.proxyRemoveDirectory = proxyRemoveDirectory;
+const proxyInfo = () => (0, base_1.line)('docker ps --filter', `'name=^${proxy_1.PROXY_CONTAINER}$'`);
+exports.proxyInfo = proxyInfo;
+const registryLogout = (config) => (0, base_1.docker)('logout', config.registryServer);
+exports.registryLogout = registryLogout;
+/** `tail -n 50 <audit log>` (Kamal's auditor.reveal) */
+const auditReveal = (logFile) => (0, base_1.line)('tail -n 50', logFile);
+exports.auditReveal = auditReveal;
+
+
+/***/ }),
+
+/***/ 4147:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.lockAcquireStages = lockAcquireStages;
+const common_1 = __nccwpck_require__(3453);
+function lockAcquireStages(parts) {
+    return [...(0, common_1.connected)(parts), ...parts.lock(parts.request.options?.message ?? '')];
+}
+
+
+/***/ }),
+
+/***/ 890:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.proxyBootStages = proxyBootStages;
+exports.proxyRebootStages = proxyRebootStages;
+exports.proxyRemovalStages = proxyRemovalStages;
+/** `kamal proxy boot|reboot` and the proxy part of `kamal remove` (Kamal::Cli::Proxy). Pure. */
+const proxy_1 = __nccwpck_require__(4554);
+const steps_1 = __nccwpck_require__(2960);
+const common_1 = __nccwpck_require__(3453);
+const kamal_commands_1 = __nccwpck_require__(8163);
+function proxyBootStages(parts) {
+    return (0, common_1.underLock)(parts, parts.proxy());
+}
+/**
+ * `proxy reboot [--rolling] -y`: per group of hosts (each host alone with
+ * --rolling, else all at once) the pre-proxy-reboot hook, kamal-proxy stopped,
+ * removed and run again (its routes are in the kamal-proxy-config volume, so
+ * they come back), then the post-proxy-reboot hook.
+ */
+function proxyRebootStages(parts) {
+    (0, common_1.requireConfirmation)(parts, 'proxy reboot', 'This will cause a brief outage on each host. Are you sure?');
+    const { config, targets, request, auditor } = parts;
+    const groups = request.options?.rolling ? targets.proxyHosts.map((host) => [host]) : [targets.proxyHosts];
+    const stages = groups.flatMap((hosts, index) => {
+        const ofGroups = groups.length > 1 ? ` (${index + 1} of ${groups.length}: ${hosts.join(', ')})` : '';
+        return [
+            ...parts.hook('pre-proxy-reboot', hosts),
+            (0, steps_1.stageOnEach)('proxy', `Reboot kamal-proxy${ofGroups}`, hosts, (host) => [
+                (0, common_1.exec)(auditor.record('Rebooted proxy')),
+                ...parts.loginStep(),
+                (0, common_1.exec)((0, kamal_commands_1.proxyContainerStop)(), { allowFailure: true, note: 'if running' }),
+                (0, common_1.exec)((0, kamal_commands_1.proxyRemoveContainer)(), { label: 'remove kamal-proxy container' }),
+                (0, common_1.exec)((0, proxy_1.ensureProxyAppsDirectory)()),
+                (0, common_1.exec)((0, proxy_1.proxyRun)(config, host), { label: 'docker run kamal-proxy' }),
+            ], { announce: `Rebooting kamal-proxy on ${hosts.join(', ')}...`, waitsFor: index > 0 ? 'the previous host (rolling)' : undefined }),
+            ...parts.hook('post-proxy-reboot', hosts),
+        ];
+    });
+    return (0, common_1.underLock)(parts, stages);
+}
+/**
+ * `proxy remove`'s stages (without the lock): only when no other app is
+ * installed on any proxy host (Kamal's removal_allowed?, no --force here).
+ */
+function proxyRemovalStages(parts) {
+    const { targets, auditor } = parts;
+    const hosts = targets.proxyHosts;
+    const skip = { unless: 'other_apps' };
+    return [
+        (0, steps_1.stageOnEach)('proxy', 'Other apps on the proxy hosts', hosts, () => [
+            { kind: 'share', command: (0, kamal_commands_1.appDirectoryCount)(), name: 'other_apps', keepIf: '^[1-9]', allowFailure: true, changes: false, message: 'Not removing the proxy, as other apps are installed, ignore this check with kamal proxy remove --force', note: 'the proxy stays while other apps use it' },
+        ]),
+        (0, steps_1.stageOnEach)('proxy', 'Stop proxy', hosts, () => [(0, common_1.exec)(auditor.record('Stopped proxy'), skip), (0, common_1.exec)((0, kamal_commands_1.proxyContainerStop)(), { allowFailure: true, ...skip })]),
+        (0, steps_1.stageOnEach)('proxy', 'Remove proxy container', hosts, () => [(0, common_1.exec)(auditor.record('Removed proxy container'), skip), (0, common_1.exec)((0, kamal_commands_1.proxyRemoveContainer)(), skip)]),
+        (0, steps_1.stageOnEach)('proxy', 'Remove proxy image', hosts, () => [(0, common_1.exec)(auditor.record('Removed proxy image'), skip), (0, common_1.exec)((0, kamal_commands_1.proxyRemoveImage)(), skip)]),
+        (0, steps_1.stageOnEach)('proxy', 'Remove proxy directory', hosts, () => [(0, common_1.exec)((0, kamal_commands_1.proxyRemoveDirectory)(), { allowFailure: true, ...skip })]),
+    ].filter((stage) => stage.lanes.length > 0);
+}
+
+
+/***/ }),
+
+/***/ 1580:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.removeStages = removeStages;
+/** `kamal remove -y`: app, proxy, accessories and the registry login, under the lock (Kamal::Cli::Main#remove). Pure. */
+const accessory_plan_1 = __nccwpck_require__(7089);
+const steps_1 = __nccwpck_require__(2960);
+const app_1 = __nccwpck_require__(7813);
+const common_1 = __nccwpck_require__(3453);
+const kamal_commands_1 = __nccwpck_require__(8163);
+const proxy_1 = __nccwpck_require__(890);
+function removeStages(parts) {
+    (0, common_1.requireConfirmation)(parts, 'remove', 'This will remove all containers and images. Are you sure?');
+    const { config, targets, request } = parts;
+    const stages = [...(0, app_1.appRemovalStages)(parts), ...(0, proxy_1.proxyRemovalStages)(parts), ...(0, accessory_plan_1.accessoryRemoveStages)(parts.accessoryContext(), request.accessories)];
+    // A local registry lives on the runner (skip_local); a remote one: docker logout on every host.
+    if (!config.localRegistry)
+        stages.push((0, steps_1.stageOnEach)('command', 'Registry logout', targets.hosts, () => [(0, common_1.exec)((0, kamal_commands_1.registryLogout)(config), { label: 'docker logout' })]));
+    return (0, common_1.underLock)(parts, stages);
+}
+
+
+/***/ }),
+
+/***/ 9619:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.serverExecStages = serverExecStages;
+exports.auditStages = auditStages;
+const steps_1 = __nccwpck_require__(2960);
+const common_1 = __nccwpck_require__(3453);
+const kamal_commands_1 = __nccwpck_require__(8163);
+/** The command on every selected host, its output streamed, its exit status the run's. */
+function serverExecStages(parts) {
+    const { targets, request, auditor } = parts;
+    const command = request.commandLine ?? '';
+    return [
+        ...(0, common_1.connected)(parts),
+        (0, steps_1.stageOnEach)('command', 'Server exec', targets.hosts, (host) => [
+            (0, common_1.exec)(auditor.record(`Executed cmd '${command}' on ${host}`)),
+            { kind: 'stream', command, heading: (0, common_1.hostHeading)(host), raw: request.options?.raw, prefixLines: targets.hosts.length > 1, changes: true },
+        ], { announce: `Running '${command}' on ${targets.hosts.join(', ')}...` }),
+    ];
+}
+/** The last 50 lines of the audit log on every selected host. */
+function auditStages(parts) {
+    const { targets, auditor } = parts;
+    return [...(0, common_1.connected)(parts), (0, steps_1.stageOnEach)('command', 'Audit log', targets.hosts, (host) => [{ kind: 'show', command: (0, kamal_commands_1.auditReveal)(auditor.logFile), heading: (0, common_1.hostHeading)(host), changes: false }])];
+}
+
+
+/***/ }),
+
+/***/ 5826:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.outputsMarkdown = outputsMarkdown;
+const MAX_LINES = 200;
+/** One collapsible block per host, its last MAX_LINES lines in a code block; empty when nothing was shown. */
+function outputsMarkdown(title, outputs) {
+    if (outputs.length === 0)
+        return '';
+    const blocks = outputs.map((output) => {
+        const lines = output.text.split('\n');
+        const shown = lines.slice(-MAX_LINES);
+        const cut = lines.length > shown.length ? `(last ${MAX_LINES} of ${lines.length} lines)\n` : '';
+        const status = output.code === 0 ? '' : ` — exit ${output.code}`;
+        const fence = '`'.repeat(Math.max(3, ...(output.text.match(/`+/g) ?? []).map((run) => run.length + 1)));
+        return `<details open><summary>${escapeHtml(output.heading)}${status}</summary>\n\n${cut}${fence}text\n${shown.join('\n')}\n${fence}\n\n</details>`;
+    });
+    return `\n### ${escapeHtml(title)}\n\n${blocks.join('\n\n')}\n`;
+}
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+
+/***/ }),
+
 /***/ 2430:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.hostnamePrefix = void 0;
+exports.PlanParts = exports.hostnamePrefix = void 0;
 exports.buildPlan = buildPlan;
 /**
  * Every run toward the hosts as one Plan (spec §1): deploy, setup, redeploy,
@@ -63642,6 +64742,7 @@ const model_1 = __nccwpck_require__(615);
 const accessory_plan_1 = __nccwpck_require__(7089);
 const boot_plan_1 = __nccwpck_require__(7799);
 const steps_1 = __nccwpck_require__(2960);
+const dispatch_1 = __nccwpck_require__(1962);
 var boot_plan_2 = __nccwpck_require__(7799);
 Object.defineProperty(exports, "hostnamePrefix", ({ enumerable: true, get: function () { return boot_plan_2.hostnamePrefix; } }));
 const exec = (command, extra = {}) => ({ kind: 'exec', command, changes: true, ...extra });
@@ -63658,7 +64759,7 @@ function buildPlan(config, targets, request) {
             case 'rollback':
                 return parts.deployStages();
             default:
-                return parts.operationStages();
+                return (0, dispatch_1.commandStages)(parts) ?? parts.operationStages();
         }
     })();
     return {
@@ -63857,6 +64958,7 @@ class PlanParts {
         return stages;
     }
 }
+exports.PlanParts = PlanParts;
 
 
 /***/ }),
@@ -63873,7 +64975,6 @@ exports.groupPlan = groupPlan;
 exports.planHeadline = planHeadline;
 exports.planAsText = planAsText;
 exports.planAsMarkdown = planAsMarkdown;
-exports.recordAsMarkdown = recordAsMarkdown;
 const placeholders_1 = __nccwpck_require__(1557);
 const steps_1 = __nccwpck_require__(2960);
 /** One line per step, as `command: plan` prints it and a person reads it. */
@@ -63927,6 +65028,13 @@ function describeStep(step, role) {
             return [`# ${step.directory}/ssh: ${step.note}`];
         case 'remove-directory':
             return [`rm -rf ${step.path}  # ${step.note ?? ''}`];
+        case 'stream':
+        case 'show':
+            return [`${prefix}${show(step.command)}  # output shown under "${step.heading}"${step.kind === 'show' && step.otherwise ? `; "${step.otherwise}" when it fails` : ''}`];
+        case 'share':
+            return [`${prefix}${show(step.command)}  # gives <${step.name.replace(/_/g, ' ')}> to the steps after${step.fallback ? ` (else ${step.fallback})` : ''}`];
+        case 'digest':
+            return [`${step.display}  # the pushed image's digest (digest output)`];
     }
 }
 function phaseTitle(stage) {
@@ -63976,27 +65084,6 @@ function planAsMarkdown(plan) {
         ...blocks,
         '',
     ].join('\n');
-}
-/** Markdown for a real run's summary: what ran on each place, from the record, collapsed. */
-function recordAsMarkdown(entries, redact, maxLinesPerPlace = 400) {
-    const places = [...new Set(entries.map((entry) => entry.place))].sort((a, b) => Number(b === steps_1.RUNNER) - Number(a === steps_1.RUNNER));
-    const blocks = places.map((place) => {
-        const mine = entries.filter((entry) => entry.place === place);
-        const lines = [];
-        let stage = '';
-        for (const entry of mine.slice(0, maxLinesPerPlace)) {
-            if (entry.stage !== stage) {
-                stage = entry.stage;
-                lines.push(`${lines.length > 0 ? '\n' : ''}# ${stage}`);
-            }
-            const status = entry.outcome === 'ok' ? '' : `  # ${entry.outcome}${entry.code !== undefined ? ` (exit ${entry.code})` : ''}`;
-            lines.push(`${entry.role ? `[${entry.role}] ` : ''}${redact(entry.command)}${status}`);
-        }
-        if (mine.length > maxLinesPerPlace)
-            lines.push(`# … ${mine.length - maxLinesPerPlace} more`);
-        return `<details><summary>${place === steps_1.RUNNER ? 'local (runner)' : place} — ${mine.length} step(s)</summary>\n\n${fence(lines.join('\n'))}\n\n</details>`;
-    });
-    return ['### What ran', '', ...blocks, ''].join('\n');
 }
 
 
@@ -64290,7 +65377,7 @@ function prepareRun(inputs, context) {
     return {
         config,
         secrets,
-        targets: (0, targets_1.selectTargets)(config, { roles: inputs.roles, hosts: inputs.hosts }),
+        targets: (0, targets_1.selectTargets)(config, { roles: inputs.roles, hosts: inputs.primary && config.primaryHost ? [config.primaryHost] : inputs.hosts }),
         registryUserLabel,
         registryUserInCommand: username && 'secret' in username ? (0, steps_1.secretPlaceholder)(username.secret) : username?.literal ?? '',
         registryUser: credential(username) ?? '',
@@ -64426,6 +65513,360 @@ function matches(entry, name) {
 
 /***/ }),
 
+/***/ 295:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.DEFAULT_SSH_CONFIG_FILES = void 0;
+exports.sshConfigFiles = sshConfigFiles;
+exports.expandHome = expandHome;
+exports.openSshSettingsFor = openSshSettingsFor;
+exports.variablesToSend = variablesToSend;
+exports.hostMatches = hostMatches;
+const fs = __importStar(__nccwpck_require__(3024));
+const os = __importStar(__nccwpck_require__(8161));
+const path = __importStar(__nccwpck_require__(6760));
+const ssh_config_1 = __importStar(__nccwpck_require__(3172));
+const errors_1 = __nccwpck_require__(3916);
+/*
+ * OpenSSH client config files read the way Net::SSH::Config (net-ssh 7.3) reads them for a host:
+ * first value wins, IdentityFile accumulates, directives before any Host/Match lose to matching
+ * blocks, `Match` understands only `all` and `host`, Host patterns are case-insensitive globs.
+ * The `ssh-config` package does the lexing; the evaluation below is Net::SSH's.
+ */
+exports.DEFAULT_SSH_CONFIG_FILES = ['~/.ssh/config', '/etc/ssh_config', '/etc/ssh/ssh_config'];
+/*
+ * Net::SSH::Config translates these and we do not act on them: refused where they apply, so a
+ * config that changes how Kamal would connect is never silently dropped. Directives Net::SSH
+ * itself ignores are ignored here too; ForwardAgent, ServerAliveInterval, User and Port of the
+ * target are overridden by the options Kamal/sshkit always pass, as in Kamal.
+ */
+const REFUSED = {
+    ciphers: 'cipher lists are not configurable here',
+    macs: 'MAC lists are not configurable here',
+    hostkeyalgorithms: 'host key algorithm lists are not configurable here',
+    compression: 'compression is not supported here',
+    compressionlevel: 'compression is not supported here',
+    certificatefile: 'SSH certificates are not supported here',
+    stricthostkeychecking: "host keys are checked against the action's ssh-known-hosts input (pin them there)",
+    userknownhostsfile: "host keys are checked against the action's ssh-known-hosts input (pin them there)",
+    globalknownhostsfile: "host keys are checked against the action's ssh-known-hosts input (pin them there)",
+    hostkeyalias: "host keys are checked against the action's ssh-known-hosts input under the real host name",
+    identityagent: 'the agent is the one in SSH_AUTH_SOCK',
+    preferredauthentications: 'only public-key authentication is used',
+    rekeylimit: 'rekeying limits are not configurable here',
+    bindaddress: 'the local bind address is not configurable here',
+};
+/** Boolean auth switches that are fine when they say what we do anyway (public key only). */
+const ACCEPTED_WHEN = {
+    pubkeyauthentication: true,
+    passwordauthentication: false,
+    kbdinteractiveauthentication: false,
+    challengeresponseauthentication: false,
+    hostbasedauthentication: false,
+};
+/** The files `ssh.config` names: true = Net::SSH's defaults, false = none. */
+function sshConfigFiles(setting) {
+    if (setting === true)
+        return exports.DEFAULT_SSH_CONFIG_FILES;
+    if (setting === false)
+        return [];
+    return Array.isArray(setting) ? setting : [setting];
+}
+function expandHome(file) {
+    return file.replace(/^~(?=$|\/)/, os.homedir());
+}
+/** Net::SSH::Config.for(host, files), refusing what applies to the host and cannot be honoured. */
+function openSshSettingsFor(host, files) {
+    const settings = { single: new Map(), identityFiles: [] };
+    for (const file of files)
+        loadFile(expandHome(file), host, settings);
+    const get = (key) => settings.single.get(key);
+    for (const [key, setting] of settings.single) {
+        if (key in REFUSED)
+            throw refusal(key, setting, REFUSED[key]);
+        if (key in ACCEPTED_WHEN && setting.value !== ACCEPTED_WHEN[key])
+            throw refusal(key, setting, 'only public-key authentication is used');
+    }
+    const text = (setting) => (setting ? { value: String(setting.value), location: setting.location } : undefined);
+    const number = (key) => {
+        const setting = get(key);
+        if (!setting)
+            return undefined;
+        if (typeof setting.value !== 'number')
+            throw refusal(key, setting, 'it must be a number');
+        return { value: setting.value, location: setting.location };
+    };
+    const hostName = text(get('hostname'));
+    const proxySetting = get('proxy');
+    let proxy;
+    if (proxySetting) {
+        const [kind, value] = String(proxySetting.value).split('\u0000');
+        if (kind === 'proxycommand' && !/^none$/.test(value))
+            proxy = { value: { kind: 'command', template: value }, location: proxySetting.location };
+        if (kind === 'proxyjump') {
+            if (/^none$/i.test(value))
+                throw refusal('proxyjump', proxySetting, 'Net::SSH does not understand "none" here and would try to jump through a host named none; remove the line');
+            proxy = { value: { kind: 'jump', spec: value }, location: proxySetting.location };
+        }
+    }
+    const identitiesOnly = get('identitiesonly');
+    const sendEnv = get('sendenv');
+    const setEnv = get('setenv');
+    return {
+        hostName: hostName && { value: hostName.value.replace(/%h/g, host), location: hostName.location },
+        user: text(get('user')),
+        port: number('port'),
+        identityFiles: settings.identityFiles.map((setting) => ({ value: String(setting.value), location: setting.location })),
+        identitiesOnly: identitiesOnly && { value: identitiesOnly.value === true, location: identitiesOnly.location },
+        proxy,
+        connectTimeout: number('connecttimeout'),
+        serverAliveCountMax: number('serveralivecountmax'),
+        sendEnv: sendEnv && { value: String(sendEnv.value).split(/\s+/).filter(Boolean), location: sendEnv.location },
+        setEnv: setEnv && { value: parseSetEnv(String(setEnv.value)), location: setEnv.location },
+    };
+}
+function refusal(key, setting, reason) {
+    return new errors_1.ConfigError(`${setting.location.file}:${setting.location.line}: ${key} ${String(setting.value)} applies to this host but cannot be honoured: ${reason}. Remove it from that block, or set ssh/config: false (or a file without it) in the deploy config.`, setting.location);
+}
+/** One file (and its Includes) into `settings`, as Net::SSH::Config.load does. */
+function loadFile(file, host, settings) {
+    let text;
+    try {
+        text = fs.readFileSync(file, 'utf8');
+    }
+    catch {
+        return; // Net::SSH skips unreadable files
+    }
+    const globals = { single: new Map(), identityFiles: [] };
+    const state = { blockSeen: false, blockMatched: false };
+    const baseDir = path.dirname(file);
+    let line = 1;
+    const visit = (nodes) => {
+        for (const node of nodes) {
+            line += count(node.before);
+            if (node.type === ssh_config_1.LineType.DIRECTIVE) {
+                const location = { file, line, column: node.before.length + 1 };
+                const key = node.param.toLowerCase();
+                const raw = Array.isArray(node.value) ? node.value.map((part) => part.val).join(' ') : node.value;
+                if (key === 'host') {
+                    state.blockSeen = true;
+                    state.blockMatched = hostMatches(raw, host);
+                }
+                else if (key === 'match') {
+                    state.blockSeen = true;
+                    state.blockMatched = matchConditions(Array.isArray(node.value) ? node.value.map((part) => part.val) : raw.split(/\s+/), host);
+                }
+                else if (!state.blockSeen || state.blockMatched) {
+                    const target = state.blockSeen ? settings : globals;
+                    if (key === 'include') {
+                        for (const included of includedFiles(baseDir, raw))
+                            loadFile(included, host, target);
+                    }
+                    else if (key === 'identityfile') {
+                        target.identityFiles.push({ value: raw, location });
+                    }
+                    else {
+                        const name = key === 'proxyjump' || key === 'proxycommand' ? 'proxy' : key;
+                        const value = name === 'proxy' ? `${key}\u0000${raw}` : convert(raw);
+                        // Net::SSH: a block's first value wins; a global is overwritten by a later global.
+                        if (!settings.single.has(name))
+                            (state.blockSeen ? settings : globals).single.set(name, { value, location });
+                    }
+                }
+                if ('config' in node && Array.isArray(node.config)) {
+                    line += count(node.after);
+                    visit(node.config);
+                    continue;
+                }
+            }
+            line += count(node.after);
+        }
+    };
+    visit(ssh_config_1.default.parse(text));
+    for (const [key, setting] of globals.single)
+        if (!settings.single.has(key))
+            settings.single.set(key, setting);
+    settings.identityFiles.unshift(...globals.identityFiles);
+}
+/** `SetEnv A=1 "B=two words"` (Net::SSH: Shellwords.split, then split at the first =). */
+function parseSetEnv(value) {
+    const words = [...value.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((match) => match[1] ?? match[2] ?? match[3]);
+    return Object.fromEntries(words.filter((word) => word.includes('=')).map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]));
+}
+/** Local variables whose names match SendEnv's globs (as Net::SSH forwards them). */
+function variablesToSend(patterns, env) {
+    const regexes = patterns.map(patternRegex);
+    return Object.fromEntries(Object.entries(env).filter((entry) => entry[1] !== undefined && regexes.some((regex) => regex.test(entry[0]))));
+}
+function count(text) {
+    return text.split('\n').length - 1;
+}
+function convert(value) {
+    const trimmed = value.trim();
+    if (/^\d+$/.test(trimmed))
+        return Number(trimmed);
+    if (/^no$/i.test(trimmed))
+        return false;
+    if (/^yes$/i.test(trimmed))
+        return true;
+    return value;
+}
+function patternRegex(pattern) {
+    return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+}
+/** `Host a b !c`: a negated match overrules any positive one. */
+function hostMatches(patterns, host) {
+    const list = patterns.split(/\s+/).filter(Boolean);
+    if (list.some((pattern) => pattern.startsWith('!') && patternRegex(pattern.slice(1)).test(host)))
+        return false;
+    return list.some((pattern) => !pattern.startsWith('!') && patternRegex(pattern).test(host));
+}
+/** Net::SSH evaluates only `all` and `host` criteria; a Match with neither never applies. */
+function matchConditions(words, host) {
+    if (words.length === 1 && words[0].toLowerCase() === 'all')
+        return true;
+    const results = [];
+    for (let index = 0; index + 1 < words.length; index += 2) {
+        if (words[index].toLowerCase() !== 'host')
+            continue;
+        let expression = words[index + 1];
+        const negated = expression.startsWith('!');
+        if (negated)
+            expression = expression.slice(1);
+        const met = expression.split(',').some((pattern) => patternRegex(pattern).test(host));
+        results.push(negated !== met);
+    }
+    return results.length > 0 && results.every(Boolean);
+}
+/** `Include` paths relative to the including file's directory; `*`/`?` in the file name. */
+function includedFiles(baseDir, value) {
+    return value
+        .split(/\s+/)
+        .filter(Boolean)
+        .flatMap((entry) => {
+        const full = path.resolve(baseDir, expandHome(entry));
+        const dir = path.dirname(full);
+        const name = path.basename(full);
+        if (!/[*?]/.test(name))
+            return fs.existsSync(full) && fs.statSync(full).isFile() ? [full] : [];
+        const regex = patternRegex(name);
+        const entries = fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+        return entries.map((item) => path.join(dir, item)).filter((item) => regex.test(path.basename(item)) && fs.statSync(item).isFile());
+    });
+}
+
+
+/***/ }),
+
+/***/ 7018:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.substituteProxyCommand = substituteProxyCommand;
+exports.openProxyCommand = openProxyCommand;
+const node_child_process_1 = __nccwpck_require__(1421);
+const node_stream_1 = __nccwpck_require__(7075);
+/**
+ * Net::SSH::Proxy::Command's substitution: `%h` host, `%p` port, `%r` remote user (only when
+ * one is given; Kamal gives none), `%%` a percent sign. Any other `%x` is an error, as there.
+ */
+function substituteProxyCommand(template, values) {
+    return template.replace(/%(.)/gs, (_, token) => {
+        if (token === 'h')
+            return values.host;
+        if (token === 'p')
+            return String(values.port);
+        if (token === '%')
+            return '%';
+        if (token === 'r' && values.user !== undefined)
+            return values.user;
+        throw new Error(token === 'r' ? 'remote user name not available' : `unknown key: ${token}`);
+    });
+}
+/**
+ * Runs the proxy command with `sh -c` and gives its stdin/stdout as one stream, the socket
+ * the SSH session runs over. Its stderr is kept (the tail) to explain a failure.
+ */
+function openProxyCommand(command) {
+    const child = (0, node_child_process_1.spawn)('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr = (stderr + chunk.toString('utf8')).slice(-2000)));
+    const stream = new node_stream_1.Duplex({
+        read() {
+            child.stdout.resume();
+        },
+        write(chunk, _encoding, done) {
+            if (!child.stdin.writable)
+                return done(new Error(`the proxy command ended: ${command}`));
+            child.stdin.write(chunk, done);
+        },
+        final(done) {
+            child.stdin.end();
+            done();
+        },
+        destroy(error, done) {
+            if (child.exitCode === null)
+                child.kill('SIGTERM');
+            done(error);
+        },
+    });
+    child.stdout.on('data', (chunk) => {
+        if (!stream.push(chunk))
+            child.stdout.pause();
+    });
+    child.stdout.on('end', () => stream.push(null));
+    child.stdin.on('error', () => undefined); // EPIPE after the command exits; reported through 'exit'
+    child.on('error', (error) => stream.destroy(new Error(`cannot start the proxy command ${command}: ${error.message}`)));
+    child.on('exit', (code, signal) => {
+        const why = signal ? `was killed by ${signal}` : `exited with status ${code}`;
+        const tail = stderr.trim();
+        // Let buffered output reach the SSH client first; an early exit then surfaces as the client's error.
+        setImmediate(() => stream.destroy(new Error(`the proxy command ${why}: ${command}${tail ? `\n${tail}` : ''}`)));
+    });
+    return { stream, stderrTail: () => stderr.trim(), kill: () => child.exitCode === null && child.kill('SIGTERM') };
+}
+
+
+/***/ }),
+
 /***/ 469:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -64433,8 +65874,11 @@ function matches(entry, name) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SshConnection = exports.SshConnectError = exports.HostKeyError = void 0;
+exports.uploadCommand = uploadCommand;
+const node_crypto_1 = __nccwpck_require__(7598);
 const ssh2_1 = __nccwpck_require__(5472);
 const known_hosts_1 = __nccwpck_require__(6115);
+const proxy_command_1 = __nccwpck_require__(7018);
 class HostKeyError extends Error {
     host;
     constructor(host, message) {
@@ -64457,15 +65901,20 @@ exports.SshConnectError = SshConnectError;
 class SshConnection {
     endpoint;
     client;
-    jumpClient;
-    sftpSession;
+    options;
+    underlying;
+    env;
     reverseForwards = new Map();
     lostReason;
     lostListeners = new Set();
-    constructor(endpoint, client, jumpClient) {
+    forwardingAgent;
+    constructor(endpoint, client, options, underlying, env) {
         this.endpoint = endpoint;
         this.client = client;
-        this.jumpClient = jumpClient;
+        this.options = options;
+        this.underlying = underlying;
+        this.env = env;
+        this.forwardingAgent = Boolean(options.forwardAgentSocket);
         client.on('tcp connection', (details, accept, reject) => {
             const handler = this.reverseForwards.get(`${details.destIP}:${details.destPort}`);
             if (handler)
@@ -64479,32 +65928,62 @@ class SshConnection {
             this.lostReason ??= lastError ? `the SSH connection to ${this.host} failed: ${lastError}` : `the SSH connection to ${this.host} closed`;
             for (const listener of this.lostListeners)
                 listener(this.lostReason);
+            for (const item of this.underlying)
+                item.end();
         });
     }
     static async open(endpoint, options) {
-        let jumpClient;
-        let sock;
-        if (options.jump) {
-            jumpClient = await connectClient(options.jump, options);
-            sock = await new Promise((resolve, reject) => jumpClient.forwardOut('127.0.0.1', 0, endpoint.host, endpoint.port, (error, stream) => (error ? reject(new SshConnectError(endpoint.host, `cannot reach ${endpoint.host}:${endpoint.port} through the jump host ${options.jump?.host}: ${error.message}`)) : resolve(stream))));
+        const plan = options.plan?.(endpoint) ?? { target: { ...endpoint, privateKeys: options.privateKeys }, route: { kind: 'direct' } };
+        const underlying = [];
+        try {
+            let sock;
+            if (plan.route.kind === 'command') {
+                const proxy = (0, proxy_command_1.openProxyCommand)(plan.route.command);
+                underlying.push({ end: proxy.kill });
+                sock = proxy.stream;
+            }
+            else if (plan.route.kind === 'jump') {
+                let previous;
+                for (const hop of plan.route.hops) {
+                    const hopSock = previous ? await forwardThrough(previous.client, previous.name, hop, endpoint.host) : undefined;
+                    const client = await connectWithRetries(hop, options, hopSock);
+                    underlying.unshift({ end: () => client.end() });
+                    previous = { client, name: hop.host };
+                }
+                if (previous)
+                    sock = await forwardThrough(previous.client, previous.name, plan.target, endpoint.host);
+            }
+            const client = await connectWithRetries(plan.target, options, sock);
+            return new SshConnection(endpoint, client, options, underlying, plan.target.env);
         }
-        const client = await connectClient(endpoint, options, sock);
-        return new SshConnection(endpoint, client, jumpClient);
+        catch (error) {
+            for (const item of underlying)
+                item.end();
+            throw error;
+        }
     }
     get host() {
         return this.endpoint.host;
     }
     /** Runs a command line through the login shell in the home directory. `stdin` is written then closed. */
-    exec(command, { stdin } = {}) {
+    exec(command, { stdin, onOutput } = {}) {
         return new Promise((resolve, reject) => {
-            this.client.exec(command, (error, channel) => {
+            const forwarding = this.forwardingAgent;
+            const execOptions = { ...(forwarding ? { agentForward: true } : {}), ...(this.env && Object.keys(this.env).length > 0 ? { env: this.env } : {}) };
+            this.client.exec(command, execOptions, (error, channel) => {
+                if (error && forwarding && /agent forwarding/i.test(error.message)) {
+                    // Net::SSH logs a refused agent forwarding and runs the command anyway; so do we.
+                    this.forwardingAgent = false;
+                    this.options.onWarning?.(`${this.host} refused SSH agent forwarding (ssh/forward_agent); running without it.`);
+                    return this.exec(command, { stdin }).then(resolve, reject);
+                }
                 if (error)
                     return reject(new SshConnectError(this.host, `cannot run a command on ${this.host}: ${error.message}`));
                 const stdout = [];
                 const stderr = [];
                 let code = null;
-                channel.on('data', (chunk) => stdout.push(chunk));
-                channel.stderr.on('data', (chunk) => stderr.push(chunk));
+                channel.on('data', (chunk) => (stdout.push(chunk), onOutput?.(chunk)));
+                channel.stderr.on('data', (chunk) => (stderr.push(chunk), onOutput?.(chunk)));
                 channel.on('exit', (exitCode, signal) => {
                     code = exitCode ?? (signal ? 128 : 255);
                 });
@@ -64513,12 +65992,17 @@ class SshConnection {
             });
         });
     }
-    /** Writes a file (path relative to the home directory) and sets its mode, over SFTP. */
+    /**
+     * Writes a file (path relative to the home directory) with `mode`, over an exec channel as
+     * Kamal's scp needs no SFTP subsystem. The bytes go on stdin (never in argv) into a temporary
+     * file beside the target, created with at most `mode`; only a complete file is renamed into place.
+     */
     async upload(remotePath, content, mode) {
-        const sftp = await this.sftp();
-        await new Promise((resolve, reject) => sftp.writeFile(remotePath, content, { mode }, (error) => (error ? reject(error) : resolve())));
-        // writeFile's mode applies only when it creates the file; an existing file keeps its old mode otherwise.
-        await new Promise((resolve, reject) => sftp.chmod(remotePath, mode, (error) => (error ? reject(error) : resolve())));
+        const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+        const result = await this.exec(uploadCommand(remotePath, bytes.length, mode, (0, node_crypto_1.randomBytes)(6).toString('hex')), { stdin: bytes });
+        if (result.code !== 0) {
+            throw new SshConnectError(this.host, `cannot write ${remotePath} on ${this.host} (exit status ${result.code})${result.stderr.trim() ? `: ${result.stderr.trim()}` : ''}`);
+        }
     }
     /**
      * Makes the host listen on `bindAddress:port` and hands each connection made there to
@@ -64555,14 +66039,45 @@ class SshConnection {
     close() {
         this.lostReason ??= `the SSH connection to ${this.host} was closed by the deploy`;
         this.client.end();
-        this.jumpClient?.end();
-    }
-    sftp() {
-        this.sftpSession ??= new Promise((resolve, reject) => this.client.sftp((error, sftp) => (error ? reject(error) : resolve(sftp))));
-        return this.sftpSession;
+        for (const item of this.underlying)
+            item.end();
     }
 }
 exports.SshConnection = SshConnection;
+/** The shell line of an upload; the content arrives on stdin and its length is checked before the rename. */
+function uploadCommand(remotePath, length, mode, nonce) {
+    const slash = remotePath.lastIndexOf('/');
+    const temporary = `${remotePath.slice(0, slash + 1)}.${remotePath.slice(slash + 1)}.${nonce}.tmp`;
+    const octal = (mode & 0o7777).toString(8).padStart(4, '0');
+    const umask = (~mode & 0o777).toString(8).padStart(4, '0');
+    const tmp = shellQuote(temporary);
+    return (`umask ${umask} && cat > ${tmp} && [ "$(wc -c < ${tmp})" -eq ${length} ] && chmod ${octal} ${tmp} && mv -f ${tmp} ${shellQuote(remotePath)}` +
+        ` || { status=$?; rm -f ${tmp}; exit $status; }`);
+}
+function shellQuote(text) {
+    return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+/** A channel from `via` to `to`, the socket of the next session of a jump chain. */
+function forwardThrough(via, viaName, to, forHost) {
+    return new Promise((resolve, reject) => via.forwardOut('127.0.0.1', 0, to.host, to.port, (error, stream) => error ? reject(new SshConnectError(forHost, `cannot reach ${to.host}:${to.port} through the jump host ${viaName}: ${error.message}`)) : resolve(stream)));
+}
+const DNS_FAILURE = /getaddrinfo|ENOTFOUND|EAI_AGAIN|Temporary failure in name resolution|Name or service not known/i;
+/** Kamal's DNS retry: 0.1 s doubling up to 2 s, plus up to 0.1 s of jitter, `dnsRetries` times. */
+async function connectWithRetries(target, options, sock) {
+    const retries = sock ? 0 : (options.dnsRetries ?? 0);
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await connectClient(target, options, sock);
+        }
+        catch (error) {
+            if (!(error instanceof SshConnectError) || !DNS_FAILURE.test(error.message) || attempt > retries)
+                throw error;
+            const delay = Math.min(0.1 * 2 ** (attempt - 1), 2) + Math.random() * 0.1;
+            options.onWarning?.(`Retrying DNS for ${target.host} (attempt ${attempt}/${retries}) in ${delay.toFixed(2)}s: ${error.message}`);
+            await new Promise((done) => setTimeout(done, delay * 1000));
+        }
+    }
+}
 function connectClient(endpoint, options, sock) {
     return new Promise((resolve, reject) => {
         const client = new ssh2_1.Client();
@@ -64571,11 +66086,11 @@ function connectClient(endpoint, options, sock) {
             host: endpoint.host,
             port: endpoint.port,
             username: endpoint.user,
-            readyTimeout: options.connectTimeoutMs ?? 20_000,
+            readyTimeout: endpoint.connectTimeoutMs ?? options.connectTimeoutMs ?? 20_000,
             keepaliveInterval: options.keepaliveIntervalMs ?? 30_000,
-            keepaliveCountMax: 3,
+            keepaliveCountMax: endpoint.keepaliveCountMax ?? options.keepaliveCountMax ?? 3,
             authHandler: [
-                ...options.privateKeys.map((key) => ({ type: 'publickey', username: endpoint.user, key })),
+                ...endpoint.privateKeys.map((key) => ({ type: 'publickey', username: endpoint.user, key })),
                 ...(options.agentSocket ? [{ type: 'agent', username: endpoint.user, agent: options.agentSocket }] : []),
             ],
             hostVerifier: (key) => {
@@ -64597,6 +66112,10 @@ function connectClient(endpoint, options, sock) {
         };
         if (sock)
             config.sock = sock;
+        if (options.forwardAgentSocket)
+            config.agent = options.forwardAgentSocket;
+        if (options.debug)
+            config.debug = options.debug;
         client.once('ready', () => resolve(client));
         client.once('error', (error) => {
             client.end();
@@ -64687,6 +66206,11 @@ function reportError(error, { workspace, projectDir }) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.appUrl = appUrl;
+exports.appUrls = appUrls;
+function prefixOf(proxy) {
+    const prefix = proxy.pathPrefixes[0] ?? '';
+    return prefix.startsWith('/') ? prefix : prefix ? `/${prefix}` : '';
+}
 /** The app's public URL: the primary role's first proxy host, https when the proxy terminates TLS. */
 function appUrl(config) {
     const role = config.primaryRole?.proxy ? config.primaryRole : config.roles.find((item) => item.proxy);
@@ -64695,8 +66219,422 @@ function appUrl(config) {
     const [host] = role.proxy.hosts;
     if (!host)
         return undefined;
-    const prefix = role.proxy.pathPrefixes[0] ?? '';
-    return `${role.proxy.ssl ? 'https' : 'http'}://${host}${prefix.startsWith('/') ? prefix : prefix ? `/${prefix}` : ''}`;
+    return `${role.proxy.ssl ? 'https' : 'http'}://${host}${prefixOf(role.proxy)}`;
+}
+/**
+ * Every URL the proxied roles answer on: each `proxy.host`, https when the
+ * proxy terminates TLS; a proxy without a host answers on every server of the
+ * role, over http.
+ */
+function appUrls(roles) {
+    const urls = roles.flatMap((role) => {
+        const proxy = role.proxy;
+        if (!proxy)
+            return [];
+        if (proxy.hosts.length === 0)
+            return role.hosts.map((server) => `http://${server}${prefixOf(proxy)}`);
+        return proxy.hosts.map((host) => `${proxy.ssl ? 'https' : 'http'}://${host}${prefixOf(proxy)}`);
+    });
+    return [...new Set(urls)];
+}
+
+
+/***/ }),
+
+/***/ 1349:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.summaryRoles = summaryRoles;
+exports.gitHubRunFrom = gitHubRunFrom;
+exports.runFactsFrom = runFactsFrom;
+const app_url_1 = __nccwpck_require__(597);
+function summaryRoles(config, roles) {
+    return roles.map((role) => ({
+        name: role.name,
+        primary: role.name === config.primaryRoleName,
+        hosts: [...role.hosts],
+        health: role.proxy ? `GET ${String(role.proxy.healthcheck.path ?? '/up')}` : `Docker health check, else running after ${config.readinessDelay}s`,
+    }));
+}
+function gitHubRunFrom(env, environment) {
+    return {
+        serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
+        repository: env.GITHUB_REPOSITORY || undefined,
+        sha: env.GITHUB_SHA || undefined,
+        actor: env.GITHUB_ACTOR || undefined,
+        environment,
+    };
+}
+/** The facts of a run toward the hosts, from the typed config and the targets it acted on. */
+function runFactsFrom(config, roles, run) {
+    const { env, environment, ...rest } = run;
+    return {
+        ...rest,
+        service: config.service,
+        destination: config.destination,
+        version: config.version,
+        image: config.absoluteImage,
+        roles: summaryRoles(config, roles),
+        urls: (0, app_url_1.appUrls)(roles),
+        github: gitHubRunFrom(env, environment),
+    };
+}
+
+
+/***/ }),
+
+/***/ 3304:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.oneSentence = oneSentence;
+exports.failureView = failureView;
+exports.failedHosts = failedHosts;
+/**
+ * A failed or cancelled run in three lines: where it failed and why (one
+ * sentence), what each host serves now, and what to do next.
+ */
+const hosts_1 = __nccwpck_require__(2140);
+const request_1 = __nccwpck_require__(4046);
+const errors_1 = __nccwpck_require__(3916);
+const steps_1 = __nccwpck_require__(2960);
+const plan_index_1 = __nccwpck_require__(8026);
+const MAX_SENTENCE = 220;
+/** The first line, without a trailing colon, cut to a sentence's length. */
+function oneSentence(text) {
+    const line = text.split('\n').map((item) => item.trim()).find(Boolean) ?? '';
+    const trimmed = line.replace(/[:\s]+$/, '');
+    return trimmed.length > MAX_SENTENCE ? `${trimmed.slice(0, MAX_SENTENCE - 1)}…` : trimmed;
+}
+/** `docker pull on vm1 failed with exit status 1: <command>\n<output>` → the step, its exit and the output's last line. */
+function commandFailure(text) {
+    const match = /^(.*?) failed with exit status (\d+): /.exec(text);
+    if (!match)
+        return undefined;
+    // BootError appends the container's log tail; the cause is the command's own output
+    const output = text.split('\nLast log lines')[0].split('\n').slice(1).map((line) => line.trim()).filter(Boolean);
+    const [step] = match[1].split(' on ');
+    const last = output[output.length - 1];
+    return `\`${step}\` exited with status ${match[2]}${last ? `: ${last}` : ''}`;
+}
+function causeOf(failure, failedBoot) {
+    if (failure instanceof request_1.CancelledError)
+        return 'The job was cancelled: no new host work started after that.';
+    if (failure instanceof request_1.LockHeldError)
+        return `The deploy lock on ${failure.host} is held (${oneSentence(failure.details) || 'no details'}).`;
+    const bootText = failedBoot?.error ?? (failure instanceof request_1.BootError ? failure.message : undefined);
+    if (bootText) {
+        const detail = bootText.replace(/^Failed to boot \S+ on \S+ \([^)]*\): /, '');
+        return oneSentence(commandFailure(detail) ?? detail);
+    }
+    if (failure instanceof hosts_1.RemoteCommandError)
+        return oneSentence(commandFailure(failure.message) ?? failure.message);
+    if (failure instanceof Error)
+        return oneSentence(failure.message);
+    return oneSentence(String(failure ?? 'unknown failure'));
+}
+/** The first failed step in time, a host's own failure before a refusal at the barrier. */
+function firstFailedEntry(record) {
+    const failed = record.filter((entry) => entry.outcome === 'failed').sort((a, b) => a.endedAt - b.endedAt);
+    return failed.find((entry) => entry.kind !== 'barrier-wait') ?? failed[0];
+}
+function servingNow(facts, rows) {
+    if (rows.length === 0 || rows.every((row) => row.state === 'not reached'))
+        return 'Every host serves what it served before: no new container took traffic.';
+    const byVersion = new Map();
+    for (const row of rows) {
+        const serves = row.state === 'ok' ? `\`${(0, plan_index_1.shortVersion)(row.after)}\` (new)` : row.before ? `\`${(0, plan_index_1.shortVersion)(row.before)}\` (as before)` : row.state === 'not reached' ? 'what it served before' : 'nothing (no earlier version)';
+        const list = byVersion.get(serves) ?? [];
+        list.push(`${row.host} ${row.role}`);
+        byVersion.set(serves, list);
+    }
+    const parts = [...byVersion].map(([serves, where]) => `${where.length > 6 ? `${where.slice(0, 6).join(', ')} and ${where.length - 6} more` : where.join(', ')}: ${serves}`);
+    const lockLeft = lockLeftHeld(facts);
+    return `${parts.join(' · ')}.${lockLeft ? ` The deploy lock is still held on ${lockLeft}.` : ''}`;
+}
+/** The host whose lock this run took and did not release. */
+function lockLeftHeld(facts) {
+    const taken = facts.record.find((entry) => entry.kind === 'lock' && entry.outcome === 'ok');
+    if (!taken)
+        return undefined;
+    const released = facts.record.some((entry) => entry.stage === 'Release deploy lock' && entry.outcome === 'ok');
+    return released ? undefined : taken.place;
+}
+function nextStep(facts, failure, rows) {
+    const lockLeft = lockLeftHeld(facts);
+    if (failure instanceof request_1.LockHeldError)
+        return 'Wait for that deploy to finish; if none is running, run this action with `command: lock release`, then deploy again.';
+    if (lockLeft)
+        return `Release the lock with \`command: lock release\` once nothing is deploying, then fix the cause and deploy again.`;
+    if (failure instanceof request_1.CancelledError || facts.result === 'cancelled')
+        return 'Re-run the job to deploy again; the hosts are consistent as shown.';
+    if (failure instanceof errors_1.ConfigError)
+        return `Fix ${failure.location ? `${failure.location.file}:${failure.location.line}` : 'the config'} as the message says, then deploy again.`;
+    const previous = rows.find((row) => row.before && row.before !== row.after)?.before;
+    const bootFailed = rows.some((row) => row.state === 'failed');
+    const rollback = previous && rows.some((row) => row.state === 'ok') ? ` Hosts already on the new version can go back with \`command: rollback\` and \`version: ${previous}\`.` : '';
+    if (bootFailed)
+        return `Fix the app (its log tail is below) and deploy again.${rollback}`;
+    return `Fix the cause above and re-run the job.${rollback}`;
+}
+function failureView(facts, rows) {
+    if (facts.result !== 'failed' && facts.result !== 'cancelled')
+        return undefined;
+    const entry = firstFailedEntry(facts.record);
+    const failedBoot = rows.find((row) => row.state === 'failed' && row.host === entry?.place && row.role === entry?.role) ?? rows.find((row) => row.state === 'failed');
+    const host = failedBoot?.host ?? (entry && entry.place !== steps_1.RUNNER ? entry.place : undefined) ?? errorHost(facts.failure);
+    return {
+        host: facts.result === 'cancelled' ? undefined : host,
+        role: facts.result === 'cancelled' ? undefined : failedBoot?.role ?? entry?.role,
+        stage: failedBoot ? undefined : entry?.stage,
+        cause: causeOf(facts.failure, failedBoot),
+        servingNow: servingNow(facts, rows),
+        next: nextStep(facts, facts.failure, rows),
+    };
+}
+/** The host a failure names (RemoteCommandError, LockHeldError, BootError carry one). */
+function errorHost(failure) {
+    const host = failure?.host;
+    return typeof host === 'string' ? host : undefined;
+}
+/** Hosts where a step or a boot failed (not those held back by another host's failure). */
+function failedHosts(facts, rows) {
+    const fromRecord = facts.record.filter((entry) => entry.outcome === 'failed' && entry.kind !== 'barrier-wait' && entry.place !== steps_1.RUNNER).map((entry) => entry.place);
+    const fromBoots = rows.filter((row) => row.state === 'failed').map((row) => row.host);
+    const hostOf = errorHost(facts.failure);
+    const fromError = facts.result === 'failed' && hostOf && !(facts.failure instanceof request_1.LockHeldError) ? [hostOf] : [];
+    const all = new Set([...fromBoots, ...fromRecord, ...fromError]);
+    return facts.plan.hosts.filter((host) => all.has(host));
+}
+
+
+/***/ }),
+
+/***/ 1329:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.commitUrl = commitUrl;
+exports.compareUrl = compareUrl;
+exports.firstScreen = firstScreen;
+const plan_index_1 = __nccwpck_require__(8026);
+const RESULT = {
+    success: { icon: '✅', word: 'succeeded' },
+    failed: { icon: '❌', word: 'failed' },
+    cancelled: { icon: '⏹️', word: 'was cancelled' },
+    skipped: { icon: '⏭️', word: 'skipped' },
+};
+function commitUrl(facts) {
+    const { serverUrl, repository, sha } = facts.github;
+    return repository && sha ? `${serverUrl}/${repository}/commit/${sha}` : undefined;
+}
+/** The commit the hosts now run: the version when it is a commit id (a rollback), else the run's commit. */
+function headCommit(facts) {
+    return (0, plan_index_1.isCommitId)(facts.version) ? facts.version : facts.github.sha;
+}
+function compareUrl(facts, before) {
+    const { serverUrl, repository } = facts.github;
+    const head = headCommit(facts);
+    return repository && head && (0, plan_index_1.isCommitId)(before) && before !== head ? `${serverUrl}/${repository}/compare/${before}...${head}` : undefined;
+}
+/** One entry per previous version, with the hosts that ran it when they were not all the same. */
+function changes(facts, rows) {
+    const reached = rows.filter((row) => row.state !== 'not reached');
+    if (reached.length === 0)
+        return undefined;
+    const byBefore = new Map();
+    for (const row of reached) {
+        const key = row.before ?? '';
+        byBefore.set(key, [...(byBefore.get(key) ?? []), row.host].filter((host, at, all) => all.indexOf(host) === at));
+    }
+    const head = (0, plan_index_1.shortVersion)(facts.version);
+    const parts = [...byBefore].map(([before, hosts]) => {
+        const where = byBefore.size > 1 ? ` (${hosts.length > 4 ? `${hosts.slice(0, 4).join(', ')} and ${hosts.length - 4} more` : hosts.join(', ')})` : '';
+        if (!before)
+            return `first deploy${where}`;
+        if (before === facts.version)
+            return `same version as before${where}`;
+        const url = compareUrl(facts, before);
+        const text = `\`${(0, plan_index_1.shortVersion)(before)}…${head}\``;
+        return `${url ? `[${text}](${url})` : text}${where}`;
+    });
+    return parts.join(' · ');
+}
+function firstScreen(facts, rows, failure, totalMs) {
+    const { icon, word } = RESULT[facts.result];
+    const destination = facts.destination ? ` → \`${facts.destination}\`` : '';
+    const lines = [`## ${icon} ${facts.command} \`${facts.service}\`${destination} ${word} in ${(0, plan_index_1.secondsText)(totalMs)}`, ''];
+    if (failure) {
+        const where = failure.host ? ` on \`${failure.host}\`${failure.role ? ` (${failure.role})` : ''}${failure.stage ? `, ${failure.stage}` : ''}` : '';
+        lines.push(`**${facts.result === 'cancelled' ? 'Cancelled' : 'Failed'}${where}:** ${failure.cause}`, '');
+        lines.push(`**Serving now:** ${failure.servingNow}`, '');
+        lines.push(`**Next:** ${failure.next}`, '');
+    }
+    const items = [];
+    if (facts.urls.length > 0)
+        items.push(`**App:** ${facts.urls.slice(0, 5).map((url) => `[${url.replace(/^https?:\/\//, '')}](${url})`).join(' · ')}${facts.urls.length > 5 ? ` and ${facts.urls.length - 5} more` : ''}`);
+    const sha = facts.github.sha;
+    const commit = commitUrl(facts);
+    const change = changes(facts, rows);
+    if (sha)
+        items.push(`**Commit:** ${commit ? `[\`${sha.slice(0, 7)}\`](${commit})` : `\`${sha.slice(0, 7)}\``}${change ? ` · **changes:** ${change}` : ''}`);
+    else if (change)
+        items.push(`**Changes:** ${change}`);
+    items.push(`**Image:** \`${facts.image}\``);
+    const who = [
+        ['by', facts.github.actor && `@${facts.github.actor}`],
+        ['destination', facts.destination && `\`${facts.destination}\``],
+        ['environment', facts.github.environment && `\`${facts.github.environment}\``],
+    ];
+    const said = who.filter(([, value]) => value).map(([label, value], at) => `**${at === 0 ? label[0].toUpperCase() + label.slice(1) : label}** ${value}`);
+    if (said.length > 0)
+        items.push(said.join(' · '));
+    lines.push(...items.map((text) => `- ${text}`), '');
+    if (facts.transferLine)
+        lines.push(facts.transferLine.trim(), '');
+    if (facts.note)
+        lines.push('```', facts.note.slice(0, 4000).replace(/```/g, '`\u200b``'), '```', '');
+    return lines;
+}
+
+
+/***/ }),
+
+/***/ 818:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.hostRows = hostRows;
+exports.barrierWait = barrierWait;
+const plan_index_1 = __nccwpck_require__(8026);
+function hostRows(facts, index = new plan_index_1.PlanIndex(facts.plan)) {
+    if (index.bootStages.size === 0)
+        return [];
+    const primaryHost = facts.plan.primaryHost;
+    const pairs = facts.roles.flatMap((role) => role.hosts.map((host) => ({ host, role })));
+    pairs.sort((a, b) => Number(b.host === primaryHost && b.role.primary) - Number(a.host === primaryHost && a.role.primary));
+    const bootEntries = (0, plan_index_1.groupBy)(facts.record.filter((entry) => index.bootStages.has(entry.stage)), (entry) => `${entry.place}\n${entry.role}`);
+    return pairs.map(({ host, role }) => {
+        const boot = facts.boots.find((item) => item.host === host && item.role === role.name);
+        const entries = bootEntries.get(`${host}\n${role.name}`) ?? [];
+        const barrier = barrierWait(entries);
+        const phase = facts.phases.find((record) => record.host === host && record.role === role.name && index.bootStages.has(record.phase));
+        const state = !boot ? 'not reached' : boot.ok ? 'ok' : barrier && barrier.entry.outcome === 'failed' ? 'held back' : 'failed';
+        return {
+            host,
+            role: role.name,
+            primaryHost: host === primaryHost,
+            primaryRole: role.primary,
+            state,
+            before: boot?.previousVersion,
+            after: boot?.version ?? facts.version,
+            health: role.health,
+            healthyMs: state === 'ok' ? healthyMs(entries, index) ?? (boot?.healthSeconds !== undefined ? boot.healthSeconds * 1000 : undefined) : undefined,
+            oldContainer: oldContainer(entries, index, boot?.previousVersion, boot?.version ?? facts.version, state),
+            totalMs: phase ? phase.endedAt - phase.startedAt : entries.length > 0 ? entries[entries.length - 1].endedAt - entries[0].startedAt : undefined,
+            barrierMs: barrier?.ms,
+            error: boot?.error,
+            logTail: boot?.logTail,
+        };
+    });
+}
+/** The barrier wait: from the step before it to the decision (the executor records the decision's moment). */
+function barrierWait(entries) {
+    const at = entries.findIndex((entry) => entry.kind === 'barrier-wait');
+    if (at < 0)
+        return undefined;
+    const entry = entries[at];
+    const startedAt = at > 0 ? entries[at - 1].endedAt : entry.startedAt;
+    return { entry, startedAt, ms: Math.max(0, entry.endedAt - startedAt) };
+}
+function healthyMs(entries, index) {
+    const run = entries.find((entry) => {
+        const step = index.stepOf(entry);
+        return step?.kind === 'exec' && step.label === 'docker run';
+    });
+    const healthy = [...entries].reverse().find((entry) => {
+        const step = index.stepOf(entry);
+        return entry.outcome === 'ok' && (step?.kind === 'health' || (step?.kind === 'exec' && step.label === 'kamal-proxy deploy'));
+    });
+    return run && healthy ? healthy.endedAt - run.startedAt : undefined;
+}
+function oldContainer(entries, index, before, after, state) {
+    if (state !== 'ok')
+        return before ? 'kept' : 'none';
+    if (!before || before === after)
+        return 'none';
+    // the first old-version step of a boot unit is the stop of the old container
+    const stop = entries.find((entry) => index.stepOf(entry)?.when === 'old_version');
+    return !stop ? 'kept' : stop.outcome === 'ok' ? 'stopped' : 'stop failed';
+}
+
+
+/***/ }),
+
+/***/ 3028:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.hostsTableMarkdown = hostsTableMarkdown;
+exports.failedBootDetails = failedBootDetails;
+const plan_index_1 = __nccwpck_require__(8026);
+const HEALTH = { ok: '✅', failed: '❌ failed', 'held back': '⏸️ held back', 'not reached': 'not reached' };
+const OLD = { stopped: 'stopped', 'stop failed': '⚠️ stop failed', none: 'n/a', kept: 'kept, serving' };
+/** Waits shorter than this are not worth a word in the Total column. */
+const NOTABLE_WAIT_MS = 100;
+function rowLine(row) {
+    const host = `${(0, plan_index_1.cell)(row.host)}${row.primaryHost && row.primaryRole ? ' ★' : ''}`;
+    const version = row.state === 'not reached' ? 'unchanged' : `${row.before ? (0, plan_index_1.shortVersion)(row.before) : 'none'} → ${(0, plan_index_1.shortVersion)(row.after)}`;
+    const health = row.state === 'ok' ? `${HEALTH.ok} ${row.healthyMs !== undefined ? (0, plan_index_1.secondsText)(row.healthyMs) : ''}`.trim() : HEALTH[row.state];
+    const wait = row.barrierMs !== undefined && row.barrierMs >= NOTABLE_WAIT_MS ? `, ${(0, plan_index_1.secondsText)(row.barrierMs)} wait` : '';
+    const total = row.totalMs !== undefined ? `${(0, plan_index_1.secondsText)(row.totalMs)}${wait}` : 'not run';
+    return `| ${host} | ${(0, plan_index_1.cell)(row.role)} | ${(0, plan_index_1.cell)(version)} | ${health} | ${OLD[row.oldContainer]} | ${total} |`;
+}
+function hostsTableMarkdown(rows, roles, maxRows) {
+    if (rows.length === 0)
+        return [];
+    const shown = rows.filter((row, at) => at < maxRows || row.state === 'failed');
+    const hidden = rows.length - shown.length;
+    const primary = roles.find((role) => role.primary);
+    const others = roles.filter((role) => !role.primary).map((role) => role.name);
+    const checks = roles.map((role) => `${role.name}: ${role.health}`).join('; ');
+    return [
+        '### Hosts',
+        '',
+        '| Host | Role | Version | Healthy | Old container | Total |',
+        '| --- | --- | --- | --- | --- | ---: |',
+        ...shown.map(rowLine),
+        ...(hidden > 0 ? [`| … ${hidden} more rows, all ${[...new Set(rows.slice(maxRows).map((row) => row.state))].join(' or ')} | | | | | |`] : []),
+        '',
+        `<sub>★ primary host: it holds the deploy lock${primary && others.length > 0 ? `, and ${others.join(', ')} boot only once the first ${primary.name} container is healthy (the wait in Total)` : ''}. Healthy: from \`docker run\` until the check passed (${checks}). Old container: the previous version, stopped once the new one is healthy. Total: the role's whole boot on that host.${rows.some((row) => row.state === 'held back') ? ` Held back: not booted because the first ${primary?.name ?? 'primary'} container failed.` : ''}</sub>`,
+        '',
+    ];
+}
+function failedBootDetails(rows, limit = 10) {
+    return rows
+        .filter((row) => row.state === 'failed')
+        .slice(0, limit)
+        .flatMap((row) => [
+        `<details><summary>❌ ${(0, plan_index_1.cell)(row.host)} (${(0, plan_index_1.cell)(row.role)}): error and log tail</summary>`,
+        '',
+        '```',
+        [row.error ?? 'failed', row.logTail && !(row.error ?? '').includes(row.logTail) ? `Last log lines of the new container:\n${row.logTail}` : ''].filter(Boolean).join('\n').slice(0, 4000).replace(/```/g, '`\u200b``'),
+        '```',
+        '',
+        '</details>',
+        '',
+    ]);
 }
 
 
@@ -64860,90 +66798,489 @@ function startOutputFile(config, run, secretValues) {
 
 /***/ }),
 
-/***/ 7994:
+/***/ 187:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.MAX_PHASE_COLUMNS = void 0;
+exports.phaseTable = phaseTable;
+exports.phaseTableMarkdown = phaseTableMarkdown;
+/**
+ * Time per place in each stage group: a handful of columns that fit 800 px.
+ * "n/a" where the plan gave the place nothing in that group, "not run" where
+ * it did but the run stopped first.
+ */
+const steps_1 = __nccwpck_require__(2960);
+const plan_index_1 = __nccwpck_require__(8026);
+const stage_groups_1 = __nccwpck_require__(4129);
+/** Host plus this many groups at most: wider tables scroll at 800 px. */
+exports.MAX_PHASE_COLUMNS = 6;
+function phaseTable(facts, index = new plan_index_1.PlanIndex(facts.plan)) {
+    const planned = new Set(facts.plan.stages.map((stage) => (0, stage_groups_1.groupOfPhase)(stage.phase).name));
+    const groups = stage_groups_1.STAGE_GROUPS.filter((group) => planned.has(group.name)).slice(0, exports.MAX_PHASE_COLUMNS);
+    const places = [steps_1.RUNNER, ...facts.plan.hosts].filter((place) => facts.plan.stages.some((stage) => stage.lanes.some((lane) => lane.place === place)));
+    const phasesAt = (0, plan_index_1.groupBy)(facts.phases, (record) => record.host);
+    const shipsAt = (0, plan_index_1.groupBy)(facts.record.filter((entry) => entry.kind === 'ship'), (entry) => entry.place);
+    const rows = places.map((place) => {
+        let failed = false;
+        const cells = groups.map((group) => {
+            const stages = facts.plan.stages.filter((stage) => (0, stage_groups_1.groupOfPhase)(stage.phase).name === group.name && index.planned(stage.title, place));
+            if (stages.length === 0)
+                return 'n/a';
+            const titles = new Set(stages.map((stage) => stage.title));
+            const records = (phasesAt.get(place) ?? []).filter((record) => titles.has(record.phase));
+            const ships = (shipsAt.get(place) ?? []).filter((entry) => titles.has(entry.stage));
+            if (records.length === 0 && ships.length === 0)
+                return 'not run';
+            const ms = [...records.map((record) => record.endedAt - record.startedAt), ...ships.map((entry) => entry.endedAt - entry.startedAt)].reduce((sum, value) => sum + value, 0);
+            const bad = records.some((record) => !record.ok);
+            failed ||= bad;
+            return `${bad ? '❌ ' : ''}${(0, plan_index_1.secondsText)(ms)}`;
+        });
+        return { place, cells, failed };
+    });
+    return { columns: groups.map((group) => group.name), captions: groups.map((group) => `${group.name}: ${group.holds}`), rows };
+}
+function phaseTableMarkdown(table, maxRows) {
+    if (table.rows.length === 0)
+        return [];
+    const shown = table.rows.filter((row, at) => at < maxRows || row.failed);
+    const hidden = table.rows.length - shown.length;
+    return [
+        '### Time per host',
+        '',
+        `| Host | ${table.columns.join(' | ')} |`,
+        `| --- | ${table.columns.map(() => '---:').join(' | ')} |`,
+        ...shown.map((row) => `| ${(0, plan_index_1.cell)(row.place === steps_1.RUNNER ? 'runner' : row.place)} | ${row.cells.join(' | ')} |`),
+        ...(hidden > 0 ? [`| … ${hidden} more hosts | ${table.columns.map(() => '').join(' | ')} |`] : []),
+        '',
+        `<sub>${table.captions.join(' · ')}. n/a: nothing of that kind on this host; not run: the run stopped before it.</sub>`,
+        '',
+    ];
+}
+
+
+/***/ }),
+
+/***/ 8026:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.cell = exports.isCommitId = exports.secondsText = exports.PlanIndex = void 0;
+exports.shortVersion = shortVersion;
+exports.groupBy = groupBy;
+const steps_1 = __nccwpck_require__(2960);
+class PlanIndex {
+    plan;
+    steps = [];
+    stages = new Map();
+    /** titles of the stages whose units are role boots */
+    bootStages = new Set();
+    lanes = new Set();
+    constructor(plan) {
+        this.plan = plan;
+        // the executor numbers steps in this same walk order (Execution.stepIndex)
+        for (const { step } of (0, steps_1.walkPlan)(plan))
+            this.steps.push(step);
+        for (const stage of plan.stages) {
+            if (!this.stages.has(stage.title))
+                this.stages.set(stage.title, stage);
+            if (stage.lanes.some((lane) => lane.units.some((unit) => unit.boot)))
+                this.bootStages.add(stage.title);
+            for (const lane of stage.lanes)
+                this.lanes.add(`${stage.title}\n${lane.place}`);
+        }
+    }
+    stepOf(entry) {
+        return entry.step >= 0 ? this.steps[entry.step] : undefined;
+    }
+    stage(title) {
+        return this.stages.get(title);
+    }
+    /** whether the plan gave this place work in the stage */
+    planned(title, place) {
+        return this.lanes.has(`${title}\n${place}`);
+    }
+}
+exports.PlanIndex = PlanIndex;
+const secondsText = (ms) => `${(ms / 1000).toFixed(1)}s`;
+exports.secondsText = secondsText;
+/** A git commit id as versions and GITHUB_SHA spell it. */
+const isCommitId = (text) => text !== undefined && /^[0-9a-f]{7,40}$/i.test(text);
+exports.isCommitId = isCommitId;
+/** Commit ids shortened as GitHub shows them; other versions kept, cut when very long. */
+function shortVersion(version) {
+    if ((0, exports.isCommitId)(version))
+        return version.slice(0, 7);
+    return version.length > 24 ? `${version.slice(0, 23)}…` : version;
+}
+const cell = (text) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+exports.cell = cell;
+function groupBy(items, key) {
+    const groups = new Map();
+    for (const item of items) {
+        const name = key(item);
+        const list = groups.get(name);
+        if (list)
+            list.push(item);
+        else
+            groups.set(name, [item]);
+    }
+    return groups;
+}
+
+
+/***/ }),
+
+/***/ 4129:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.STAGE_GROUPS = void 0;
+exports.groupOfPhase = groupOfPhase;
+exports.STAGE_GROUPS = [
+    { name: 'Build', holds: 'build and push on the runner', phases: ['build'] },
+    { name: 'Pull', holds: 'registry login and image pull', phases: ['pull'] },
+    { name: 'Prepare', holds: 'connect, hooks, lock, network, kamal-proxy, accessories, stale containers', phases: ['connect', 'setup', 'lock', 'proxy', 'accessories', 'stale'] },
+    { name: 'Boot', holds: 'each role: new container, health check, switch, old container stopped', phases: ['boot'] },
+    { name: 'Command', holds: 'the command itself', phases: ['command'] },
+    { name: 'Finish', holds: 'latest tag, prune, lock release', phases: ['tag', 'prune', 'unlock'] },
+];
+function groupOfPhase(phase) {
+    return exports.STAGE_GROUPS.find((group) => phase !== undefined && group.phases.includes(phase)) ?? exports.STAGE_GROUPS[2];
+}
+
+
+/***/ }),
+
+/***/ 7994:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.MAX_SUMMARY_BYTES = exports.gitHubRunFrom = exports.summaryRoles = exports.runFactsFrom = void 0;
 exports.deploySummaryMarkdown = deploySummaryMarkdown;
-const MAX_SUMMARY_BYTES = 900 * 1024;
-const MAX_ROWS = 200;
-const RESULT_ICON = { success: '✅', failed: '❌', cancelled: '⏹️', skipped: '⏭️' };
-const cell = (text) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-const seconds = (ms) => `${(ms / 1000).toFixed(1)}s`;
-/** The job summary of a deploy: headline, a row per host × role, phase timings, a timeline, failures. Bounded in size. */
-function deploySummaryMarkdown(summary) {
-    const { boots, phases } = summary;
-    const destination = summary.destination ? ` → \`${summary.destination}\`` : '';
-    const head = [
-        `## ${RESULT_ICON[summary.result]} ${summary.command} \`${summary.service}\`${destination}: ${summary.result}`,
-        '',
-        `Version \`${summary.version}\` · image \`${summary.image}\` · ${summary.seconds.toFixed(1)}s in total`,
-        '',
-        ...(summary.transferLine ? [summary.transferLine.trimEnd(), ''] : []),
-        ...(summary.note ? ['```', summary.note.slice(0, 4000), '```', ''] : []),
-    ];
-    const phaseTime = (host, phase, role) => {
-        const record = phases.find((item) => item.host === host && item.phase === phase && (role === undefined || item.role === role));
-        return record ? seconds(record.endedAt - record.startedAt) : '—';
+exports.summaryOutputs = summaryOutputs;
+const failure_1 = __nccwpck_require__(3304);
+const first_screen_1 = __nccwpck_require__(1329);
+const host_rows_1 = __nccwpck_require__(818);
+const hosts_table_1 = __nccwpck_require__(3028);
+const phases_1 = __nccwpck_require__(187);
+const plan_index_1 = __nccwpck_require__(8026);
+const timeline_1 = __nccwpck_require__(1935);
+const what_ran_1 = __nccwpck_require__(2194);
+var facts_1 = __nccwpck_require__(1349);
+Object.defineProperty(exports, "runFactsFrom", ({ enumerable: true, get: function () { return facts_1.runFactsFrom; } }));
+Object.defineProperty(exports, "summaryRoles", ({ enumerable: true, get: function () { return facts_1.summaryRoles; } }));
+Object.defineProperty(exports, "gitHubRunFrom", ({ enumerable: true, get: function () { return facts_1.gitHubRunFrom; } }));
+/** GitHub refuses a step summary over 1 MiB; keep a margin for what the runner adds. */
+exports.MAX_SUMMARY_BYTES = 900 * 1024;
+const MAX_TABLE_ROWS = 250;
+function deploySummaryMarkdown(facts) {
+    const index = new plan_index_1.PlanIndex(facts.plan);
+    const rows = (0, host_rows_1.hostRows)(facts, index);
+    const timeline = (0, timeline_1.buildTimeline)(facts, index);
+    const top = [
+        ...(0, first_screen_1.firstScreen)(facts, rows, (0, failure_1.failureView)(facts, rows), timeline.end - timeline.start),
+        ...(0, hosts_table_1.hostsTableMarkdown)(rows, facts.roles, MAX_TABLE_ROWS),
+        ...(0, hosts_table_1.failedBootDetails)(rows),
+        ...timelineSection((0, timeline_1.timelineMermaid)(timeline), (0, timeline_1.timelineWaits)(timeline), timeline.aggregated),
+        ...(0, phases_1.phaseTableMarkdown)((0, phases_1.phaseTable)(facts, index), MAX_TABLE_ROWS),
+    ].join('\n');
+    const budget = exports.MAX_SUMMARY_BYTES - Buffer.byteLength(top) - 4096;
+    const ran = (0, what_ran_1.recordAsMarkdown)(facts.record, facts.redact, { hosts: facts.plan.hosts, maxBytes: Math.max(budget, 0) });
+    return bound(facts.redact(`${top}\n${ran}\n`));
+}
+function timelineSection(mermaid, waits, aggregated) {
+    if (mermaid.length === 0)
+        return [];
+    const note = aggregated ? 'One bar per stage across all hosts, from its first start to its last end.' : 'One row per place, from the first step.';
+    const waitLines = waits.length > 0 ? [`<sub>${note} Grey: waiting; red: failed.</sub>`, '', '**Waits:**', '', ...waits.slice(0, 12).map((line) => `- ${line}`), ...(waits.length > 12 ? [`- … ${waits.length - 12} more`] : [])] : [`<sub>${note} Red: failed.</sub>`];
+    return ['### Timeline', '', '```mermaid', ...mermaid, '```', '', ...waitLines, ''];
+}
+/** The run's facts as action outputs: `commit`, `previous-version`, `failed-hosts`, and the total (`duration`, the timeline's span). */
+function summaryOutputs(facts) {
+    const rows = (0, host_rows_1.hostRows)(facts);
+    const { start, end } = (0, timeline_1.runSpan)(facts);
+    return {
+        commit: facts.github.sha ?? '',
+        'previous-version': previousVersion(rows) ?? '',
+        'failed-hosts': (0, failure_1.failedHosts)(facts, rows).join(','),
+        duration: ((end - start) / 1000).toFixed(1),
     };
-    const bootRows = boots.slice(0, MAX_ROWS).map((boot) => `| ${cell(boot.host)} | ${cell(boot.role)} | ${cell(boot.previousVersion ?? '—')} → ${cell(boot.version)} | \`${cell(boot.container)}\` | ${boot.healthSeconds !== undefined ? `${boot.healthSeconds.toFixed(1)}s` : '—'} | ${phaseTime(boot.host, 'Pull image')} | ${phaseTime(boot.host, 'Boot app', boot.role)} | ${boot.ok ? '✅ ok' : '❌ failed'} |`);
-    const hostsTable = boots.length > 0
-        ? [
-            '| Host | Role | Version | Container | Healthy after | Pull | Boot | Result |',
-            '| --- | --- | --- | --- | --- | --- | --- | --- |',
-            ...bootRows,
-            ...(boots.length > MAX_ROWS ? [`| … ${boots.length - MAX_ROWS} more rows | | | | | | | |`] : []),
-            '',
-        ]
-        : [];
-    const failures = boots.filter((boot) => !boot.ok).slice(0, 20).map((boot) => [`<details><summary>❌ ${boot.host} (${boot.role})</summary>`, '', '```', (boot.error ?? '').slice(0, 4000), '```', '', '</details>', ''].join('\n'));
-    const error = summary.error && failures.length === 0 ? ['**Error**', '', '```', summary.error.slice(0, 4000), '```', ''] : [];
-    const plan = summary.planMarkdown ? ['<details><summary>Commands run on each host</summary>', '', summary.planMarkdown, '</details>', ''] : [];
-    const text = [...head, ...error, ...hostsTable, ...failures, ...phaseTable(phases), ...timeline(phases), ...plan, ''].join('\n');
-    return bound(summary.redact(text));
 }
-/** Seconds each phase took on each host. */
-function phaseTable(phases) {
-    if (phases.length === 0)
-        return [];
-    const names = [...new Set(phases.map((record) => record.phase))];
-    const hosts = [...new Set(phases.map((record) => record.host))];
-    const rows = hosts.slice(0, MAX_ROWS).map((host) => {
-        const cells = names.map((name) => {
-            const records = phases.filter((record) => record.host === host && record.phase === name);
-            if (records.length === 0)
-                return '—';
-            const total = records.reduce((sum, record) => sum + (record.endedAt - record.startedAt), 0);
-            return `${seconds(total)}${records.some((record) => !record.ok) ? ' ❌' : ''}`;
-        });
-        return `| ${cell(host)} | ${cells.join(' | ')} |`;
-    });
-    return ['### Phases per host', '', `| Host | ${names.join(' | ')} |`, `| --- | ${names.map(() => '---').join(' | ')} |`, ...rows, ''];
-}
-/** A Mermaid gantt of every host's phases (GitHub renders it). */
-function timeline(phases) {
-    if (phases.length === 0)
-        return [];
-    const hosts = [...new Set(phases.map((record) => record.host))];
-    const sections = hosts.slice(0, 60).flatMap((host) => [
-        `  section ${host.replace(/[:#]/g, ' ')}`,
-        ...phases
-            .filter((record) => record.host === host)
-            .map((record) => {
-            const label = `${record.phase}${record.role ? ` ${record.role}` : ''}`.replace(/[:#]/g, ' ');
-            const end = Math.max(record.endedAt, record.startedAt + 1);
-            return `  ${label} :${record.ok ? '' : 'crit, '}${record.startedAt}, ${end}`;
-        }),
-    ]);
-    return ['### Timeline', '', '```mermaid', 'gantt', '  dateFormat x', '  axisFormat %M:%S', ...sections, '```', ''];
+/** What the primary host's primary role ran before, else the first host's that had one. */
+function previousVersion(rows) {
+    return (rows.find((row) => row.primaryHost && row.primaryRole && row.before) ?? rows.find((row) => row.before))?.before;
 }
 function bound(text) {
-    if (Buffer.byteLength(text) <= MAX_SUMMARY_BYTES)
+    if (Buffer.byteLength(text) <= exports.MAX_SUMMARY_BYTES)
         return text;
-    const cut = Buffer.from(text).subarray(0, MAX_SUMMARY_BYTES).toString('utf8');
-    return `${cut}\n\n… summary truncated to stay under GitHub's 1 MiB limit.\n`;
+    const cut = Buffer.from(text).subarray(0, exports.MAX_SUMMARY_BYTES).toString('utf8');
+    return `${cut}\n\n… summary truncated to stay under GitHub's 1 MiB limit; the \`record\` output has every step.\n`;
+}
+
+
+/***/ }),
+
+/***/ 1935:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.MAX_TIMELINE_PLACES = void 0;
+exports.runSpan = runSpan;
+exports.buildTimeline = buildTimeline;
+exports.timelineMermaid = timelineMermaid;
+exports.timelineWaits = timelineWaits;
+const steps_1 = __nccwpck_require__(2960);
+const host_rows_1 = __nccwpck_require__(818);
+const plan_index_1 = __nccwpck_require__(8026);
+const stage_groups_1 = __nccwpck_require__(4129);
+/** Beyond this many places a row per place is too tall to read. */
+exports.MAX_TIMELINE_PLACES = 30;
+/** The run's first and last recorded moments: the summary's total is this span. */
+function runSpan(facts) {
+    const starts = [...facts.phases.map((record) => record.startedAt), ...facts.record.map((entry) => entry.startedAt)];
+    const ends = [...facts.phases.map((record) => record.endedAt), ...facts.record.map((entry) => entry.endedAt)];
+    if (starts.length === 0)
+        return { start: 0, end: 0 };
+    return { start: Math.min(...starts), end: Math.max(...ends) };
+}
+function buildTimeline(facts, index = new plan_index_1.PlanIndex(facts.plan)) {
+    const { start, end } = runSpan(facts);
+    const places = [steps_1.RUNNER, ...facts.plan.hosts].filter((place) => facts.phases.some((record) => record.host === place) || facts.record.some((entry) => entry.place === place));
+    const aggregated = places.length > exports.MAX_TIMELINE_PLACES;
+    const bars = aggregated ? stageBars(facts, index) : places.flatMap((place) => placeBars(facts, index, place, start, end));
+    return { start, end, bars, aggregated };
+}
+function placeBars(facts, index, place, start, end) {
+    const minGap = Math.max(100, (end - start) * 0.015);
+    const pieces = workPieces(facts, index, place).sort((a, b) => a.start - b.start);
+    const merged = [];
+    for (const piece of pieces) {
+        const last = merged[merged.length - 1];
+        if (last && last.label === piece.label && last.kind === piece.kind && piece.start - last.end < minGap)
+            last.end = Math.max(last.end, piece.end);
+        else
+            merged.push({ ...piece });
+    }
+    const bars = [];
+    let idleSince = start;
+    for (const piece of merged) {
+        if (piece.start - idleSince >= minGap)
+            bars.push({ section: place, label: waitCause(facts, index, place, idleSince, piece), start: idleSince, end: piece.start, kind: 'wait' });
+        bars.push(piece);
+        idleSince = Math.max(idleSince, piece.end);
+    }
+    return bars;
+}
+/** The place's phases as bars of their stage group; a boot that waited at the barrier is split around the wait. */
+function workPieces(facts, index, place) {
+    const primaryRole = facts.roles.find((role) => role.primary)?.name ?? 'primary';
+    const pieces = facts.phases
+        .filter((record) => record.host === place)
+        .flatMap((record) => {
+        const group = (0, stage_groups_1.groupOfPhase)(index.stage(record.phase)?.phase).name;
+        const stagePhase = index.stage(record.phase)?.phase;
+        const label = group === 'Boot' && record.role ? `Boot ${record.role}` : stagePhase === 'connect' && !record.phase.startsWith('Hook') ? 'Connect' : group;
+        const kind = record.ok ? 'work' : 'failed';
+        const whole = { section: place, label, start: record.startedAt, end: record.endedAt, kind, stage: record.phase };
+        const wait = group === 'Boot' ? (0, host_rows_1.barrierWait)(facts.record.filter((entry) => entry.place === place && entry.role === record.role && entry.stage === record.phase)) : undefined;
+        if (!wait || wait.ms <= 0)
+            return [whole];
+        return [
+            { ...whole, end: wait.startedAt, kind: 'work' },
+            { ...whole, label: `wait for the first healthy ${primaryRole}`, start: wait.startedAt, end: wait.entry.endedAt, kind: 'wait' },
+            { ...whole, start: wait.entry.endedAt },
+        ];
+    });
+    for (const entry of facts.record.filter((item) => item.place === place && item.kind === 'ship')) {
+        pieces.push({ section: place, label: 'Serve image', start: entry.startedAt, end: entry.endedAt, kind: entry.outcome === 'failed' ? 'failed' : 'work', stage: entry.stage });
+    }
+    return pieces;
+}
+/** What the place waited for between `since` and the next piece. */
+function waitCause(facts, index, place, since, next) {
+    const waitsFor = index.stage(next.stage)?.waitsFor;
+    if (waitsFor)
+        return `wait for ${waitsFor}`;
+    const blocker = facts.phases
+        .filter((record) => record.host !== place && record.endedAt > since && record.endedAt <= next.start + 100)
+        .reduce((latest, record) => (!latest || record.endedAt > latest.endedAt ? record : latest), undefined);
+    if (!blocker)
+        return 'wait';
+    if (/\(boot\.wait\)$/.test(blocker.phase))
+        return 'wait for boot.wait';
+    if (blocker.phase === 'Acquire deploy lock')
+        return `wait for the lock on ${blocker.host}`;
+    return `wait for ${blocker.host === steps_1.RUNNER ? 'the runner' : blocker.host} (${blocker.phase}${blocker.role ? ` ${blocker.role}` : ''})`;
+}
+/** Many places: one bar per stage from its first start to its last end, and one per role's barrier wait. */
+function stageBars(facts, index) {
+    const bars = [];
+    const primaryRole = facts.roles.find((role) => role.primary)?.name ?? 'primary';
+    for (const stage of facts.plan.stages) {
+        const records = facts.phases.filter((record) => record.phase === stage.title);
+        const ships = facts.record.filter((entry) => entry.stage === stage.title && entry.kind === 'ship');
+        const spans = [...records.map((record) => [record.startedAt, record.endedAt]), ...ships.map((entry) => [entry.startedAt, entry.endedAt])];
+        if (spans.length === 0)
+            continue;
+        const hosts = new Set([...records.map((record) => record.host), ...ships.map((entry) => entry.place)]);
+        const group = (0, stage_groups_1.groupOfPhase)(stage.phase).name;
+        const where = hosts.size === 1 ? [...hosts][0] : `${hosts.size} hosts`;
+        const failed = records.some((record) => !record.ok);
+        if (index.bootStages.has(stage.title)) {
+            for (const role of facts.roles.filter((item) => !item.primary)) {
+                const waits = role.hosts.map((host) => (0, host_rows_1.barrierWait)(facts.record.filter((entry) => entry.place === host && entry.role === role.name && entry.stage === stage.title))).filter((wait) => wait !== undefined && wait.ms > 0);
+                if (waits.length === 0)
+                    continue;
+                bars.push({ section: group, label: `${role.name} waits for the first healthy ${primaryRole}`, start: Math.min(...waits.map((wait) => wait.startedAt)), end: Math.max(...waits.map((wait) => wait.entry.endedAt)), kind: 'wait' });
+            }
+        }
+        bars.push({ section: group, label: `${stage.title} · ${where}`, start: Math.min(...spans.map(([from]) => from)), end: Math.max(...spans.map(([, to]) => to)), kind: failed ? 'failed' : 'work' });
+    }
+    return bars;
+}
+const TICKS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800].map((seconds) => ({ seconds, mermaid: seconds < 60 ? `${seconds}second` : `${seconds / 60}minute` }));
+/** Pixels the chart's time axis gets at 800 px, and one label character's width: labels that do not fit are shortened. */
+const AXIS_PX = 560;
+const CHAR_PX = 6.5;
+const SHORT = { Prepare: 'Prep', Finish: 'Fin', Connect: '', 'Serve image': 'Serve' };
+/** The bar's label if it fits inside the bar, else a short one, else none (the waits list says what it was). */
+function fittedLabel(bar, span) {
+    const px = ((bar.end - bar.start) / Math.max(span, 1)) * AXIS_PX;
+    const fits = (text) => text.length * CHAR_PX + 8 <= px;
+    const short = bar.kind === 'wait' ? 'wait' : bar.label.startsWith('Boot ') ? bar.label.slice(5) : SHORT[bar.label] ?? bar.label;
+    const text = [bar.label, short].find((candidate) => candidate && fits(candidate));
+    // a zero-width space: Mermaid needs a name, the reader needs no clutter
+    return (text ?? '\u200b').replace(/[:#;]/g, ' ');
+}
+/**
+ * A Mermaid gantt from 00:00, one row per place (compact mode), a tick every
+ * few seconds so no label repeats. Times are milliseconds from the run's
+ * start; Mermaid draws them as minutes:seconds after the epoch.
+ */
+function timelineMermaid(timeline) {
+    if (timeline.bars.length === 0)
+        return [];
+    const span = timeline.end - timeline.start;
+    const tick = TICKS.find((item) => span / 1000 / item.seconds <= 8) ?? TICKS[TICKS.length - 1];
+    const names = sectionNames([...new Set(timeline.bars.map((bar) => bar.section))]);
+    const leftPadding = Math.min(200, Math.max(75, Math.round(Math.max(...[...names.values()].map((name) => name.length)) * CHAR_PX + 24)));
+    const lines = ['---', 'displayMode: compact', 'config:', '  gantt:', `    leftPadding: ${leftPadding}`, '---', 'gantt', '  dateFormat x', '  axisFormat %M:%S', `  tickInterval ${tick.mermaid}`, '  todayMarker off'];
+    let section = '';
+    for (const bar of timeline.bars) {
+        if (bar.section !== section) {
+            section = bar.section;
+            lines.push(`  section ${names.get(section)}`);
+        }
+        const from = bar.start - timeline.start;
+        const to = Math.max(bar.end - timeline.start, from + 1);
+        const tag = bar.kind === 'wait' ? 'done, ' : bar.kind === 'failed' ? 'crit, ' : '';
+        lines.push(`  ${fittedLabel(bar, span)} :${tag}${from}, ${to}`);
+    }
+    return lines;
+}
+/** Section names: the runner as such, hosts without the domain they all share (`web-01` for web-01.example.com). */
+function sectionNames(sections) {
+    const hosts = sections.filter((name) => name !== steps_1.RUNNER && !/^[\d.]+$/.test(name));
+    const suffixes = hosts.map((host) => host.slice(host.indexOf('.')));
+    const shared = hosts.length > 1 && hosts.every((host) => host.includes('.')) && suffixes.every((suffix) => suffix === suffixes[0]) ? suffixes[0] : '';
+    return new Map(sections.map((name) => [name, (name === steps_1.RUNNER ? 'runner' : shared && name.endsWith(shared) ? name.slice(0, -shared.length) : name).replace(/[:#;]/g, ' ')]));
+}
+/** The waits in words, grouped by what they waited for: `vm1, vm2 (1.6s) waited for vm3 (Boot app jobs)`. */
+function timelineWaits(timeline) {
+    const byCause = new Map();
+    for (const bar of timeline.bars.filter((item) => item.kind === 'wait')) {
+        const cause = bar.label.replace(/^wait /, '');
+        byCause.set(cause, [...(byCause.get(cause) ?? []), { place: bar.section, ms: bar.end - bar.start }]);
+    }
+    return [...byCause].map(([cause, waits]) => {
+        const places = [...new Set(waits.map((wait) => (wait.place === steps_1.RUNNER ? 'the runner' : wait.place)))];
+        const longest = Math.max(...waits.map((wait) => wait.ms));
+        const who = places.length > 5 ? `${places.slice(0, 5).join(', ')} and ${places.length - 5} more` : places.join(', ');
+        return `${who} waited ${places.length > 1 ? 'up to ' : ''}${(longest / 1000).toFixed(1)}s ${cause}`;
+    });
+}
+
+
+/***/ }),
+
+/***/ 2194:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.entryLine = entryLine;
+exports.recordPlaces = recordPlaces;
+exports.recordAsMarkdown = recordAsMarkdown;
+const steps_1 = __nccwpck_require__(2960);
+const plan_index_1 = __nccwpck_require__(8026);
+const fence = (body) => `\`\`\`sh\n${body.replace(/```/g, '`\u200b``')}\n\`\`\``;
+/** Entries that are the executor's own moments rather than commands: shown as comments. */
+const NOT_COMMANDS = new Set(['barrier-wait', 'ship']);
+function entryLine(entry, redact) {
+    const text = redact(entry.command);
+    const shown = NOT_COMMANDS.has(entry.kind) ? `# ${text}` : text;
+    const exit = entry.code !== undefined ? `exit ${entry.code}` : entry.outcome === 'failed' ? 'failed' : undefined;
+    const outcome = entry.outcome === 'tolerated' ? ', tolerated' : entry.outcome === 'skipped' ? ', rest skipped' : entry.outcome === 'failed' && entry.code !== undefined ? ', FAILED' : '';
+    const status = [exit ? `${exit}${outcome}` : outcome.slice(2), (0, plan_index_1.secondsText)(entry.endedAt - entry.startedAt)].filter(Boolean).join(' · ');
+    return `${entry.role ? `[${entry.role}] ` : ''}${shown}  # ${status}`;
+}
+function placeBlock(place, entries, redact, maxLines) {
+    const lines = [];
+    let stage = '';
+    for (const entry of entries.slice(0, maxLines)) {
+        if (entry.stage !== stage) {
+            stage = entry.stage;
+            lines.push(`${lines.length > 0 ? '\n' : ''}# ${stage}`);
+        }
+        lines.push(entryLine(entry, redact));
+    }
+    if (entries.length > maxLines)
+        lines.push(`# … ${entries.length - maxLines} more; the record output has every step`);
+    const failed = entries.filter((entry) => entry.outcome === 'failed').length;
+    const ms = entries.length > 0 ? Math.max(...entries.map((entry) => entry.endedAt)) - Math.min(...entries.map((entry) => entry.startedAt)) : 0;
+    const title = `${failed > 0 ? '❌ ' : ''}${place === steps_1.RUNNER ? 'runner' : place}: ${entries.length} step(s)${failed > 0 ? `, ${failed} failed` : ''}, ${(0, plan_index_1.secondsText)(ms)}`;
+    return `<details><summary>${title}</summary>\n\n${fence(lines.join('\n'))}\n\n</details>`;
+}
+/** The places in the order a reader looks: the runner, then the hosts as the plan lists them. */
+function recordPlaces(entries, hosts) {
+    const present = new Set(entries.map((entry) => entry.place));
+    return [steps_1.RUNNER, ...hosts, ...present].filter((place, at, all) => present.has(place) && all.indexOf(place) === at);
+}
+function recordAsMarkdown(entries, redact, options = {}) {
+    const { hosts = [], maxBytes = Infinity, maxLinesPerPlace = 400 } = options;
+    const blocks = [];
+    const left = [];
+    let bytes = 0;
+    for (const place of recordPlaces(entries, hosts)) {
+        const mine = entries.filter((entry) => entry.place === place);
+        let block = placeBlock(place, mine, redact, maxLinesPerPlace);
+        if (bytes + Buffer.byteLength(block) + 1 > maxBytes) {
+            const failed = mine.filter((entry) => entry.outcome === 'failed');
+            if (failed.length === 0) {
+                left.push(place);
+                continue;
+            }
+            // past the budget a failed place still shows what failed
+            block = placeBlock(`${place} (failed steps only)`, failed, redact, 5);
+        }
+        blocks.push(block);
+        bytes += Buffer.byteLength(block) + 1;
+    }
+    const rest = left.length > 0 ? [`… and ${left.length} more places whose steps all succeeded (${left.slice(0, 5).join(', ')}${left.length > 5 ? ', …' : ''}); the \`record\` output (JSON) has every step.`, ''] : [];
+    return ['### What ran', '', ...blocks, '', ...rest].join('\n');
 }
 
 
@@ -67581,6 +69918,680 @@ module.exports = require("util");
 
 "use strict";
 module.exports = require("zlib");
+
+/***/ }),
+
+/***/ 565:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+function escapeChars(text, chars) {
+    for (let char of chars) {
+        text = text.replace(new RegExp('\\' + char, 'g'), '\\' + char);
+    }
+    return text;
+}
+function match(pattern, text) {
+    pattern = escapeChars(pattern, '\\()[]{}.+^$|');
+    pattern = pattern
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.?');
+    return new RegExp('^(?:' + pattern + ')$').test(text);
+}
+/**
+ * A helper function to match input against [pattern-list](https://www.freebsd.org/cgi/man.cgi?query=ssh_config&sektion=5#PATTERNS).
+ * According to `man ssh_config`, negated patterns shall be matched first.
+ *
+ * @param {string|string[]} patternList one or more glob patterns to match
+ * @param {string} text the text to match
+ */
+function glob(patternList, text) {
+    const patterns = Array.isArray(patternList) ? patternList : patternList.split(/,/);
+    // > If a negated entry is matched, then the Host entry is ignored, regardless of whether any other patterns on the line match.
+    let result = false;
+    for (const pattern of patterns) {
+        const negate = pattern[0] == '!';
+        if (negate && match(pattern.slice(1), text)) {
+            return false;
+        }
+        else if (match(pattern, text)) {
+            // wait until all of the pattern match results because there might be a negated pattern
+            result = true;
+        }
+    }
+    return result;
+}
+exports["default"] = glob;
+//# sourceMappingURL=glob.js.map
+
+/***/ }),
+
+/***/ 3172:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __importDefault = (this && this.__importDefault) || function (mod) {
+    return (mod && mod.__esModule) ? mod : { "default": mod };
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.SSHConfig = exports.glob = exports.LineType = void 0;
+exports.parse = parse;
+exports.stringify = stringify;
+const glob_ts_1 = __importDefault(__nccwpck_require__(565));
+exports.glob = glob_ts_1.default;
+const node_child_process_1 = __nccwpck_require__(1421);
+const node_os_1 = __importDefault(__nccwpck_require__(8161));
+const RE_SPACE = /\s/;
+const RE_LINE_BREAK = /\r|\n/;
+const RE_SECTION_DIRECTIVE = /^(Host|Match)$/i;
+const RE_MULTI_VALUE_DIRECTIVE = /^(GlobalKnownHostsFile|Host|IPQoS|SendEnv|UserKnownHostsFile|ProxyCommand|KnownHostsCommand|Match|CanonicalDomains|Include)$/i;
+const RE_COMMAND_DIRECTIVE = /^(ProxyCommand|KnownHostsCommand)$/i;
+const RE_QUOTE_DIRECTIVE = /^(?:CertificateFile|IdentityFile|IdentityAgent|User|Include)$/i;
+const RE_SINGLE_LINE_DIRECTIVE = /^(Include|IdentityFile)$/i;
+/**
+ * A type of line in an ssh-config file. Differentiates between directives,
+ * comments, and empty lines.
+ */
+var LineType;
+(function (LineType) {
+    /** line with a directive in an ssh-config file */
+    LineType[LineType["DIRECTIVE"] = 1] = "DIRECTIVE";
+    /** line with a comment in an ssh-config file */
+    LineType[LineType["COMMENT"] = 2] = "COMMENT";
+    /** empty line in an ssh-config file */
+    LineType[LineType["EMPTY"] = 3] = "EMPTY";
+})(LineType || (exports.LineType = LineType = {}));
+const REPEATABLE_DIRECTIVES = [
+    'IdentityFile',
+    'LocalForward',
+    'RemoteForward',
+    'DynamicForward',
+    'CertificateFile',
+];
+function compare(line, opts) {
+    // @ts-ignore
+    return opts.hasOwnProperty(line.param) && opts[line.param] === line.value;
+}
+function getIndent(config) {
+    for (const line of config) {
+        if (line.type === LineType.DIRECTIVE && 'config' in line) {
+            for (const subline of line.config) {
+                if (subline.before) {
+                    return subline.before;
+                }
+            }
+        }
+    }
+    return '  ';
+}
+function match(criteria, context) {
+    const testCriterion = (key, criterion) => {
+        switch (key.toLowerCase()) {
+            case 'all':
+                return true;
+            case 'final':
+                if (context.inFinalPass) {
+                    return true;
+                }
+                context.doFinalPass = true;
+                return false;
+            case 'exec':
+                if (!context.options.matchExec) {
+                    return false;
+                }
+                const command = `function main {
+          ${criterion}
+        }
+        main`;
+                return (0, node_child_process_1.spawnSync)(command, { shell: true }).status === 0;
+            case 'host':
+                return (0, glob_ts_1.default)(criterion, context.params.HostName);
+            case 'originalhost':
+                return (0, glob_ts_1.default)(criterion, context.params.OriginalHost);
+            case 'user':
+                return (0, glob_ts_1.default)(criterion, context.params.User);
+            case 'localuser':
+                return (0, glob_ts_1.default)(criterion, context.params.LocalUser);
+        }
+    };
+    for (const key in criteria) {
+        const criterion = criteria[key];
+        const values = Array.isArray(criterion) ? criterion.map(({ val }) => val) : criterion;
+        if (!testCriterion(key, values)) {
+            return false;
+        }
+    }
+    return true;
+}
+/**
+ * Represents parsed SSH config. Main element of this library.
+ *
+ * A parsed SSH config is modelled as an array of {@link Line}s.
+ */
+class SSHConfig extends Array {
+    /** shortcut to access {@link LineType.DIRECTIVE} */
+    static DIRECTIVE = LineType.DIRECTIVE;
+    /** shortcut to access {@link LineType.COMMENT} */
+    static COMMENT = LineType.COMMENT;
+    /** shortcut to access {@link LineType.EMPTY} */
+    static EMPTY = LineType.EMPTY;
+    /**
+     * Parse SSH config text into structured object.
+     */
+    static parse(text) {
+        return parse(text);
+    }
+    /**
+     * Stringify structured object into SSH config text.
+     */
+    static stringify(config) {
+        return stringify(config);
+    }
+    compute(opts, computeOpts) {
+        if (typeof opts === 'string')
+            opts = { Host: opts };
+        let userInfo;
+        try {
+            userInfo = node_os_1.default.userInfo();
+        }
+        catch {
+            // os.userInfo() throws a SystemError if a user has no username or homedir.
+            userInfo = { username: process.env.USER || process.env.USERNAME || '' };
+        }
+        const context = {
+            params: {
+                Host: opts.Host,
+                HostName: opts.Host,
+                OriginalHost: opts.Host,
+                User: userInfo.username,
+                LocalUser: userInfo.username,
+            },
+            options: {
+                ignoreCase: computeOpts?.ignoreCase === true,
+                matchExec: computeOpts?.matchExec !== false,
+            },
+            inFinalPass: false,
+            doFinalPass: false,
+        };
+        const obj = {};
+        const setProperty = (name, value) => {
+            const key = computeOpts?.ignoreCase ? name.toLowerCase() : name;
+            let val;
+            if (Array.isArray(value)) {
+                if (RE_COMMAND_DIRECTIVE.test(key)) {
+                    val = value.map(({ val, separator, quoted }) => {
+                        return `${separator}${quoted ? `"${val.replace(/"/g, '\\"')}"` : val}`;
+                    }).join('').trim();
+                }
+                else {
+                    val = value.map(({ val }) => val);
+                }
+            }
+            else {
+                val = value;
+            }
+            const val0 = Array.isArray(val) ? val[0] : val;
+            // Use case-insensitive check for repeatable directives
+            const isRepeatable = REPEATABLE_DIRECTIVES.some(d => d.toLowerCase() === name.toLowerCase());
+            if (isRepeatable) {
+                const list = (obj[key] || (obj[key] = []));
+                list.push(...[].concat(val));
+            }
+            else if (obj[key] == null) {
+                if (name === 'HostName') {
+                    context.params.HostName = val0;
+                }
+                else if (name === 'User') {
+                    context.params.User = val0;
+                }
+                obj[key] = val;
+            }
+        };
+        if (opts.User !== undefined) {
+            setProperty('User', opts.User);
+        }
+        const doPass = () => {
+            for (const line of this) {
+                if (line.type !== LineType.DIRECTIVE)
+                    continue;
+                // Host and Match directives are always case-insensitive (per OpenSSH behavior)
+                if (/^host$/i.test(line.param) && (0, glob_ts_1.default)(Array.isArray(line.value) ? line.value.map(({ val }) => val) : line.value, context.params.Host)) {
+                    let canonicalizeHostName = false;
+                    let canonicalDomains = [];
+                    setProperty(line.param, line.value);
+                    for (const subline of line.config) {
+                        if (subline.type === LineType.DIRECTIVE) {
+                            setProperty(subline.param, subline.value);
+                            if (/^CanonicalizeHostName$/i.test(subline.param) && subline.value === 'yes') {
+                                canonicalizeHostName = true;
+                            }
+                            if (/^CanonicalDomains$/i.test(subline.param) && Array.isArray(subline.value)) {
+                                canonicalDomains = subline.value.map(({ val }) => val);
+                            }
+                        }
+                    }
+                    if (canonicalDomains.length > 0 && canonicalizeHostName && context.params.Host === context.params.OriginalHost) {
+                        for (const domain of canonicalDomains) {
+                            const host = `${context.params.OriginalHost}.${domain}`;
+                            const { status, stderr } = (0, node_child_process_1.spawnSync)('nslookup', [host]);
+                            if (status === 0 && !/can't find/.test(stderr.toString())) {
+                                context.params.Host = host;
+                                setProperty('Host', host);
+                                doPass();
+                                break;
+                            }
+                        }
+                    }
+                }
+                else if (/^match$/i.test(line.param) && 'criteria' in line && match(line.criteria, context)) {
+                    for (const subline of line.config) {
+                        if (subline.type === LineType.DIRECTIVE) {
+                            setProperty(subline.param, subline.value);
+                        }
+                    }
+                }
+                else if (!/^(host|match)$/i.test(line.param)) {
+                    setProperty(line.param, line.value);
+                }
+            }
+        };
+        doPass();
+        if (context.doFinalPass) {
+            context.inFinalPass = true;
+            context.params.Host = context.params.HostName;
+            doPass();
+        }
+        return obj;
+    }
+    find(opts) {
+        if (typeof opts === 'function')
+            return super.find(opts);
+        if (!(opts && ('Host' in opts || 'Match' in opts))) {
+            throw new Error('Can only find by Host or Match');
+        }
+        return super.find((line) => 'param' in line && compare(line, opts));
+    }
+    remove(opts) {
+        let index;
+        if (typeof opts === 'function') {
+            index = super.findIndex(opts);
+        }
+        else if (!(opts && ('Host' in opts || 'Match' in opts))) {
+            throw new Error('Can only remove by Host or Match');
+        }
+        else {
+            index = super.findIndex((line) => 'param' in line && compare(line, opts));
+        }
+        if (index >= 0)
+            return this.splice(index, 1);
+    }
+    /**
+     * Convert this SSH config to its textual presentation via {@link stringify}.
+     */
+    toString() {
+        return stringify(this);
+    }
+    /**
+     * Append new section to existing SSH config.
+     */
+    append(opts) {
+        const indent = getIndent(this);
+        const lastEntry = this.length > 0 ? this[this.length - 1] : null;
+        let config = lastEntry && lastEntry.config || this;
+        let configWas = this;
+        let lastLine = config.length > 0 ? config[config.length - 1] : lastEntry;
+        if (lastLine && !lastLine.after)
+            lastLine.after = '\n';
+        let sectionLineFound = config !== configWas;
+        for (const param in opts) {
+            const value = opts[param];
+            const line = {
+                type: LineType.DIRECTIVE,
+                param,
+                separator: ' ',
+                value: Array.isArray(value) ? value.map((val, i) => ({ val, separator: i === 0 ? '' : ' ' })) : value,
+                before: sectionLineFound ? indent : indent.replace(/  |\t/, ''),
+                after: '\n',
+            };
+            if (RE_SECTION_DIRECTIVE.test(param)) {
+                sectionLineFound = true;
+                line.before = indent.replace(/  |\t/, '');
+                config = configWas;
+                // separate sections with an extra newline
+                // https://github.com/cyjake/ssh-config/issues/23#issuecomment-564768248
+                if (lastLine && lastLine.after === '\n')
+                    lastLine.after += '\n';
+                config.push(line);
+                config = line.config = new SSHConfig();
+            }
+            else {
+                config.push(line);
+            }
+            lastLine = line;
+        }
+        return configWas;
+    }
+    /**
+     * Prepend new section to existing SSH config.
+     */
+    prepend(opts, beforeFirstSection = false) {
+        const indent = getIndent(this);
+        let config = this;
+        let i = 0;
+        // insert above known sections
+        if (beforeFirstSection) {
+            while (i < this.length && !('config' in this[i])) {
+                i += 1;
+            }
+            if (i >= this.length) { // No sections in original config
+                return this.append(opts);
+            }
+        }
+        // Prepend new section above the first section
+        let sectionLineFound = false;
+        let processedLines = 0;
+        for (const param in opts) {
+            processedLines += 1;
+            const value = opts[param];
+            const line = {
+                type: LineType.DIRECTIVE,
+                param,
+                separator: ' ',
+                value: Array.isArray(value) ? value.map((val, i) => ({ val, separator: i === 0 ? '' : ' ' })) : value,
+                before: '',
+                after: '\n',
+            };
+            if (RE_SECTION_DIRECTIVE.test(param)) {
+                line.before = indent.replace(/  |\t/, '');
+                config.splice(i, 0, line);
+                config = line.config = new SSHConfig();
+                sectionLineFound = true;
+                continue;
+            }
+            // separate from previous sections with an extra newline
+            if (processedLines === Object.keys(opts).length) {
+                line.after += '\n';
+            }
+            if (!sectionLineFound) {
+                config.splice(i, 0, line);
+                i += 1;
+                // Add an extra newline if a single line directive like Include
+                if (RE_SINGLE_LINE_DIRECTIVE.test(param)) {
+                    line.after += '\n';
+                }
+                continue;
+            }
+            line.before = indent;
+            config.push(line);
+        }
+        return config;
+    }
+}
+exports["default"] = SSHConfig;
+exports.SSHConfig = SSHConfig;
+/**
+ * Parse SSH config text into structured object.
+ */
+function parse(text) {
+    // Handle Buffer input by converting to string
+    const input = typeof text === 'string' ? text : text.toString('utf-8');
+    let i = 0;
+    let chr = next();
+    let config = new SSHConfig();
+    let configWas = config;
+    function next() {
+        return input[i++];
+    }
+    function space() {
+        let spaces = '';
+        while (RE_SPACE.test(chr)) {
+            spaces += chr;
+            chr = next();
+        }
+        return spaces;
+    }
+    function linebreak() {
+        let breaks = '';
+        while (RE_LINE_BREAK.test(chr)) {
+            breaks += chr;
+            chr = next();
+        }
+        return breaks;
+    }
+    function parameter() {
+        let param = '';
+        while (chr && /[^ \t=]/.test(chr)) {
+            param += chr;
+            chr = next();
+        }
+        return param;
+    }
+    function separator() {
+        let sep = space();
+        if (chr === '=') {
+            sep += chr;
+            chr = next();
+        }
+        return (sep + space());
+    }
+    function value() {
+        let val = '';
+        let quoted = false;
+        let escaped = false;
+        while (chr && !RE_LINE_BREAK.test(chr)) {
+            // backslash escapes only double quotes
+            if (escaped) {
+                val += chr === '"' ? chr : `\\${chr}`;
+                escaped = false;
+            }
+            // ProxyCommand ssh -W "%h:%p" firewall.example.org
+            else if (chr === '"' && (!val || quoted)) {
+                quoted = !quoted;
+            }
+            else if (chr === '\\') {
+                escaped = true;
+            }
+            else if (chr === '#' && !quoted) {
+                break;
+            }
+            else {
+                val += chr;
+            }
+            chr = next();
+        }
+        if (quoted || escaped) {
+            throw new Error(`Unexpected line break at ${val}`);
+        }
+        return val.trim();
+    }
+    function comment() {
+        const type = LineType.COMMENT;
+        let content = '';
+        while (chr && !RE_LINE_BREAK.test(chr)) {
+            content += chr;
+            chr = next();
+        }
+        return { type, content, before: '', after: '' };
+    }
+    // Host *.co.uk
+    // Host * !local.dev
+    // Host "foo bar"
+    function values() {
+        const results = [];
+        let val = '';
+        // whether current value is quoted or not
+        let valQuoted = false;
+        // the separator preceding current value
+        let valSeparator = ' ';
+        // whether current context is within quotations or not
+        let quoted = false;
+        let escaped = false;
+        while (chr && !RE_LINE_BREAK.test(chr)) {
+            if (escaped) {
+                val += chr === '"' ? chr : `\\${chr}`;
+                escaped = false;
+            }
+            else if (chr === '"') {
+                quoted = !quoted;
+            }
+            else if (chr === '\\') {
+                escaped = true;
+            }
+            else if (quoted) {
+                val += chr;
+                valQuoted = true;
+            }
+            else if (/[ \t=]/.test(chr)) {
+                if (val) {
+                    results.push({ val, separator: valSeparator, quoted: valQuoted });
+                    val = '';
+                    valQuoted = false;
+                    valSeparator = chr;
+                }
+                // otherwise ignore the space
+            }
+            else if (chr === '#' && results.length > 0) {
+                break;
+            }
+            else {
+                val += chr;
+            }
+            chr = next();
+        }
+        if (quoted || escaped) {
+            throw new Error(`Unexpected line break at ${results.map(({ val }) => val).concat(val).join(' ')}`);
+        }
+        if (val)
+            results.push({ val, separator: valSeparator, quoted: valQuoted });
+        return results.length > 1 ? results : results[0].val;
+    }
+    function directive() {
+        const type = LineType.DIRECTIVE;
+        const param = parameter();
+        // Host "foo bar" baz
+        const multiple = RE_MULTI_VALUE_DIRECTIVE.test(param);
+        const result = {
+            type,
+            param,
+            separator: separator(),
+            quoted: !multiple && chr === '"',
+            value: multiple ? values() : value(),
+            before: '',
+            after: '',
+        };
+        if (!result.quoted)
+            delete result.quoted;
+        if (/^Match$/i.test(param)) {
+            const criteria = {};
+            if (typeof result.value === 'string') {
+                result.value = [{ val: result.value, separator: '', quoted: result.quoted }];
+            }
+            let i = 0;
+            while (i < result.value.length) {
+                const { val: keyword } = result.value[i];
+                switch (keyword.toLowerCase()) {
+                    case 'all':
+                    case 'canonical':
+                    case 'final':
+                        criteria[keyword] = [];
+                        i += 1;
+                        break;
+                    default:
+                        if (i + 1 >= result.value.length) {
+                            throw new Error(`Missing value for match criteria ${keyword}`);
+                        }
+                        criteria[keyword] = result.value[i + 1].val;
+                        i += 2;
+                        break;
+                }
+            }
+            result.criteria = criteria;
+        }
+        return result;
+    }
+    function line() {
+        const before = space();
+        const node = chr === '#' ? comment() : directive();
+        const after = linebreak();
+        node.before = before;
+        node.after = after;
+        return node;
+    }
+    while (chr) {
+        let node = line();
+        if (node.type === LineType.DIRECTIVE && RE_SECTION_DIRECTIVE.test(node.param)) {
+            config = configWas;
+            config.push(node);
+            config = node.config = new SSHConfig();
+        }
+        else if (node.type === LineType.DIRECTIVE && !node.param) {
+            // blank lines at file end
+            if (config.length === 0) {
+                if (configWas.length === 0) {
+                    configWas.push({ type: LineType.EMPTY, before: '', after: node.before });
+                }
+                else {
+                    configWas[configWas.length - 1].after += node.before;
+                }
+            }
+            else {
+                config[config.length - 1].after += node.before;
+            }
+        }
+        else {
+            config.push(node);
+        }
+    }
+    return configWas;
+}
+/**
+ * Stringify structured object into SSH config text.
+ */
+function stringify(config) {
+    let str = '';
+    function formatValue(value, quoted) {
+        if (Array.isArray(value)) {
+            let result = '';
+            for (const { val, separator, quoted } of value) {
+                result += (result ? separator : '') + formatValue(val, quoted || RE_SPACE.test(val));
+            }
+            return result;
+        }
+        return quoted ? `"${value}"` : value;
+    }
+    function formatDirective(line) {
+        const quoted = line.quoted
+            || (RE_QUOTE_DIRECTIVE.test(line.param) && typeof line.value === 'string' && RE_SPACE.test(line.value));
+        const value = formatValue(line.value, quoted);
+        return `${line.param}${line.separator}${value}`;
+    }
+    const format = (line) => {
+        str += line.before;
+        if (line.type === LineType.COMMENT) {
+            str += line.content;
+        }
+        else if (line.type === LineType.DIRECTIVE && REPEATABLE_DIRECTIVES.includes(line.param)) {
+            (Array.isArray(line.value) ? line.value : [line.value]).forEach((value, i, values) => {
+                str += formatDirective({ ...line, value: typeof value !== 'string' ? value.val : value });
+                if (i < values.length - 1)
+                    str += `\n${line.before}`;
+            });
+        }
+        else if (line.type === LineType.DIRECTIVE) {
+            str += formatDirective(line);
+        }
+        str += line.after;
+        if ('config' in line) {
+            line.config.forEach(format);
+        }
+    };
+    config.forEach(format);
+    return str;
+}
+//# sourceMappingURL=ssh-config.js.map
 
 /***/ }),
 
