@@ -62333,9 +62333,21 @@ async function untilExited(running, state) {
             return undefined;
         const current = await state().catch(() => '');
         if (containerExited(current))
-            return current;
+            return exitCodeOf(current, state);
     }
     return undefined;
+}
+/**
+ * A container back up after a restart reports exit code 0; the code it exited with shows while it
+ * waits to be restarted (Docker's backoff). Look a few more times, briefly, to name the real status.
+ */
+async function exitCodeOf(first, state) {
+    let current = first;
+    for (let look = 0; look < 15 && current.split(' ')[1] === '0' && current.startsWith('running'); look++) {
+        await sleep(100);
+        current = (await state().catch(() => '')) || current;
+    }
+    return current;
 }
 /** `<status> <exit code> <restarts>`: stopped, or restarted by `--restart unless-stopped` after an exit. */
 function containerExited(state) {

@@ -73,7 +73,7 @@ async function act(inputs: Record<string, string>): Promise<ActionRun> {
 }
 
 const commandsLogOf = (host: string): string => (readState() as unknown as { hosts: Array<{ address: string; commandsLog: string }> }).hosts.find((item) => item.address === host)?.commandsLog ?? ''
-const logLines = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => line.split('\t').slice(1).join('\t').replace(/\\n/g, '\n').replace(/\\\\/g, '\\'))
+const logLines = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => line.split('\t').slice(1).join('\t').replace(/\\(\\|n)/g, (_, escaped: string) => (escaped === 'n' ? '\n' : '\\')))
 
 interface Marks {
   hosts: Record<string, number>
