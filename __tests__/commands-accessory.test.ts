@@ -1,6 +1,9 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { accessoryBootStages } from '../src/plan/accessory-plan'
+import { describeStep } from '../src/plan/render'
+import { Auditor } from '../src/commands/auditor'
 import { AccessoryCommands } from '../src/commands/accessory'
 import { accessoryEnvValues, accessoryFileContent, accessorySettings, fileJoin } from '../src/config/accessory'
 import type { KamalConfig } from '../src/config/model'
@@ -422,12 +425,27 @@ describe('accessory files: ERB and missing files (real files in a temp dir)', ()
     expect(() => accessoryFileContent(mysql.files[0], { projectDir: dir, env: {}, accessory: mysql, secretValue: (key) => secretValue(key === 'SECRET_VAR' ? 'NOPE' : key) })).toThrow('no secret NOPE')
   })
 
-  test('every file is written 0600 and then given its configured mode (Kamal: chmod 755 unless mode is set)', () => {
+  test('every file is written 0600 and then given its configured mode (Kamal: chmod 755 unless mode is set); a template that reads a secret stays 0600', () => {
     const uploads = new AccessoryCommands(configIn(), accessorySettings(configIn(), 'mysql', dir)).fileUploads()
-    expect(uploads.map((upload) => [upload.uploadMode.toString(8), upload.after])).toEqual([
-      ['600', ['chmod 755 app-mysql/docker-entrypoint-initdb.d/structure.sql']],
-      ['600', ['chmod 755 app-mysql/docker-entrypoint-initdb.d/plain.sql']],
+    expect(uploads.map((upload) => [upload.uploadMode.toString(8), upload.holdsSecret, upload.after])).toEqual([
+      ['600', true, ['chmod 600 app-mysql/docker-entrypoint-initdb.d/structure.sql']],
+      ['600', false, ['chmod 755 app-mysql/docker-entrypoint-initdb.d/plain.sql']],
     ])
+    fs.writeFileSync(path.join(dir, 'db/structure.sql.erb'), 'host=<%= ENV["MYSQL_ROOT_HOST"] %>\n')
+    const clearOnly = new AccessoryCommands(configIn(), accessorySettings(configIn(), 'mysql', dir)).fileUploads()[0]
+    expect([clearOnly.holdsSecret, clearOnly.after]).toEqual([false, ['chmod 755 app-mysql/docker-entrypoint-initdb.d/structure.sql']])
+  })
+
+  test('the rendered secret reaches the file, and the plan shows only the file name', () => {
+    const config = configIn()
+    const mysql = accessorySettings(config, 'mysql', dir)
+    const content = accessoryFileContent(mysql.files[0], { projectDir: dir, env: {}, accessory: mysql, secretValue }).toString()
+    expect(content).toContain('password=secret123')
+    const steps = accessoryBootStages({ config, auditor: new Auditor(config, 'ci') }, [mysql]).flatMap((stage) => stage.lanes.flatMap((lane) => lane.units.flatMap((unit) => unit.steps)))
+    const shown = steps.flatMap((step) => describeStep(step)).join('\n')
+    expect(shown).toContain('upload app-mysql/docker-entrypoint-initdb.d/structure.sql (mode 0600; file of mysql)')
+    expect(shown).toContain('chmod 600 app-mysql/docker-entrypoint-initdb.d/structure.sql')
+    expect(shown).not.toContain('secret123')
   })
 
   test('unsupported Ruby in a template is an error at the tag', () => {

@@ -55749,12 +55749,47 @@ module.exports = {
 /***/ }),
 
 /***/ 1864:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 "use strict";
 
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AccessoryCommands = exports.ACCESSORY_FILE_UPLOAD_MODE = void 0;
+exports.templateReadsSecret = templateReadsSecret;
+const fs = __importStar(__nccwpck_require__(3024));
 const shell_1 = __nccwpck_require__(997);
 const base_1 = __nccwpck_require__(2449);
 const env_file_1 = __nccwpck_require__(6948);
@@ -55863,15 +55898,23 @@ class AccessoryCommands {
             ...this.ownership(directory.hostDirectory, directory.mode, directory.owner),
         ]);
     }
-    /** Per file (Kamal's `accessory upload`): make its directory, upload to `remotePath`, then `chmod` (and `chown`). */
+    /**
+     * Per file (Kamal's `accessory upload`): make its directory, upload to `remotePath`, then `chmod`
+     * (and `chown`). A template that reads one of the accessory's secrets stays 0600 whatever `mode`
+     * says: files on hosts that hold secrets are readable by their owner only.
+     */
     fileUploads() {
-        return this.accessory.files.map((file) => ({
-            file,
-            before: (0, base_1.makeDirectory)(posixDirname(file.hostPath)),
-            remotePath: file.hostPath,
-            uploadMode: exports.ACCESSORY_FILE_UPLOAD_MODE,
-            after: this.ownership(file.hostPath, file.mode, file.owner),
-        }));
+        return this.accessory.files.map((file) => {
+            const holdsSecret = templateReadsSecret(file, this.accessory.env.secret);
+            return {
+                file,
+                before: (0, base_1.makeDirectory)(posixDirname(file.hostPath)),
+                remotePath: file.hostPath,
+                uploadMode: exports.ACCESSORY_FILE_UPLOAD_MODE,
+                holdsSecret,
+                after: this.ownership(file.hostPath, holdsSecret ? '600' : file.mode, file.owner),
+            };
+        });
     }
     networkArgs() {
         return (0, base_1.argumentize)('--network', [this.accessory.network]);
@@ -55909,6 +55952,19 @@ class AccessoryCommands {
     }
 }
 exports.AccessoryCommands = AccessoryCommands;
+/** Whether an ERB template names one of these secrets (`NAME` or the `NAME` of `NAME:KEY`). */
+function templateReadsSecret(file, secrets) {
+    if (!file.erb || secrets.length === 0)
+        return false;
+    let template;
+    try {
+        template = fs.readFileSync(file.localPath, 'utf8');
+    }
+    catch {
+        return false; // a missing file is reported when it is read for the upload
+    }
+    return secrets.some((entry) => new RegExp(`\\b${entry.split(':')[0].replace(/[^A-Za-z0-9_]/g, '')}\\b`).test(template));
+}
 /** Pathname#dirname for the remote (POSIX) side. */
 function posixDirname(remote) {
     const trimmed = remote.replace(/\/+$/, '');

@@ -108,13 +108,13 @@ describe('conflicting proxy.run on one host (Kamal ensure_no_conflicting_proxy_r
   })
 })
 
-describe('typed settings: nothing outside src/config reads the proxy or accessory YAML', () => {
+describe('typed settings: nothing outside src/config reads the raw YAML', () => {
   const srcRoot = path.resolve(__dirname, '../../src')
   const files = (dir: string): string[] =>
     fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? files(path.join(dir, entry.name)) : entry.name.endsWith('.ts') ? [path.join(dir, entry.name)] : []))
   const outside = files(srcRoot).filter((file) => !file.startsWith(path.join(srcRoot, 'config') + path.sep))
 
-  test.each([/proxy\??\.raw\b/, /accessory\??\.raw\b/, /\.raw\.(proxy|accessories|hooks_output|aliases|output)\b/])('%s', (pattern) => {
+  test.each([/proxy\??\.raw\b/, /accessory\??\.raw\b/, /\.raw\.(proxy|accessories|hooks_output|aliases|output)\b/, /\b(config|source|prepared\.config)\??\.raw\b/, /\.raw\.[a-z_]+\b/, /roleRaw\(/])('%s', (pattern) => {
     const readers = outside.filter((file) => pattern.test(fs.readFileSync(file, 'utf8'))).map((file) => path.relative(srcRoot, file))
     expect(readers).toEqual([])
   })

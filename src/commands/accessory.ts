@@ -1,3 +1,4 @@
+import * as fs from 'node:fs'
 import type { AccessoryDirectory, AccessoryFile, AccessorySettings } from '../config/accessory'
 import type { KamalConfig } from '../config/model'
 import { escapeShellValue } from '../shell'
@@ -143,15 +144,23 @@ export class AccessoryCommands {
     ])
   }
 
-  /** Per file (Kamal's `accessory upload`): make its directory, upload to `remotePath`, then `chmod` (and `chown`). */
+  /**
+   * Per file (Kamal's `accessory upload`): make its directory, upload to `remotePath`, then `chmod`
+   * (and `chown`). A template that reads one of the accessory's secrets stays 0600 whatever `mode`
+   * says: files on hosts that hold secrets are readable by their owner only.
+   */
   fileUploads(): AccessoryFileUpload[] {
-    return this.accessory.files.map((file) => ({
-      file,
-      before: makeDirectory(posixDirname(file.hostPath)),
-      remotePath: file.hostPath,
-      uploadMode: ACCESSORY_FILE_UPLOAD_MODE,
-      after: this.ownership(file.hostPath, file.mode, file.owner),
-    }))
+    return this.accessory.files.map((file) => {
+      const holdsSecret = templateReadsSecret(file, this.accessory.env.secret)
+      return {
+        file,
+        before: makeDirectory(posixDirname(file.hostPath)),
+        remotePath: file.hostPath,
+        uploadMode: ACCESSORY_FILE_UPLOAD_MODE,
+        holdsSecret,
+        after: this.ownership(file.hostPath, holdsSecret ? '600' : file.mode, file.owner),
+      }
+    })
   }
 
   networkArgs(): string[] {
@@ -205,8 +214,22 @@ export interface AccessoryFileUpload {
   remotePath: string
   /** the mode the bytes are written with, before `after` sets Kamal's mode */
   uploadMode: number
+  /** the template reads a secret: it stays 0600 */
+  holdsSecret: boolean
   /** `chmod <mode> <remotePath>`, then `chown <owner> <remotePath>` when an owner is set */
   after: string[]
+}
+
+/** Whether an ERB template names one of these secrets (`NAME` or the `NAME` of `NAME:KEY`). */
+export function templateReadsSecret(file: AccessoryFile, secrets: readonly string[]): boolean {
+  if (!file.erb || secrets.length === 0) return false
+  let template: string
+  try {
+    template = fs.readFileSync(file.localPath, 'utf8')
+  } catch {
+    return false // a missing file is reported when it is read for the upload
+  }
+  return secrets.some((entry) => new RegExp(`\\b${entry.split(':')[0].replace(/[^A-Za-z0-9_]/g, '')}\\b`).test(template))
 }
 
 /** Pathname#dirname for the remote (POSIX) side. */
