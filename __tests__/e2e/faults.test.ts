@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
 import { errorAnnotations, startAction, type ActionRun } from '../support/run-action'
 import { AppProject, appFiles } from './support/app-project'
-import { dockerOn, harnessDown, harnessUp, onHost, startLoad, type HarnessState } from './support/harness'
+import { dockerOn, harnessDown, harnessUp, onHost, readState, startLoad, type HarnessState } from './support/harness'
 
 // Faults Kamal survives, injected on real hosts under steady load: a container that exits at once,
 // the SSH connection cut while the web container boots, and a host that stays unreachable.
@@ -66,6 +66,18 @@ async function containerAppears(hostName: string, container: string, timeoutMs =
     await new Promise((resolve) => setTimeout(resolve, 150))
   }
   throw new Error(`${container} never appeared on ${hostName}`)
+}
+
+/** Resolves once the host's sshd has been asked to run a command containing `fragment` (harness commands.log). */
+async function commandArrives(hostName: string, fragment: string, timeoutMs = 60_000): Promise<void> {
+  const log = (readState() as unknown as { hosts: Array<{ name: string; commandsLog: string }> }).hosts.find((host) => host.name === hostName)?.commandsLog ?? ''
+  const before = fs.readFileSync(log, 'utf8').length
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (fs.readFileSync(log, 'utf8').slice(before).includes(fragment)) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`${hostName} was never asked to run ${fragment}`)
 }
 
 const lockOn = (hostName: string) => onHost(hostName, 'test -e .kamal/lock-faults && echo held || echo free')
@@ -136,8 +148,9 @@ describe('faults on real hosts', () => {
     let run: ActionRun
     let report: Awaited<ReturnType<typeof load.stop>>
     try {
-      await containerAppears('host1', 'faults-web-v3')
-      await new Promise((resolve) => setTimeout(resolve, 500))
+      // cut while kamal-proxy health-checks the new container: the host's own log says when that command arrived
+      await commandArrives('host1', 'kamal-proxy deploy faults-web')
+      await new Promise((resolve) => setTimeout(resolve, 300))
       // pkill sees every host's processes (host-exec enters host1's mount and net namespaces, not a PID one): only host1's net namespace.
       onHost('host1', "pkill --ns $$ --nslist net -f 'sshd: roo[t]@' || true")
     } finally {
