@@ -62490,6 +62490,8 @@ async function runLocalStep(execution, step, meta, log) {
     const startedAt = Date.now();
     switch (step.kind) {
         case 'runner': {
+            if (step.note)
+                log(step.note);
             const result = await (0, build_1.runRunnerStep)(step, io()).catch((error) => {
                 execution.record.add({ ...meta, kind: 'runner', command: step.display, argv: step.argv, outcome: 'failed', startedAt, endedAt: Date.now() });
                 throw error;
@@ -63866,7 +63868,7 @@ function runnerSteps(config, probed, registryLogin) {
     const clone = planned.filter(builder_1.isCloneStep);
     for (const step of planned) {
         if (!(0, builder_1.isCloneStep)(step))
-            steps.push({ ...step, changes: true });
+            steps.push({ ...step, changes: true, note: !facts.buildx && step.argv[1] === 'build' ? 'docker buildx is not installed: building with `docker build` and pushing each tag' : undefined });
         else if (step === clone[0] && facts.git)
             steps.push({ kind: 'clone', steps: clone, revision: facts.git.revision, directory: (0, builder_1.cloneDirectory)(config.service, facts.projectDir, facts.tempDir), changes: true });
     }

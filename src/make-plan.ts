@@ -73,7 +73,7 @@ export function runnerSteps(config: KamalConfig, probed: RunnerFacts, registryLo
   if (sshDirectory) steps.push({ kind: 'builder-ssh', directory: sshDirectory, changes: true, note: "docker's ssh:// helper gets the deploy key and the pinned host keys" })
   const clone = planned.filter(isCloneStep)
   for (const step of planned) {
-    if (!isCloneStep(step)) steps.push({ ...step, changes: true })
+    if (!isCloneStep(step)) steps.push({ ...step, changes: true, note: !facts.buildx && step.argv[1] === 'build' ? 'docker buildx is not installed: building with `docker build` and pushing each tag' : undefined })
     else if (step === clone[0] && facts.git) steps.push({ kind: 'clone', steps: clone, revision: facts.git.revision, directory: cloneDirectory(config.service, facts.projectDir, facts.tempDir), changes: true })
   }
   if (sshDirectory) steps.push({ kind: 'remove-directory', path: sshDirectory, changes: true, note: 'the key files go as soon as the build is done' })

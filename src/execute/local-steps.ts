@@ -14,6 +14,7 @@ export async function runLocalStep(execution: Execution, step: LocalStep, meta: 
   const startedAt = Date.now()
   switch (step.kind) {
     case 'runner': {
+      if (step.note) log(step.note)
       const result = await runRunnerStep(step, io()).catch((error: unknown) => {
         execution.record.add({ ...meta, kind: 'runner', command: step.display, argv: step.argv, outcome: 'failed', startedAt, endedAt: Date.now() })
         throw error
