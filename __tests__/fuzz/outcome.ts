@@ -1,4 +1,9 @@
+import fc from 'fast-check'
 import { ConfigError } from '../../src/errors'
+
+// One seed for every fuzz suite, so CI is repeatable (the case counts in a log can be reproduced);
+// FUZZ_SEED=<n> explores other inputs.
+fc.configureGlobal({ seed: Number(process.env.FUZZ_SEED ?? 20261201) })
 
 /** How one fuzz case ended; anything else (another exception, a slow case) fails the property. */
 export type Outcome = 'value' | 'located-error'
