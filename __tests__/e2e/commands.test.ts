@@ -28,6 +28,7 @@ registry:
     - KAMAL_REGISTRY_PASSWORD
 builder:
   arch: amd64
+  driver: docker
 deploy_timeout: 10
 drain_timeout: 2
 `

@@ -41,6 +41,7 @@ registry:
   password: any
 builder:
   arch: amd64
+  driver: docker
 env:
   secret:
     - APP_SECRET
