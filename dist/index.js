@@ -62548,11 +62548,18 @@ async function runLocalStep(execution, step, meta, log) {
             execution.record.add({ ...meta, kind: 'remove-directory', command: `rm -rf ${step.path}`, outcome: 'ok', startedAt, endedAt: Date.now() });
             return;
         case 'digest': {
-            let output = '';
-            const code = await exec.exec(step.argv[0], step.argv.slice(1), { cwd: step.cwd, env: context.env, ignoreReturnCode: true, silent: true, listeners: { stdout: (data) => (output += data.toString()) } });
-            const digest = code === 0 ? (0, build_2.imageDigest)(output, step.image) : undefined;
-            log(`$ ${step.display}  → exit ${code}${digest ? `: ${digest}` : ''}`);
-            execution.record.add({ ...meta, kind: 'digest', command: step.display, argv: step.argv, outcome: digest ? 'ok' : 'failed', code, startedAt, endedAt: Date.now() });
+            const ask = async (argv, display) => {
+                let output = '';
+                const askedAt = Date.now();
+                const code = await exec.exec(argv[0], argv.slice(1), { cwd: step.cwd, env: context.env, ignoreReturnCode: true, silent: true, listeners: { stdout: (data) => (output += data.toString()) } });
+                const found = code === 0 ? (0, build_2.imageDigest)(output, step.image) : undefined;
+                log(`$ ${display}  → exit ${code}${found ? `: ${found}` : ''}`);
+                execution.record.add({ ...meta, kind: 'digest', command: display, argv, outcome: found ? 'ok' : step.fallback && argv === step.argv ? 'tolerated' : 'failed', code, startedAt: askedAt, endedAt: Date.now() });
+                return { found, code, output };
+            };
+            let { found: digest, code, output } = await ask(step.argv, step.display);
+            if (!digest && step.fallback)
+                ({ found: digest, code, output } = await ask(step.fallback.argv, step.fallback.display));
             if (!digest)
                 throw new Error(`Could not read the digest of ${step.image} after the push (${step.display} exited ${code}): ${output.trim().slice(0, 300)}`);
             execution.shared.set('digest', digest);
@@ -64405,8 +64412,10 @@ const steps_1 = __nccwpck_require__(2960);
 /** Reads the registry digest of `image` on the runner: the manifest (list) digest with buildx, the pushed RepoDigest without. */
 function digestStep(config, options) {
     const image = config.absoluteImage;
-    const argv = options.buildx ? ['docker', 'buildx', 'imagetools', 'inspect', image, '--format', '{{json .Manifest}}'] : ['docker', 'image', 'inspect', '--format', '{{json .RepoDigests}}', image];
-    return { kind: 'digest', argv, display: argv.map((arg) => (/[\s{}]/.test(arg) ? `'${arg}'` : arg)).join(' '), cwd: options.cwd, image, changes: false };
+    const local = ['docker', 'image', 'inspect', '--format', '{{json .RepoDigests}}', image];
+    const argv = options.buildx ? ['docker', 'buildx', 'imagetools', 'inspect', image, '--format', '{{json .Manifest}}'] : local;
+    const display = (words) => words.map((arg) => (/[\s{}]/.test(arg) ? `'${arg}'` : arg)).join(' ');
+    return { kind: 'digest', argv, display: display(argv), cwd: options.cwd, image, changes: false, fallback: options.buildx ? { argv: local, display: display(local) } : undefined };
 }
 /** The sha256 digest of `image` in what the digest step printed, or undefined. */
 function imageDigest(output, image) {
@@ -65104,7 +65113,7 @@ function describeStep(step, role) {
         case 'share':
             return [`${prefix}${show(step.command)}  # gives <${step.name.replace(/_/g, ' ')}> to the steps after${step.fallback ? ` (else ${step.fallback})` : ''}`];
         case 'digest':
-            return [`${step.display}  # the pushed image's digest (digest output)`];
+            return [`${step.display}  # the pushed image's digest (digest output)`, ...(step.fallback ? [`${step.fallback.display}  # if that cannot read the registry`] : [])];
     }
 }
 function phaseTitle(stage) {

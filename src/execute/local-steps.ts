@@ -67,11 +67,17 @@ export async function runLocalStep(execution: Execution, step: LocalStep, meta: 
       execution.record.add({ ...meta, kind: 'remove-directory', command: `rm -rf ${step.path}`, outcome: 'ok', startedAt, endedAt: Date.now() })
       return
     case 'digest': {
-      let output = ''
-      const code = await exec.exec(step.argv[0], step.argv.slice(1), { cwd: step.cwd, env: context.env as Record<string, string>, ignoreReturnCode: true, silent: true, listeners: { stdout: (data) => (output += data.toString()) } })
-      const digest = code === 0 ? imageDigest(output, step.image) : undefined
-      log(`$ ${step.display}  → exit ${code}${digest ? `: ${digest}` : ''}`)
-      execution.record.add({ ...meta, kind: 'digest', command: step.display, argv: step.argv, outcome: digest ? 'ok' : 'failed', code, startedAt, endedAt: Date.now() })
+      const ask = async (argv: string[], display: string) => {
+        let output = ''
+        const askedAt = Date.now()
+        const code = await exec.exec(argv[0], argv.slice(1), { cwd: step.cwd, env: context.env as Record<string, string>, ignoreReturnCode: true, silent: true, listeners: { stdout: (data) => (output += data.toString()) } })
+        const found = code === 0 ? imageDigest(output, step.image) : undefined
+        log(`$ ${display}  → exit ${code}${found ? `: ${found}` : ''}`)
+        execution.record.add({ ...meta, kind: 'digest', command: display, argv, outcome: found ? 'ok' : step.fallback && argv === step.argv ? 'tolerated' : 'failed', code, startedAt: askedAt, endedAt: Date.now() })
+        return { found, code, output }
+      }
+      let { found: digest, code, output } = await ask(step.argv, step.display)
+      if (!digest && step.fallback) ({ found: digest, code, output } = await ask(step.fallback.argv, step.fallback.display))
       if (!digest) throw new Error(`Could not read the digest of ${step.image} after the push (${step.display} exited ${code}): ${output.trim().slice(0, 300)}`)
       execution.shared.set('digest', digest)
       return

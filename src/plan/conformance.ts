@@ -40,6 +40,8 @@ export function stepCommandPatterns(step: Step): RegExp[] | undefined {
       return [template(step.display), ...(step.skipIf ? [template(step.skipIf.display)] : [])]
     case 'clone':
       return step.steps.flatMap((inner) => [template(inner.display), ...(inner.skipIf ? [template(inner.skipIf.display)] : [])])
+    case 'digest':
+      return [template(step.display), ...(step.fallback ? [template(step.fallback.display)] : [])]
     case 'ensure-docker':
       return undefined
     default:

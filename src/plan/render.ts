@@ -58,7 +58,7 @@ export function describeStep(step: Step, role?: string): string[] {
     case 'share':
       return [`${prefix}${show(step.command)}  # gives <${step.name.replace(/_/g, ' ')}> to the steps after${step.fallback ? ` (else ${step.fallback})` : ''}`]
     case 'digest':
-      return [`${step.display}  # the pushed image's digest (digest output)`]
+      return [`${step.display}  # the pushed image's digest (digest output)`, ...(step.fallback ? [`${step.fallback.display}  # if that cannot read the registry`] : [])]
   }
 }
 

@@ -263,6 +263,8 @@ export interface DigestStep extends Common {
   display: string
   cwd: string
   image: string
+  /** asked when `argv` cannot tell (buildx's imagetools cannot read a plain-HTTP registry): the runner's image store */
+  fallback?: { argv: string[]; display: string }
 }
 
 export type HostStep =

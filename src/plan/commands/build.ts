@@ -7,8 +7,10 @@ import { RUNNER, stageOn, type Stage, type Step } from '../steps'
 /** Reads the registry digest of `image` on the runner: the manifest (list) digest with buildx, the pushed RepoDigest without. */
 export function digestStep(config: KamalConfig, options: { buildx: boolean; cwd: string }): Step {
   const image = config.absoluteImage
-  const argv = options.buildx ? ['docker', 'buildx', 'imagetools', 'inspect', image, '--format', '{{json .Manifest}}'] : ['docker', 'image', 'inspect', '--format', '{{json .RepoDigests}}', image]
-  return { kind: 'digest', argv, display: argv.map((arg) => (/[\s{}]/.test(arg) ? `'${arg}'` : arg)).join(' '), cwd: options.cwd, image, changes: false }
+  const local = ['docker', 'image', 'inspect', '--format', '{{json .RepoDigests}}', image]
+  const argv = options.buildx ? ['docker', 'buildx', 'imagetools', 'inspect', image, '--format', '{{json .Manifest}}'] : local
+  const display = (words: string[]) => words.map((arg) => (/[\s{}]/.test(arg) ? `'${arg}'` : arg)).join(' ')
+  return { kind: 'digest', argv, display: display(argv), cwd: options.cwd, image, changes: false, fallback: options.buildx ? { argv: local, display: display(local) } : undefined }
 }
 
 /** The sha256 digest of `image` in what the digest step printed, or undefined. */
