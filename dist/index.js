@@ -62288,7 +62288,7 @@ async function runHostStep(execution, step, values, meta, log) {
             const result = await run(step.command, { allowFailure: true, onOutput: (chunk) => (chunks.push(chunk), lines.push(chunk)) });
             lines.end();
             const output = Buffer.concat(chunks).toString('utf8');
-            execution.outputs.push({ host, heading: step.heading, text: context.redact(step.raw ? output : output.trim()), code: result.code });
+            execution.outputs.push({ host, heading: step.heading, text: context.redact(step.rawOutput ? output : output.trim()), code: result.code });
             if (result.code !== 0)
                 throw new CommandExitError(host, result.code);
             return;
@@ -63239,11 +63239,11 @@ const option = (key, kind, ...names) => ({ key, kind, names });
 const GLOBAL_OPTIONS = [option('roles', 'string', '-r', '--roles'), option('hosts', 'string', '-h', '--hosts'), option('version', 'string', '--version'), option('primary', 'boolean', '-p', '--primary')];
 const LOG_OPTIONS = [option('lines', 'number', '-n', '--lines'), option('since', 'string', '-s', '--since'), option('grep', 'string', '-g', '--grep'), option('grepOptions', 'string', '--grep-options', '--grep_options'), option('skipTimestamps', 'boolean', '-T', '--skip-timestamps', '--skip_timestamps')];
 const COMMAND_OPTIONS = {
-    'app exec': [option('reuse', 'boolean', '--reuse'), option('detach', 'boolean', '--detach'), option('raw', 'boolean', '--raw')],
+    'app exec': [option('reuse', 'boolean', '--reuse'), option('detach', 'boolean', '--detach'), option('rawOutput', 'boolean', '--raw')],
     'app logs': [...LOG_OPTIONS, option('containerId', 'string', '--container-id', '--container_id')],
     'accessory logs': LOG_OPTIONS,
-    'accessory exec': [option('reuse', 'boolean', '--reuse'), option('raw', 'boolean', '--raw')],
-    'server exec': [option('raw', 'boolean', '--raw')],
+    'accessory exec': [option('reuse', 'boolean', '--reuse'), option('rawOutput', 'boolean', '--raw')],
+    'server exec': [option('rawOutput', 'boolean', '--raw')],
     'lock acquire': [option('message', 'string', '-m', '--message')],
     remove: [option('confirmed', 'boolean', '-y', '--confirmed')],
     'accessory remove': [option('confirmed', 'boolean', '-y', '--confirmed')],
@@ -63319,7 +63319,7 @@ function parseCommandOptions(key, words, shown) {
 function checkExecOptions(options, shown) {
     if (options.detach && options.reuse)
         throw new errors_1.InputError('command', `${shown}: Detach is not compatible with reuse. Drop --detach or --reuse.`);
-    if (options.raw && options.detach)
+    if (options.rawOutput && options.detach)
         throw new errors_1.InputError('command', `${shown}: Raw is not compatible with detach. Drop --raw or --detach.`);
 }
 /**
@@ -64237,7 +64237,7 @@ function accessoryExecStages(parts) {
             return (0, steps_1.stageOnEach)('command', `Accessory ${accessory.name} exec`, accessory.hosts, (host) => [
                 ...(reuse ? [] : parts.loginStep()),
                 (0, common_1.exec)(auditor.record(`Executed cmd '${command}' on ${accessory.name} accessory`)),
-                { kind: 'stream', command: reuse ? commands.executeInExistingContainer(command) : commands.executeInNewContainer(command), heading: heading(accessory.name, host), raw: request.options?.raw, prefixLines: accessory.hosts.length > 1, changes: true },
+                { kind: 'stream', command: reuse ? commands.executeInExistingContainer(command) : commands.executeInNewContainer(command), heading: heading(accessory.name, host), rawOutput: request.options?.rawOutput, prefixLines: accessory.hosts.length > 1, changes: true },
             ], { announce: `Launching command from ${reuse ? 'existing' : 'new'} container...` });
         }),
     ];
@@ -64301,7 +64301,7 @@ function appExecStages(parts) {
         }
         stages.push(onRoles(parts, 'command', 'Exec in the running container', (operations) => [
             (0, common_1.exec)(auditor.record(`Executed cmd '${command}' on app version ${version}`, { role: operations.role.name })),
-            { kind: 'stream', command: operations.executeInExistingContainer(command, version), heading: (0, common_1.hostHeading)(operations.host), raw: options.raw, prefixLines, changes: true },
+            { kind: 'stream', command: operations.executeInExistingContainer(command, version), heading: (0, common_1.hostHeading)(operations.host), rawOutput: options.rawOutput, prefixLines, changes: true },
         ], { announce: `Launching command with version ${version} from existing container...` }));
         return stages;
     }
@@ -64310,7 +64310,7 @@ function appExecStages(parts) {
         ...(parts.login ? [(0, steps_1.stageOnEach)('command', 'Registry login', targets.appHosts, () => parts.loginStep())] : []),
         onRoles(parts, 'command', 'Exec in a new container', (operations) => [
             (0, common_1.exec)(auditor.record(`Executed cmd '${command}' on app version ${config.version}`)),
-            { kind: 'stream', command: operations.executeInNewContainer(command, { detach: options.detach, hex: (0, steps_1.placeholder)('exec_hex') }), heading: (0, common_1.hostHeading)(operations.host), raw: options.raw, prefixLines, changes: true, note: options.detach ? 'detached: the container keeps running' : '--rm: no container is left behind' },
+            { kind: 'stream', command: operations.executeInNewContainer(command, { detach: options.detach, hex: (0, steps_1.placeholder)('exec_hex') }), heading: (0, common_1.hostHeading)(operations.host), rawOutput: options.rawOutput, prefixLines, changes: true, note: options.detach ? 'detached: the container keeps running' : '--rm: no container is left behind' },
         ], { announce: `Launching command with version ${config.version} from new container...` }),
     ];
 }
@@ -64754,7 +64754,7 @@ function serverExecStages(parts) {
         ...(0, common_1.connected)(parts),
         (0, steps_1.stageOnEach)('command', 'Server exec', targets.hosts, (host) => [
             (0, common_1.exec)(auditor.record(`Executed cmd '${command}' on ${host}`)),
-            { kind: 'stream', command, heading: (0, common_1.hostHeading)(host), raw: request.options?.raw, prefixLines: targets.hosts.length > 1, changes: true },
+            { kind: 'stream', command, heading: (0, common_1.hostHeading)(host), rawOutput: request.options?.rawOutput, prefixLines: targets.hosts.length > 1, changes: true },
         ], { announce: `Running '${command}' on ${targets.hosts.join(', ')}...` }),
     ];
 }

@@ -124,7 +124,7 @@ export interface CommandOptions {
   primary?: boolean
   reuse?: boolean
   detach?: boolean
-  raw?: boolean
+  rawOutput?: boolean
   lines?: number
   since?: string
   grep?: string
@@ -150,11 +150,11 @@ const GLOBAL_OPTIONS = [option('roles', 'string', '-r', '--roles'), option('host
 const LOG_OPTIONS = [option('lines', 'number', '-n', '--lines'), option('since', 'string', '-s', '--since'), option('grep', 'string', '-g', '--grep'), option('grepOptions', 'string', '--grep-options', '--grep_options'), option('skipTimestamps', 'boolean', '-T', '--skip-timestamps', '--skip_timestamps')]
 
 const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
-  'app exec': [option('reuse', 'boolean', '--reuse'), option('detach', 'boolean', '--detach'), option('raw', 'boolean', '--raw')],
+  'app exec': [option('reuse', 'boolean', '--reuse'), option('detach', 'boolean', '--detach'), option('rawOutput', 'boolean', '--raw')],
   'app logs': [...LOG_OPTIONS, option('containerId', 'string', '--container-id', '--container_id')],
   'accessory logs': LOG_OPTIONS,
-  'accessory exec': [option('reuse', 'boolean', '--reuse'), option('raw', 'boolean', '--raw')],
-  'server exec': [option('raw', 'boolean', '--raw')],
+  'accessory exec': [option('reuse', 'boolean', '--reuse'), option('rawOutput', 'boolean', '--raw')],
+  'server exec': [option('rawOutput', 'boolean', '--raw')],
   'lock acquire': [option('message', 'string', '-m', '--message')],
   remove: [option('confirmed', 'boolean', '-y', '--confirmed')],
   'accessory remove': [option('confirmed', 'boolean', '-y', '--confirmed')],
@@ -226,7 +226,7 @@ function parseCommandOptions(key: string, words: readonly string[], shown: strin
 
 function checkExecOptions(options: CommandOptions, shown: string): void {
   if (options.detach && options.reuse) throw new InputError('command', `${shown}: Detach is not compatible with reuse. Drop --detach or --reuse.`)
-  if (options.raw && options.detach) throw new InputError('command', `${shown}: Raw is not compatible with detach. Drop --raw or --detach.`)
+  if (options.rawOutput && options.detach) throw new InputError('command', `${shown}: Raw is not compatible with detach. Drop --raw or --detach.`)
 }
 
 /**

@@ -167,7 +167,7 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
       const result = await run(step.command, { allowFailure: true, onOutput: (chunk) => (chunks.push(chunk), lines.push(chunk)) })
       lines.end()
       const output = Buffer.concat(chunks).toString('utf8')
-      execution.outputs.push({ host, heading: step.heading, text: context.redact(step.raw ? output : output.trim()), code: result.code })
+      execution.outputs.push({ host, heading: step.heading, text: context.redact(step.rawOutput ? output : output.trim()), code: result.code })
       if (result.code !== 0) throw new CommandExitError(host, result.code)
       return
     }

@@ -224,7 +224,7 @@ export interface StreamStep extends Common {
   /** the heading of this host's output in the log and the summary ("App Host: 10.0.0.1") */
   heading: string
   /** Kamal's --raw: the output as it is, not stripped */
-  raw?: boolean
+  rawOutput?: boolean
   /** several hosts stream at once: each line starts with its host */
   prefixLines?: boolean
 }

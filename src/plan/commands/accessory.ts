@@ -36,7 +36,7 @@ export function accessoryExecStages(parts: PlanParts): Stage[] {
       return stageOnEach('command', `Accessory ${accessory.name} exec`, accessory.hosts, (host) => [
         ...(reuse ? [] : parts.loginStep()),
         exec(auditor.record(`Executed cmd '${command}' on ${accessory.name} accessory`)),
-        { kind: 'stream', command: reuse ? commands.executeInExistingContainer(command) : commands.executeInNewContainer(command), heading: heading(accessory.name, host), raw: request.options?.raw, prefixLines: accessory.hosts.length > 1, changes: true },
+        { kind: 'stream', command: reuse ? commands.executeInExistingContainer(command) : commands.executeInNewContainer(command), heading: heading(accessory.name, host), rawOutput: request.options?.rawOutput, prefixLines: accessory.hosts.length > 1, changes: true },
       ], { announce: `Launching command from ${reuse ? 'existing' : 'new'} container...` })
     }),
   ]

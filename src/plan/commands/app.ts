@@ -43,7 +43,7 @@ export function appExecStages(parts: PlanParts): Stage[] {
     stages.push(
       onRoles(parts, 'command', 'Exec in the running container', (operations) => [
         exec(auditor.record(`Executed cmd '${command}' on app version ${version}`, { role: operations.role.name })),
-        { kind: 'stream', command: operations.executeInExistingContainer(command, version), heading: hostHeading(operations.host), raw: options.raw, prefixLines, changes: true },
+        { kind: 'stream', command: operations.executeInExistingContainer(command, version), heading: hostHeading(operations.host), rawOutput: options.rawOutput, prefixLines, changes: true },
       ], { announce: `Launching command with version ${version} from existing container...` }),
     )
     return stages
@@ -53,7 +53,7 @@ export function appExecStages(parts: PlanParts): Stage[] {
     ...(parts.login ? [stageOnEach('command', 'Registry login', targets.appHosts, () => parts.loginStep())] : []),
     onRoles(parts, 'command', 'Exec in a new container', (operations) => [
       exec(auditor.record(`Executed cmd '${command}' on app version ${config.version}`)),
-      { kind: 'stream', command: operations.executeInNewContainer(command, { detach: options.detach, hex: placeholder('exec_hex') }), heading: hostHeading(operations.host), raw: options.raw, prefixLines, changes: true, note: options.detach ? 'detached: the container keeps running' : '--rm: no container is left behind' },
+      { kind: 'stream', command: operations.executeInNewContainer(command, { detach: options.detach, hex: placeholder('exec_hex') }), heading: hostHeading(operations.host), rawOutput: options.rawOutput, prefixLines, changes: true, note: options.detach ? 'detached: the container keeps running' : '--rm: no container is left behind' },
     ], { announce: `Launching command with version ${config.version} from new container...` }),
   ]
 }

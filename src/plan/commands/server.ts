@@ -12,7 +12,7 @@ export function serverExecStages(parts: PlanParts): Stage[] {
     ...connected(parts),
     stageOnEach('command', 'Server exec', targets.hosts, (host) => [
       exec(auditor.record(`Executed cmd '${command}' on ${host}`)),
-      { kind: 'stream', command, heading: hostHeading(host), raw: request.options?.raw, prefixLines: targets.hosts.length > 1, changes: true },
+      { kind: 'stream', command, heading: hostHeading(host), rawOutput: request.options?.rawOutput, prefixLines: targets.hosts.length > 1, changes: true },
     ], { announce: `Running '${command}' on ${targets.hosts.join(', ')}...` }),
   ]
 }
