@@ -56213,7 +56213,7 @@ exports.Auditor = Auditor;
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.makeDirectory = exports.xargs = exports.shell = exports.chain = exports.any = exports.pipe = exports.combine = exports.docker = void 0;
+exports.makeDirectory = exports.xargs = exports.shell = exports.chain = exports.any = exports.pipe = exports.together = exports.combine = exports.docker = void 0;
 exports.line = line;
 exports.containerIdFor = containerIdFor;
 exports.argumentize = argumentize;
@@ -56226,6 +56226,13 @@ const docker = (...tokens) => line('docker', ...tokens);
 exports.docker = docker;
 const combine = (commands, by = '&&') => commands.filter(Boolean).join(` ${by} `);
 exports.combine = combine;
+/**
+ * Commands that always run together, one after another, stopping at the first failure: one
+ * SSH exec instead of several. A command with its own `||` or `;` is grouped so `&&` cannot
+ * change what it means.
+ */
+const together = (commands) => (0, exports.combine)(commands.map((command) => (/\|\||;/.test(command) ? `{ ${command}; }` : command)));
+exports.together = together;
 const pipe = (...commands) => (0, exports.combine)(commands, '|');
 exports.pipe = pipe;
 const any = (...commands) => (0, exports.combine)(commands, '||');
@@ -56864,7 +56871,7 @@ function isoSeconds(at) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.ensureProxyAppsDirectory = exports.proxyImageVersion = exports.createNetwork = exports.PROXY_APPS_CONTAINER_DIRECTORY = exports.PROXY_APPS_DIRECTORY = exports.PROXY_CONTAINER = void 0;
+exports.ensureProxyAppsDirectory = exports.proxyVersionAndState = exports.proxyImageVersion = exports.createNetwork = exports.PROXY_APPS_CONTAINER_DIRECTORY = exports.PROXY_APPS_DIRECTORY = exports.PROXY_CONTAINER = void 0;
 exports.proxyDeploy = proxyDeploy;
 exports.proxyDeployCommand = proxyDeployCommand;
 exports.proxyRemove = proxyRemove;
@@ -56939,6 +56946,9 @@ const createNetwork = () => (0, base_1.docker)('network', 'create', 'kamal');
 exports.createNetwork = createNetwork;
 const proxyImageVersion = () => (0, base_1.pipe)((0, base_1.docker)('inspect', exports.PROXY_CONTAINER, `--format '{{.Config.Image}}'`), `awk -F: '{print $NF}'`);
 exports.proxyImageVersion = proxyImageVersion;
+/** Whether kamal-proxy runs, and its image: `true basecamp/kamal-proxy:v0.9.2` (nothing when there is no such container). */
+const proxyVersionAndState = () => (0, base_1.docker)('inspect', exports.PROXY_CONTAINER, `--format '{{.State.Running}} {{.Config.Image}}'`);
+exports.proxyVersionAndState = proxyVersionAndState;
 const ensureProxyAppsDirectory = () => (0, base_1.makeDirectory)(exports.PROXY_APPS_DIRECTORY);
 exports.ensureProxyAppsDirectory = ensureProxyAppsDirectory;
 /**
@@ -61830,6 +61840,7 @@ var __importStar = (this && this.__importStar) || (function () {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Execution = void 0;
 exports.isConnectionError = isConnectionError;
+exports.scheduleNodes = scheduleNodes;
 exports.executePlan = executePlan;
 /**
  * Runs a Plan: stages in order, each stage's lanes in parallel (one per
@@ -61860,6 +61871,8 @@ class Execution {
     outputs = [];
     /** values set by share steps, seen by every unit that starts after */
     shared = new Map();
+    /** each (place, role)'s values, handed from one stage's unit to the next */
+    carried = new Map();
     lockHeld = false;
     message;
     unavailableVersion = false;
@@ -61879,43 +61892,72 @@ class Execution {
         return this.failed;
     }
     async run() {
-        let failure;
-        const stages = this.plan.stages;
-        for (let index = 0; index < stages.length; index++) {
-            const stage = stages[index];
+        const nodes = scheduleNodes(this.plan.stages);
+        const failures = new Map();
+        const unwrapped = new Map();
+        const announced = new Set();
+        const slots = new Map();
+        const done = new Map();
+        const runNode = async (node) => {
+            await Promise.all(node.after.map((before) => done.get(before)));
+            const { stage } = node;
+            if (node.barrier)
+                await this.settleBackground();
             const runnable = stage.always === 'lock-held' ? this.lockHeld : !this.failed && !this.unavailableVersion;
             if (!runnable || (stage.onSuccessOnly && this.failed))
-                continue;
+                return;
+            const slot = slots.get(stage) ?? slots.set(stage, new Semaphore(this.context.parallelism ?? 30)).get(stage);
+            await slot.acquire();
             try {
                 if (stage.always !== 'lock-held' && this.context.cancelled?.())
                     throw new request_1.CancelledError();
-                if (stage.announce)
+                if (stage.announce && !announced.has(stage)) {
+                    announced.add(stage);
                     this.say(stage.announce);
-                const shipping = stage.lanes.some((lane) => lane.units.some((unit) => unit.steps.some((step) => step.kind === 'ship')));
-                if (shipping && stages[index + 1]) {
-                    const pull = stages[++index];
-                    await this.ship(stage, () => this.runStage(pull));
                 }
-                else {
-                    await this.runStage(stage);
-                    if (stage.always === 'lock-held') {
-                        this.lockHeld = false;
-                        this.context.onLock?.(null);
-                    }
+                if (node.pull)
+                    await this.ship(stage, () => this.runStage(node.pull));
+                else
+                    await this.runLane(stage, node.lane);
+                if (stage.always === 'lock-held') {
+                    this.lockHeld = false;
+                    this.context.onLock?.(null);
                 }
             }
             catch (error) {
                 if (stage.always === 'lock-held') {
                     const message = error instanceof Error ? error.message : String(error);
                     core.error(`Error releasing the deploy lock: ${message}${/lock release/.test(message) ? '' : ' Release it with command: lock release.'}`);
-                    continue;
+                    return;
                 }
-                if (!this.failed)
-                    failure = error;
+                // A lane's failure reads as one host's (MultiHostError, as forEachLimited reports it); a cancel or a ship failure as itself.
+                if (!node.lane || error instanceof request_1.CancelledError)
+                    unwrapped.set(node.stageIndex, unwrapped.get(node.stageIndex) ?? error);
+                else
+                    (failures.get(node.stageIndex) ?? failures.set(node.stageIndex, []).get(node.stageIndex)).push({ host: node.lane.place, error: error instanceof Error ? error : new Error(String(error)) });
                 this.failed = true;
             }
-        }
+            finally {
+                slot.release();
+            }
+        };
+        for (const node of nodes)
+            done.set(node, runNode(node));
+        await Promise.all(done.values());
+        await this.settleBackground();
+        // The first failure is the earliest stage's, as when stages ran one after another.
+        const first = [...failures.keys(), ...unwrapped.keys()].sort((a, b) => a - b)[0];
+        const failure = first === undefined ? undefined : unwrapped.has(first) ? unwrapped.get(first) : new hosts_1.MultiHostError(failures.get(first) ?? []);
         return { record: this.record, boots: this.boots, bytesSent: this.bytesSent, message: this.message, unavailableVersion: this.unavailableVersion, failure, outputs: this.outputs, shared: this.shared };
+    }
+    /** Steps started in the background (an old container's stop): the run waits for them at its next barrier. */
+    background = [];
+    runInBackground(work) {
+        this.background.push(work.catch(() => undefined));
+    }
+    async settleBackground() {
+        while (this.background.length > 0)
+            await Promise.all(this.background.splice(0));
     }
     /** Registry-free: the runner serves the image while the hosts pull. */
     async ship(stage, pull) {
@@ -61946,7 +61988,11 @@ class Execution {
             await this.context.progress.phase(lane.place, stage.title, (log) => this.runUnit(stage, lane, unit, log), unit.role);
     }
     async runUnit(stage, lane, unit, log) {
-        const values = new Map([...this.shared, ['version', this.context.config.version]]);
+        // A role's units on one host share their values across stages (Before boot's old_version in Boot app).
+        const carry = unit.role ? `${lane.place}|${unit.role}` : undefined;
+        const values = new Map([...this.shared, ['version', this.context.config.version], ...((carry && this.carried.get(carry)) || [])]);
+        if (carry)
+            this.carried.set(carry, values);
         const started = Date.now();
         let healthyAt;
         let current;
@@ -61957,6 +62003,12 @@ class Execution {
                 if (unit.boot && step.kind === 'exec' && step.label === 'docker run' && this.context.cancelled?.())
                     throw new request_1.CancelledError();
                 current = step;
+                if (step.background) {
+                    // Its own log group: the unit's group is printed when the unit ends, maybe before this step does.
+                    const snapshot = new Map(values);
+                    this.runInBackground(this.context.progress.phase(lane.place, `${stage.title}: ${step.note ?? stepName(step)}`, (own) => this.runStep(stage, lane, unit, step, snapshot, own), unit.role));
+                    continue;
+                }
                 await this.runStep(stage, lane, unit, step, values, log);
                 if (step.kind === 'health' || (step.kind === 'exec' && step.label === 'kamal-proxy deploy')) {
                     healthyAt = Date.now();
@@ -62102,6 +62154,69 @@ function failedStepName(error) {
     const step = error.step;
     return typeof step === 'string' && step ? step : 'boot';
 }
+/**
+ * The plan's stages as nodes with their dependencies (see Stage.sync): a barrier stage's
+ * lanes wait for every earlier node; a pipelined stage's lanes wait for the earlier nodes
+ * on their own place, for every node up to the last barrier, and for the stages they need.
+ */
+function scheduleNodes(stages) {
+    const nodes = [];
+    let sinceBarrier = [];
+    let barrierNodes = [];
+    const byId = new Map();
+    for (let index = 0; index < stages.length; index++) {
+        const stage = stages[index];
+        const shipping = stage.lanes.some((lane) => lane.units.some((unit) => unit.steps.some((step) => step.kind === 'ship')));
+        const pipelined = stage.sync === 'place' && !shipping;
+        const needs = (stage.needs ?? []).flatMap((id) => byId.get(id) ?? []);
+        const made = [];
+        if (shipping) {
+            const pull = stages[index + 1];
+            made.push({ stage, stageIndex: index, pull, barrier: true, after: [...barrierNodes, ...sinceBarrier] });
+            if (pull)
+                index++;
+        }
+        else {
+            for (const lane of stage.lanes) {
+                const after = pipelined ? [...barrierNodes, ...sinceBarrier.filter((node) => node.lane?.place === lane.place), ...needs] : [...barrierNodes, ...sinceBarrier];
+                made.push({ stage, stageIndex: index, lane, barrier: !pipelined, after: [...new Set(after)] });
+            }
+        }
+        if (stage.id)
+            byId.set(stage.id, made);
+        nodes.push(...made);
+        if (pipelined)
+            sinceBarrier.push(...made);
+        else {
+            // An empty barrier stage still orders what comes after it.
+            barrierNodes = made.length > 0 ? made : [...barrierNodes, ...sinceBarrier];
+            sinceBarrier = [];
+        }
+    }
+    return nodes;
+}
+/** At most `limit` holders at once. */
+class Semaphore {
+    free;
+    waiting = [];
+    constructor(limit) {
+        this.free = Math.max(1, limit);
+    }
+    async acquire() {
+        if (this.free > 0) {
+            this.free--;
+            return;
+        }
+        await new Promise((resolve) => this.waiting.push(resolve));
+    }
+    release() {
+        const next = this.waiting.shift();
+        if (next)
+            next();
+        else
+            this.free++;
+    }
+}
 async function executePlan(plan, context) {
     return new Execution(plan, context).run();
 }
@@ -62117,6 +62232,7 @@ async function executePlan(plan, context) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ContainerExitedError = exports.CommandExitError = exports.UnitSkipped = void 0;
 exports.runHostStep = runHostStep;
+exports.splitState = splitState;
 exports.containerExited = containerExited;
 /** The executor of host steps: one SSH command (or upload) at a time, each written to the record. */
 const node_crypto_1 = __nccwpck_require__(7598);
@@ -62171,7 +62287,8 @@ async function runHostStep(execution, step, values, meta, log) {
                 throw new hosts_1.RemoteCommandError(host, context.redact((0, placeholders_1.fillPlaceholders)(step.command, values, secret)), result, step.label);
             }
             if (step.capture) {
-                const value = result.code === 0 ? result.stdout.trim() : '';
+                const output = result.code === 0 ? result.stdout.trim() : '';
+                const value = step.captureLength ? output.slice(0, step.captureLength) : output;
                 if (!value && step.emptyIsError)
                     throw new Error(step.emptyIsError);
                 values.set(step.capture, value);
@@ -62202,10 +62319,13 @@ async function runHostStep(execution, step, values, meta, log) {
             throw new Error(`Could not take the deploy lock on ${host}: ${acquired.stderr.trim()}`);
         }
         case 'proxy-version': {
-            const running = await capture(step.command, { allowFailure: true });
+            const answer = await capture(step.command, { allowFailure: true });
+            const [state, running] = step.running ? splitState(answer) : ['', answer];
             if (running && /^v?\d/.test(running) && (0, model_1.compareVersions)(running, step.minimum) < 0) {
                 throw new Error(`kamal-proxy version ${running} is too old, run \`kamal proxy reboot\` in order to update to at least ${step.minimum}`);
             }
+            if (step.running && state === 'true')
+                values.set(step.running, 'yes');
             return;
         }
         case 'stale': {
@@ -62226,8 +62346,9 @@ async function runHostStep(execution, step, values, meta, log) {
         }
         case 'barrier-wait': {
             execution.say(`Waiting for the first healthy ${step.primaryRole} container before booting ${meta.role} on ${host}...`);
+            const waitedFrom = Date.now();
             const decision = await execution.barrier.decision;
-            execution.record.add({ ...meta, kind: 'barrier-wait', command: `wait for the first healthy ${step.primaryRole} container (${decision.host}: ${decision.healthy ? 'healthy' : 'failed'})`, outcome: decision.healthy ? 'ok' : 'failed', startedAt: Date.now(), endedAt: Date.now() });
+            execution.record.add({ ...meta, kind: 'barrier-wait', command: `wait for the first healthy ${step.primaryRole} container (${decision.host}: ${decision.healthy ? 'healthy' : 'failed'})`, outcome: decision.healthy ? 'ok' : 'failed', startedAt: waitedFrom, endedAt: Date.now() });
             if (!decision.healthy) {
                 throw new request_1.BootError(host, meta.role ?? '', 'barrier', `First ${step.primaryRole} container is unhealthy on ${decision.host}, not booting ${meta.role} on ${host}${decision.reason ? ` (${decision.host}: ${decision.reason})` : ''}`);
             }
@@ -62327,6 +62448,11 @@ async function runHostStep(execution, step, values, meta, log) {
             return;
         }
     }
+}
+/** `true basecamp/kamal-proxy:v0.9.2` → ['true', 'v0.9.2'] (the image's tag, as Kamal's version check reads it); nothing → ['', '']. */
+function splitState(answer) {
+    const [state = '', image = ''] = answer.trim().split(/\s+/);
+    return [state, image.includes(':') ? image.slice(image.lastIndexOf(':') + 1) : image];
 }
 /** A command run for its output (`app exec`) exited non-zero: the run ends with its status. */
 class CommandExitError extends Error {
@@ -62430,7 +62556,8 @@ async function waitUntilReady(step, status) {
             return state;
         if (Date.now() >= deadline)
             break;
-        await sleep(Math.min(attempt * 1000, Math.max(deadline - Date.now(), 0)));
+        // Kamal sleeps 1 s, 2 s, 3 s…; a read-only poll this cheap can look sooner (0.2 s, 0.4 s, … up to 1 s).
+        await sleep(Math.min(attempt * 200, 1000, Math.max(deadline - Date.now(), 0)));
     }
     throw new Error(`container not ready after ${step.deployTimeout} seconds (${state || 'unknown'})`);
 }
@@ -64044,6 +64171,7 @@ function bootLanes(roles, hosts, parallelRoles) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.hostnamePrefix = hostnamePrefix;
 exports.bootStages = bootStages;
+exports.beforeBootStage = beforeBootStage;
 exports.bootUnit = bootUnit;
 /**
  * `kamal app boot` (spec §1.5) as plan stages: files every app host needs
@@ -64089,7 +64217,7 @@ function bootStages(context) {
         title: 'Tag latest image',
         lanes: targets.appHosts.map((host) => ({
             place: host,
-            units: [{ steps: [exec(context.auditor.record(`Tagging ${config.absoluteImage} as the latest image`)), exec(new app_1.AppCommands(config, targets.roles[0], host).tagLatestImage())] }],
+            units: [{ steps: [exec((0, base_1.together)([context.auditor.record(`Tagging ${config.absoluteImage} as the latest image`), new app_1.AppCommands(config, targets.roles[0], host).tagLatestImage()]), { label: 'docker tag' })] }],
         })),
     });
     return stages;
@@ -64139,14 +64267,32 @@ function tlsSecrets(role) {
     const certificate = role.proxy?.certificate;
     return { certificate: certificate?.certificatePem ?? '', privateKey: certificate?.privateKeyPem ?? '' };
 }
-/** The per-(host, role) boot of spec §1.5, its runtime decisions as named steps. */
-function bootUnit(context, host, role, primaryBooting) {
+/**
+ * What each (host, role) boot needs before its `docker run` and that neither the image nor
+ * the primary role's health decides: the clash check, the running version, the env file. Run
+ * under the lock while the image is still being built and pulled; the boot units read the
+ * values (old_version) these units set on the same host and role.
+ */
+function beforeBootStage(context) {
+    const { targets } = context;
+    return {
+        phase: 'boot',
+        title: 'Before boot',
+        lanes: targets.appHosts.map((host) => ({
+            place: host,
+            units: targets.roles.filter((role) => role.hosts.includes(host)).map((role) => ({ role: role.name, steps: beforeBootSteps(context, host, role) })),
+        })),
+    };
+}
+function beforeBootSteps(context, host, role) {
     const { config, auditor } = context;
     const app = new app_1.AppCommands(config, role, host);
     const version = config.version;
     const container = app.containerName();
     const replaced = `${container}_replaced_${(0, steps_1.placeholder)('replaced')}`;
-    const steps = [
+    const env = config.envFor(role, host);
+    const keys = (0, env_file_1.envFileKeys)(env);
+    return [
         {
             kind: 'clash',
             role: role.name,
@@ -64157,25 +64303,37 @@ function bootUnit(context, host, role, primaryBooting) {
             note: `rename to ${container}_replaced_<16 hex> if it exists`,
         },
         { kind: 'exec', command: app.currentRunningVersion(), capture: 'old_version', allowFailure: true, changes: false, note: 'the version to stop afterwards' },
+        // The env file is read only by the `docker run` of the boot, so it can be written before.
+        exec(app.ensureEnvDirectory()),
+        { kind: 'upload', path: app.envFilePath, mode: 0o600, content: { kind: 'role-env', role: role.name }, describe: keys.length > 0 ? keys.join(', ') : 'no secrets', changes: true },
     ];
+}
+/** The per-(host, role) boot of spec §1.5, its runtime decisions as named steps. */
+function bootUnit(context, host, role, primaryBooting) {
+    const { config, auditor } = context;
+    const app = new app_1.AppCommands(config, role, host);
+    const version = config.version;
+    const container = app.containerName();
+    const env = config.envFor(role, host);
+    const steps = context.prepared ? [] : beforeBootSteps(context, host, role);
     if (primaryBooting && !role.primary)
         steps.push({ kind: 'barrier-wait', primaryRole: config.primaryRoleName, changes: false, note: `wait until the first ${config.primaryRoleName} container is healthy` });
     steps.push(exec(auditor.record(`Booted app version ${version}`, { role: role.name })));
-    steps.push(exec(app.ensureEnvDirectory()));
-    const env = config.envFor(role, host);
-    const keys = (0, env_file_1.envFileKeys)(env);
-    steps.push({ kind: 'upload', path: app.envFilePath, mode: 0o600, content: { kind: 'role-env', role: role.name }, describe: keys.length > 0 ? keys.join(', ') : 'no secrets', changes: true });
-    steps.push(exec(app.run({ env, hostname: `${hostnamePrefix(host)}-${(0, steps_1.placeholder)('hostname_hex')}` }), { label: 'docker run' }));
+    // `docker run --detach` prints the new container's id; its first 12 characters are what `docker container ls --quiet` would answer.
+    const run = app.run({ env, hostname: `${hostnamePrefix(host)}-${(0, steps_1.placeholder)('hostname_hex')}` });
     if (role.proxy) {
-        steps.push({ kind: 'exec', command: app.containerIdForVersion(version), capture: 'container_id', changes: false, label: 'the new container id', note: 'the new container id', emptyIsError: `Failed to get endpoint for ${role.name} on ${host}, did the container boot?` });
+        steps.push(exec(run, { label: 'docker run', capture: 'container_id', captureLength: 12, emptyIsError: `Failed to get endpoint for ${role.name} on ${host}, did the container boot?`, note: 'its output is the new container id' }));
         steps.push(exec((0, proxy_1.proxyDeploy)(config, role, (0, steps_1.placeholder)('container_id')), { label: 'kamal-proxy deploy', watch: app.exitState(), note: 'kamal-proxy health-checks the new container, switches traffic, drains the old one; the container is watched and an exit fails the boot at once' }));
     }
     else {
+        steps.push(exec(run, { label: 'docker run' }));
         steps.push({ kind: 'health', command: app.status(version), watch: app.exitState(), readinessDelay: config.readinessDelay, deployTimeout: config.deployTimeout, changes: false, note: `poll until healthy, or running after ${config.readinessDelay}s (timeout ${config.deployTimeout}s)` });
     }
     if (primaryBooting && role.primary)
         steps.push({ kind: 'barrier-open', changes: false, note: 'the other roles may boot' });
-    steps.push(exec(app.stop((0, steps_1.placeholder)('old_version')), { allowFailure: true, when: 'old_version', note: 'if an old version was running' }));
+    // Its traffic has moved (kamal-proxy drained it), so nothing waits for the stop but the end of the run.
+    const cleanUpAfter = (0, assets_1.roleHasAssets)(role) || Boolean(config.errorPagesPath);
+    steps.push(exec(app.stop((0, steps_1.placeholder)('old_version')), { allowFailure: true, when: 'old_version', background: !cleanUpAfter, note: cleanUpAfter ? 'if an old version was running' : 'stop the old version, if one was running (the run waits for it at its end)' }));
     if ((0, assets_1.roleHasAssets)(role))
         steps.push(exec((0, assets_1.cleanUpAssets)(config, role), { allowFailure: true, when: 'old_version' }));
     if (config.errorPagesPath)
@@ -64906,8 +65064,7 @@ class PlanParts {
         const [remove, pull, checkLabel] = (0, registry_1.pullCommands)(config);
         const pullStage = (0, steps_1.stageOnEach)('pull', 'Pull image', targets.appHosts, () => [
             ...this.loginStep(),
-            exec(this.auditor.record(`Pulled image with version ${config.version}`)),
-            exec(remove, { allowFailure: true }),
+            exec((0, base_1.together)([this.auditor.record(`Pulled image with version ${config.version}`), `{ ${remove} || true; }`]), { note: 'audit line, then remove a stale copy of the tag (its failure is fine)' }),
             exec(pull, { label: 'docker pull' }),
             readOnly(checkLabel, { label: 'image label check' }),
         ]);
@@ -64922,10 +65079,10 @@ class PlanParts {
         return [
             (0, steps_1.stageOnEach)('proxy', 'Network', targets.hosts, () => [exec((0, proxy_1.createNetwork)(), { tolerate: 'already exists', note: "'already exists' is fine" })], { announce: 'Ensure kamal-proxy is running...' }),
             (0, steps_1.stageOnEach)('proxy', 'Ensure kamal-proxy', targets.proxyHosts, (host) => [
-                ...this.loginStep(),
-                { kind: 'proxy-version', command: (0, proxy_1.proxyImageVersion)(), minimum: model_1.DEFAULT_PROXY_IMAGE_VERSION, changes: false, note: `must be ${model_1.DEFAULT_PROXY_IMAGE_VERSION} or newer` },
-                exec((0, proxy_1.ensureProxyAppsDirectory)()),
-                exec((0, proxy_1.proxyStartOrRun)(config, host), { label: 'kamal-proxy start' }),
+                // A kamal-proxy already running needs no login, directory or start: `docker container start` would do nothing.
+                { kind: 'proxy-version', command: (0, proxy_1.proxyVersionAndState)(), minimum: model_1.DEFAULT_PROXY_IMAGE_VERSION, running: 'proxy_running', changes: false, note: `must be ${model_1.DEFAULT_PROXY_IMAGE_VERSION} or newer; running already?` },
+                ...this.loginStep().map((step) => ({ ...step, unless: 'proxy_running' })),
+                exec((0, base_1.together)([(0, proxy_1.ensureProxyAppsDirectory)(), (0, proxy_1.proxyStartOrRun)(config, host)]), { label: 'kamal-proxy start', unless: 'proxy_running' }),
             ]),
         ];
     }
@@ -64949,11 +65106,7 @@ class PlanParts {
     prune() {
         const prune = new prune_1.PruneCommands(this.config);
         return (0, steps_1.stageOnEach)('prune', 'Prune', this.targets.hosts, () => [
-            exec(this.auditor.record('Pruned containers')),
-            exec(prune.containers()),
-            exec(this.auditor.record('Pruned images')),
-            exec(prune.danglingImages()),
-            exec(prune.taggedImages()),
+            exec((0, base_1.together)([this.auditor.record('Pruned containers'), prune.containers(), this.auditor.record('Pruned images'), prune.danglingImages(), prune.taggedImages()]), { label: 'prune' }),
         ], { announce: 'Prune old containers and images...' });
     }
     accessoryContext() {
@@ -64965,6 +65118,8 @@ class PlanParts {
         const { command } = request;
         // setup builds under the lock; rollback neither builds nor pulls, so it locks first.
         const lockFirst = command === 'setup' || command === 'rollback';
+        if (command === 'deploy' || command === 'redeploy')
+            return this.pipelinedDeployStages();
         const stages = [...this.hook('pre-connect'), this.connect()];
         if (lockFirst)
             stages.push(...this.lock());
@@ -64987,15 +65142,56 @@ class PlanParts {
             });
         }
         stages.push(...this.hook('pre-deploy'));
-        if (command === 'deploy' || command === 'setup')
+        if (command === 'setup')
             stages.push(...this.proxy());
         if (command === 'setup')
             stages.push(...(0, accessory_plan_1.accessoryBootStages)(this.accessoryContext(), request.accessories));
         if (command !== 'rollback')
             stages.push(this.stale());
         stages.push(...(0, boot_plan_1.bootStages)({ config, targets, auditor: this.auditor, hooks: request.hooks, errorPages: request.errorPages }));
-        if (command === 'deploy' || command === 'setup')
+        if (command === 'setup')
             stages.push(this.prune());
+        stages.push(this.unlock());
+        stages.push(...this.hook('post-deploy', targets.hosts, { onSuccessOnly: true }));
+        return stages;
+    }
+    /**
+     * `kamal deploy` / `redeploy` as per-host pipelines (issue: half Kamal's time). The SSH
+     * connections, the lock and, once it is held, the network, kamal-proxy and the stale
+     * containers go on while the runner builds; each host pulls as soon as the image is pushed,
+     * boots, tags and prunes on its own. The barriers Kamal's semantics need stay: the lock
+     * before any host change, the primary role's first healthy container (inside the boot
+     * units), boot groups and every hook (a hook stage waits for everything before it).
+     */
+    pipelinedDeployStages() {
+        const { config, targets, request } = this;
+        const pipelined = (stage, extra = {}) => ({ ...stage, sync: 'place', ...extra });
+        const [prepare, acquire] = this.lock();
+        const early = [
+            ...this.hook('pre-connect'),
+            pipelined(this.connect()),
+            pipelined(prepare),
+            pipelined(acquire, { id: 'lock' }),
+        ];
+        const delivery = this.deliverImage().map((stage) => {
+            if (stage.phase === 'build')
+                return pipelined(stage, { id: 'build' });
+            if (stage.title.startsWith('Hook'))
+                return pipelined(stage);
+            // Registry-free: the runner serves the image while the hosts pull, one stage with the other.
+            if (config.localRegistry)
+                return stage;
+            return pipelined(stage, { needs: ['build'] });
+        });
+        const context = { config, targets, auditor: this.auditor, hooks: request.hooks, errorPages: request.errorPages };
+        const whole = (0, boot_plan_1.bootStages)(context);
+        const onePass = !whole.some((stage) => stage.waitsFor || stage.title.startsWith('Hook') || (stage.phase !== 'boot' && stage.phase !== 'tag') || stage.lanes.some((lane) => lane.place === steps_1.RUNNER));
+        // One boot pass: each host's clash check, old version and env files go ahead of the image too.
+        const underLock = [...this.proxy(), this.stale(), ...(onePass ? [(0, boot_plan_1.beforeBootStage)(context)] : [])].map((stage) => pipelined(stage, { needs: ['lock'] }));
+        const preDeploy = this.hook('pre-deploy');
+        const stages = preDeploy.length > 0 ? [...early, ...delivery, ...preDeploy, ...underLock] : [...early, ...underLock, ...delivery];
+        stages.push(...(onePass ? (0, boot_plan_1.bootStages)({ ...context, prepared: true }).map((stage) => pipelined(stage)) : whole));
+        stages.push(pipelined(this.prune()));
         stages.push(this.unlock());
         stages.push(...this.hook('post-deploy', targets.hosts, { onSuccessOnly: true }));
         return stages;
@@ -66632,7 +66828,8 @@ function barrierWait(entries) {
     if (at < 0)
         return undefined;
     const entry = entries[at];
-    const startedAt = at > 0 ? entries[at - 1].endedAt : entry.startedAt;
+    // The entry spans the wait; a record without that span (zero length) waited since the step before.
+    const startedAt = entry.endedAt > entry.startedAt || at === 0 ? entry.startedAt : entries[at - 1].endedAt;
     return { entry, startedAt, ms: Math.max(0, entry.endedAt - startedAt) };
 }
 function healthyMs(entries, index) {

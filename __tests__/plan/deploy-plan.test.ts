@@ -4,6 +4,7 @@ import { describeStep } from '../../src/plan/render'
 import { RUNNER, walkPlan, type Plan } from '../../src/plan/steps'
 import { selectTargets } from '../../src/plan/targets'
 import type { RecordEntry } from '../../src/execute/record'
+import { scheduleNodes, type ScheduledNode } from '../../src/execute/executor'
 import { fillPlaceholders } from '../../src/execute/placeholders'
 import { configFromYaml } from '../support/config'
 
@@ -39,7 +40,7 @@ const titles = (plan: Plan, place: string) => plan.stages.filter((stage) => stag
 describe('the deploy plan', () => {
   test('stages in Kamal order on the primary host; build only on the runner', () => {
     const plan = planFor()
-    expect(titles(plan, 'vm1')).toEqual(['Connect', 'Pull image', 'Prepare', 'Acquire deploy lock', 'Network', 'Ensure kamal-proxy', 'Stale containers', 'Boot app', 'Tag latest image', 'Prune', 'Release deploy lock'])
+    expect(titles(plan, 'vm1')).toEqual(['Connect', 'Prepare', 'Acquire deploy lock', 'Network', 'Ensure kamal-proxy', 'Stale containers', 'Before boot', 'Pull image', 'Boot app', 'Tag latest image', 'Prune', 'Release deploy lock'])
     expect(titles(plan, RUNNER)).toEqual(['Build and push'])
   })
 
@@ -50,11 +51,42 @@ describe('the deploy plan', () => {
     expect(titles(plan, 'vm3')).not.toContain('Release deploy lock')
   })
 
-  test('before the lock, hosts get only the pull (changes: image only); everything else that changes a host comes after', () => {
+  test('before the lock, hosts get only the connection and `mkdir -p .kamal`; everything else that changes a host waits for it', () => {
     const plan = planFor()
-    const lockIndex = plan.stages.findIndex((stage) => stage.title === 'Acquire deploy lock')
-    const before = plan.stages.slice(0, lockIndex).flatMap((stage) => stage.lanes.filter((lane) => lane.place !== RUNNER).map(() => stage.title))
-    expect(new Set(before)).toEqual(new Set(['Connect', 'Pull image', 'Prepare']))
+    const nodes = scheduleNodes(plan.stages)
+    const lock = nodes.find((node) => node.stage.title === 'Acquire deploy lock')!
+    const waitsFor = (node: ScheduledNode, target: ScheduledNode): boolean => node.after.some((before) => before === target || waitsFor(before, target))
+    const changing = nodes.filter((node) => node.lane && node.lane.place !== RUNNER && node !== lock && node.lane.units.some((unit) => unit.steps.some((step) => step.changes)))
+    const unlocked = changing.filter((node) => !waitsFor(node, lock)).map((node) => `${node.stage.title} on ${node.lane?.place}`)
+    expect(new Set(unlocked)).toEqual(new Set(['Prepare on vm1', 'Prepare on vm2', 'Prepare on vm3']))
+  })
+
+  test('the runner builds while the hosts connect, lock and set up kamal-proxy; each host pulls once the image is pushed, then goes on alone', () => {
+    const nodes = scheduleNodes(planFor().stages)
+    const node = (title: string, place: string) => nodes.find((item) => item.stage.title === title && item.lane?.place === place)!
+    const waitsFor = (item: ScheduledNode, target: ScheduledNode): boolean => item.after.some((before) => before === target || waitsFor(before, target))
+    const build = node('Build and push', RUNNER)
+    for (const place of ['vm1', 'vm2', 'vm3']) {
+      expect(waitsFor(node('Stale containers', place), build)).toBe(false)
+      expect(waitsFor(node('Pull image', place), build)).toBe(true)
+    }
+    expect(waitsFor(node('Ensure kamal-proxy', 'vm2'), node('Acquire deploy lock', 'vm1'))).toBe(true)
+    // The web hosts tag and prune without waiting for the worker host's boot.
+    expect(waitsFor(node('Prune', 'vm1'), node('Boot app', 'vm3'))).toBe(false)
+    expect(waitsFor(node('Release deploy lock', 'vm1'), node('Prune', 'vm3'))).toBe(true)
+  })
+
+  test('hooks and boot groups keep their barriers', () => {
+    const withHooks = scheduleNodes(planFor({ hooks: new Set(['pre-deploy', 'pre-app-boot']) }).stages)
+    const waitsFor = (item: ScheduledNode, target: ScheduledNode): boolean => item.after.some((before) => before === target || waitsFor(before, target))
+    const hook = withHooks.find((node) => node.stage.title === 'Hook pre-deploy')!
+    expect(hook.barrier).toBe(true)
+    const build = withHooks.find((node) => node.stage.title === 'Build and push')!
+    expect(waitsFor(hook, build)).toBe(true)
+    for (const node of withHooks.filter((item) => ['Network', 'Ensure kamal-proxy', 'Boot app'].includes(item.stage.title))) expect(waitsFor(node, hook)).toBe(true)
+    const grouped = planFor({}, `${YAML}boot: { limit: 1 }\n`).stages.filter((stage) => stage.phase === 'boot')
+    expect(grouped.length).toBeGreaterThan(1)
+    expect(grouped.every((stage) => stage.sync === undefined)).toBe(true)
   })
 
   test('the worker waits for the web barrier; web boots open it', () => {
@@ -83,7 +115,7 @@ describe('the deploy plan', () => {
 
   test('no step shows a secret value; the password goes on stdin', () => {
     const plan = planFor()
-    const login = [...walkPlan(plan)].find(({ step }) => step.kind === 'exec' && step.label === 'docker login')!.step
+    const login = [...walkPlan(plan)].find(({ stage, step }) => stage.title === 'Pull image' && step.kind === 'exec' && step.label === 'docker login')!.step
     expect(login).toMatchObject({ stdin: { registryPassword: true } })
     expect(describeStep(login).join('\n')).toBe('docker login registry.test -u "deployer" --password-stdin  # password on stdin')
   })
@@ -130,11 +162,11 @@ describe('checkRecordAgainstPlan', () => {
     const changed = record.map((entry, index) => (index === run ? { ...entry, command: entry.command.replace('--network kamal', '--network host') } : entry))
     expect(checkRecordAgainstPlan(plan, changed).map((drift) => drift.problem)).toEqual(["command differs from the plan's exec step"])
 
-    const prune = record.findIndex((entry) => entry.stage === 'Prune' && entry.place === 'vm2')
-    expect(checkRecordAgainstPlan(plan, record.filter((_, index) => index !== prune)).map((drift) => drift.problem)).toEqual([expect.stringMatching(/^planned exec step on vm2 \(Prune\) did not run$/)])
+    const upload = record.findIndex((entry) => entry.stage === 'Before boot' && entry.place === 'vm2' && entry.kind === 'upload')
+    expect(checkRecordAgainstPlan(plan, record.filter((_, index) => index !== upload)).map((drift) => drift.problem)).toEqual([expect.stringMatching(/^planned upload step on vm2 \(Before boot\) did not run$/)])
 
     const swapped = [...record]
-    ;[swapped[prune], swapped[prune + 1]] = [swapped[prune + 1], swapped[prune]]
+    ;[swapped[upload - 1], swapped[upload]] = [swapped[upload], swapped[upload - 1]]
     expect(checkRecordAgainstPlan(plan, swapped).map((drift) => drift.problem)).toContain('ran out of plan order')
   })
 })

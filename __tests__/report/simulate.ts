@@ -13,7 +13,8 @@ import { RemoteCommandError } from '../../src/deploy/hosts'
 import { fillPlaceholders, type Values } from '../../src/execute/placeholders'
 import type { RecordEntry } from '../../src/execute/record'
 import { buildPlan } from '../../src/plan/deploy-plan'
-import { RUNNER, walkPlan, type Plan, type Stage, type Step, type Unit } from '../../src/plan/steps'
+import { RUNNER, walkPlan, type Lane, type Plan, type Stage, type Step, type Unit } from '../../src/plan/steps'
+import { scheduleNodes, type ScheduledNode } from '../../src/execute/executor'
 import { selectTargets } from '../../src/plan/targets'
 import { runFactsFrom, type RunFacts } from '../../src/report/facts'
 import { bytesSentSummaryLine, type BytesSent } from '../../src/transfer/bytes-sent'
@@ -67,6 +68,8 @@ interface Simulation {
   lockHeld: boolean
   failure?: unknown
   barrier?: { at: number; healthy: boolean; host: string; reason?: string }
+  /** when the first failure happened: nodes that start later are skipped */
+  failedAt?: number
 }
 
 export function simulate(scenario: Scenario): RunFacts {
@@ -82,10 +85,14 @@ export function simulate(scenario: Scenario): RunFacts {
   const previous = scenario.previous ?? (() => PREVIOUS)
   const primaryRole = config.primaryRoleName
   const bytesSent: BytesSent = {}
+  const carried = new Map<string, Values>()
 
   const runUnit = (stage: Stage, place: string, unit: Unit, startedAt: number, withPhase: boolean): number => {
     let at = startedAt
-    const values: Values = new Map([['version', config.version]])
+    // As the executor does: a role's units on one host hand their values to the next stage's.
+    const carry = unit.role ? `${place}|${unit.role}` : undefined
+    const values: Values = new Map([['version', config.version], ...((carry && carried.get(carry)) || [])])
+    if (carry) carried.set(carry, values)
     const meta = { stage: stage.title, place, role: unit.role }
     const add = (step: Step, command: string, ms: number, extra: Partial<RecordEntry> = {}) => {
       sim.record.push({ step: stepIndex.get(step) ?? -1, ...meta, kind: step.kind, command: fillPlaceholders(command, values, () => SECRET), outcome: 'ok', code: 0, startedAt: at, endedAt: at + ms, ...extra })
@@ -147,8 +154,7 @@ export function simulate(scenario: Scenario): RunFacts {
           break
         case 'barrier-wait': {
           const barrier = sim.barrier!
-          at = Math.max(at, barrier.at)
-          add(step, `wait for the first healthy ${primaryRole} container (${barrier.host}: ${barrier.healthy ? 'healthy' : 'failed'})`, 0, { outcome: barrier.healthy ? 'ok' : 'failed', code: undefined })
+          add(step, `wait for the first healthy ${primaryRole} container (${barrier.host}: ${barrier.healthy ? 'healthy' : 'failed'})`, Math.max(0, barrier.at - at), { outcome: barrier.healthy ? 'ok' : 'failed', code: undefined })
           if (!barrier.healthy) sim.failures++
           if (!barrier.healthy) error = new BootError(place, unit.role ?? '', 'barrier', `First ${primaryRole} container is unhealthy on ${barrier.host}, not booting ${unit.role} on ${place} (${barrier.host}: ${barrier.reason})`)
           break
@@ -178,51 +184,51 @@ export function simulate(scenario: Scenario): RunFacts {
     if (error) {
       if (!sim.failed) sim.failure = error
       sim.failed = true
+      sim.failedAt = Math.min(sim.failedAt ?? Infinity, at)
     }
     return at
   }
 
-  const runStage = (stage: Stage): number => {
-    const start = sim.clock
-    let end = start
-    // the barrier opens on the first healthy primary container: simulate primary units first
-    const lanes = [...stage.lanes].sort((a, b) => Number(b.units[0]?.role === primaryRole) - Number(a.units[0]?.role === primaryRole))
-    for (const lane of lanes) {
-      let at = start
-      const byUnit = lane.units.length > 1 || lane.units.some((unit) => unit.boot)
-      const laneStart = at
-      const before = sim.failures
-      for (const unit of lane.units) {
-        at = runUnit(stage, lane.place, unit, at, byUnit) + 5
-        if (sim.failures > before && !unit.boot) break
-      }
-      if (!byUnit) sim.phases.push({ host: lane.place, phase: stage.title, role: lane.units[0]?.role, startedAt: laneStart, endedAt: at - 5, ok: sim.failures === before })
-      end = Math.max(end, at)
+  const runLane = (stage: Stage, lane: Lane, start: number): number => {
+    let at = start
+    const byUnit = lane.units.length > 1 || lane.units.some((unit) => unit.boot)
+    const before = sim.failures
+    for (const unit of lane.units) {
+      at = runUnit(stage, lane.place, unit, at, byUnit) + 5
+      if (sim.failures > before && !unit.boot) break
     }
-    return end
+    if (!byUnit) sim.phases.push({ host: lane.place, phase: stage.title, role: lane.units[0]?.role, startedAt: start, endedAt: at - 5, ok: sim.failures === before })
+    return at
   }
 
-  const stages = plan.stages
-  for (let index = 0; index < stages.length; index++) {
-    const stage = stages[index]
-    const runnable = stage.always === 'lock-held' ? sim.lockHeld : !sim.failed
+  // The executor's schedule (scheduleNodes): each node starts once what it waits for has ended.
+  // Within a stage, primary units first: the barrier opens on the first healthy primary container.
+  const nodes = scheduleNodes(plan.stages)
+  const ordered = [...nodes].sort((a, b) => a.stageIndex - b.stageIndex || Number(b.lane?.units[0]?.role === primaryRole) - Number(a.lane?.units[0]?.role === primaryRole))
+  const endOf = new Map<ScheduledNode, number>()
+  for (const node of ordered) {
+    const { stage } = node
+    const start = Math.max(T0, ...node.after.map((before) => endOf.get(before) ?? T0)) + (node.barrier ? 15 : 5)
+    endOf.set(node, start)
+    const failedBefore = sim.failedAt !== undefined && sim.failedAt <= start
+    const runnable = stage.always === 'lock-held' ? sim.lockHeld : !failedBefore
     if (!runnable || (stage.onSuccessOnly && sim.failed)) continue
     if (stage.always !== 'lock-held' && stage.title === scenario.cancelAt) {
-      sim.failure = new CancelledError()
+      sim.failure = sim.failure ?? new CancelledError()
       sim.failed = true
+      sim.failedAt = Math.min(sim.failedAt ?? Infinity, start)
       continue
     }
-    const ship = stage.lanes.some((lane) => lane.units.some((unit) => unit.steps.some((step) => step.kind === 'ship')))
-    if (ship) {
+    if (node.pull) {
       const shipStep = stage.lanes[0].units[0].steps[0]
-      const started = sim.clock
-      sim.clock = runStage(stages[++index]) + 20
+      const end = Math.max(start, ...node.pull.lanes.map((lane) => runLane(node.pull as Stage, lane, start))) + 20
       const hosts = shipStep.kind === 'ship' ? shipStep.hosts : []
       for (const host of hosts) bytesSent[host] = 48_213_004 + hosts.indexOf(host) * 1024
-      sim.record.push({ step: stepIndex.get(shipStep) ?? -1, stage: stage.title, place: RUNNER, kind: 'ship', command: `serve ${config.absoluteImage} to ${hosts.join(', ')}`, outcome: 'ok', startedAt: started, endedAt: sim.clock })
+      sim.record.push({ step: stepIndex.get(shipStep) ?? -1, stage: stage.title, place: RUNNER, kind: 'ship', command: `serve ${config.absoluteImage} to ${hosts.join(', ')}`, outcome: 'ok', startedAt: start, endedAt: end })
+      endOf.set(node, end)
       continue
     }
-    sim.clock = runStage(stage) + 15
+    endOf.set(node, runLane(stage, node.lane as Lane, start))
     if (stage.always === 'lock-held') sim.lockHeld = false
   }
 

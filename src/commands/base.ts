@@ -14,6 +14,13 @@ export function line(...tokens: Array<Token | undefined | false | null>): string
 export const docker = (...tokens: Array<Token | undefined | false | null>): string => line('docker', ...tokens)
 
 export const combine = (commands: string[], by = '&&'): string => commands.filter(Boolean).join(` ${by} `)
+
+/**
+ * Commands that always run together, one after another, stopping at the first failure: one
+ * SSH exec instead of several. A command with its own `||` or `;` is grouped so `&&` cannot
+ * change what it means.
+ */
+export const together = (commands: string[]): string => combine(commands.map((command) => (/\|\||;/.test(command) ? `{ ${command}; }` : command)))
 export const pipe = (...commands: string[]): string => combine(commands, '|')
 export const any = (...commands: string[]): string => combine(commands, '||')
 export const chain = (...commands: string[]): string => combine(commands, ';')

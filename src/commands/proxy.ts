@@ -72,6 +72,9 @@ export const createNetwork = (): string => docker('network', 'create', 'kamal')
 
 export const proxyImageVersion = (): string => pipe(docker('inspect', PROXY_CONTAINER, `--format '{{.Config.Image}}'`), `awk -F: '{print $NF}'`)
 
+/** Whether kamal-proxy runs, and its image: `true basecamp/kamal-proxy:v0.9.2` (nothing when there is no such container). */
+export const proxyVersionAndState = (): string => docker('inspect', PROXY_CONTAINER, `--format '{{.State.Running}} {{.Config.Image}}'`)
+
 export const ensureProxyAppsDirectory = (): string => makeDirectory(PROXY_APPS_DIRECTORY)
 
 /**

@@ -7,7 +7,7 @@
 import * as core from '@actions/core'
 import { Auditor } from '../commands/auditor'
 import type { KamalConfig } from '../config/model'
-import { forEachLimited, type HostPool } from '../deploy/hosts'
+import { forEachLimited, MultiHostError, type HostPool } from '../deploy/hosts'
 import type { Progress } from '../deploy/progress'
 import { BootError, CancelledError, type BootOutcome } from '../deploy/request'
 import { RUNNER, walkPlan, type Lane, type Plan, type Stage, type Step, type Unit } from '../plan/steps'
@@ -83,6 +83,8 @@ export class Execution {
   readonly outputs: CommandOutput[] = []
   /** values set by share steps, seen by every unit that starts after */
   readonly shared: Values = new Map()
+  /** each (place, role)'s values, handed from one stage's unit to the next */
+  private readonly carried = new Map<string, Values>()
   lockHeld = false
   message?: string
   unavailableVersion = false
@@ -106,37 +108,64 @@ export class Execution {
   }
 
   async run(): Promise<ExecutionResult> {
-    let failure: unknown
-    const stages = this.plan.stages
-    for (let index = 0; index < stages.length; index++) {
-      const stage = stages[index]
+    const nodes = scheduleNodes(this.plan.stages)
+    const failures = new Map<number, Array<{ host: string; error: Error }>>()
+    const unwrapped = new Map<number, unknown>()
+    const announced = new Set<Stage>()
+    const slots = new Map<Stage, Semaphore>()
+    const done = new Map<ScheduledNode, Promise<void>>()
+    const runNode = async (node: ScheduledNode): Promise<void> => {
+      await Promise.all(node.after.map((before) => done.get(before)))
+      const { stage } = node
+      if (node.barrier) await this.settleBackground()
       const runnable = stage.always === 'lock-held' ? this.lockHeld : !this.failed && !this.unavailableVersion
-      if (!runnable || (stage.onSuccessOnly && this.failed)) continue
+      if (!runnable || (stage.onSuccessOnly && this.failed)) return
+      const slot = slots.get(stage) ?? slots.set(stage, new Semaphore(this.context.parallelism ?? 30)).get(stage)!
+      await slot.acquire()
       try {
         if (stage.always !== 'lock-held' && this.context.cancelled?.()) throw new CancelledError()
-        if (stage.announce) this.say(stage.announce)
-        const shipping = stage.lanes.some((lane) => lane.units.some((unit) => unit.steps.some((step) => step.kind === 'ship')))
-        if (shipping && stages[index + 1]) {
-          const pull = stages[++index]
-          await this.ship(stage, () => this.runStage(pull))
-        } else {
-          await this.runStage(stage)
-          if (stage.always === 'lock-held') {
-            this.lockHeld = false
-            this.context.onLock?.(null)
-          }
+        if (stage.announce && !announced.has(stage)) {
+          announced.add(stage)
+          this.say(stage.announce)
+        }
+        if (node.pull) await this.ship(stage, () => this.runStage(node.pull as Stage))
+        else await this.runLane(stage, node.lane as Lane)
+        if (stage.always === 'lock-held') {
+          this.lockHeld = false
+          this.context.onLock?.(null)
         }
       } catch (error) {
         if (stage.always === 'lock-held') {
           const message = error instanceof Error ? error.message : String(error)
           core.error(`Error releasing the deploy lock: ${message}${/lock release/.test(message) ? '' : ' Release it with command: lock release.'}`)
-          continue
+          return
         }
-        if (!this.failed) failure = error
+        // A lane's failure reads as one host's (MultiHostError, as forEachLimited reports it); a cancel or a ship failure as itself.
+        if (!node.lane || error instanceof CancelledError) unwrapped.set(node.stageIndex, unwrapped.get(node.stageIndex) ?? error)
+        else (failures.get(node.stageIndex) ?? failures.set(node.stageIndex, []).get(node.stageIndex)!).push({ host: node.lane.place, error: error instanceof Error ? error : new Error(String(error)) })
         this.failed = true
+      } finally {
+        slot.release()
       }
     }
+    for (const node of nodes) done.set(node, runNode(node))
+    await Promise.all(done.values())
+    await this.settleBackground()
+    // The first failure is the earliest stage's, as when stages ran one after another.
+    const first = [...failures.keys(), ...unwrapped.keys()].sort((a, b) => a - b)[0]
+    const failure = first === undefined ? undefined : unwrapped.has(first) ? unwrapped.get(first) : new MultiHostError(failures.get(first) ?? [])
     return { record: this.record, boots: this.boots, bytesSent: this.bytesSent, message: this.message, unavailableVersion: this.unavailableVersion, failure, outputs: this.outputs, shared: this.shared }
+  }
+
+  /** Steps started in the background (an old container's stop): the run waits for them at its next barrier. */
+  private readonly background: Array<Promise<unknown>> = []
+
+  runInBackground(work: Promise<unknown>): void {
+    this.background.push(work.catch(() => undefined))
+  }
+
+  private async settleBackground(): Promise<void> {
+    while (this.background.length > 0) await Promise.all(this.background.splice(0))
   }
 
   /** Registry-free: the runner serves the image while the hosts pull. */
@@ -169,7 +198,10 @@ export class Execution {
   }
 
   private async runUnit(stage: Stage, lane: Lane, unit: Unit, log: (line: string) => void): Promise<void> {
-    const values: Values = new Map([...this.shared, ['version', this.context.config.version]])
+    // A role's units on one host share their values across stages (Before boot's old_version in Boot app).
+    const carry = unit.role ? `${lane.place}|${unit.role}` : undefined
+    const values: Values = new Map([...this.shared, ['version', this.context.config.version], ...((carry && this.carried.get(carry)) || [])])
+    if (carry) this.carried.set(carry, values)
     const started = Date.now()
     let healthyAt: number | undefined
     let current: Step | undefined
@@ -178,6 +210,12 @@ export class Execution {
         if (!this.shouldRun(step, values)) continue
         if (unit.boot && step.kind === 'exec' && step.label === 'docker run' && this.context.cancelled?.()) throw new CancelledError()
         current = step
+        if (step.background) {
+          // Its own log group: the unit's group is printed when the unit ends, maybe before this step does.
+          const snapshot = new Map(values)
+          this.runInBackground(this.context.progress.phase(lane.place, `${stage.title}: ${step.note ?? stepName(step)}`, (own) => this.runStep(stage, lane, unit, step, snapshot, own), unit.role))
+          continue
+        }
         await this.runStep(stage, lane, unit, step, values, log)
         if (step.kind === 'health' || (step.kind === 'exec' && step.label === 'kamal-proxy deploy')) {
           healthyAt = Date.now()
@@ -315,6 +353,79 @@ function stepName(step: Step | undefined): string {
 function failedStepName(error: unknown): string {
   const step = (error as { step?: string }).step
   return typeof step === 'string' && step ? step : 'boot'
+}
+
+/** One lane of one stage (or a registry-free ship with its pull stage), and what must be done before it starts. */
+export interface ScheduledNode {
+  stage: Stage
+  stageIndex: number
+  lane?: Lane
+  /** registry-free: the pull stage the ship stage serves, run as one node */
+  pull?: Stage
+  /** waits for every earlier node (and for background steps) */
+  barrier: boolean
+  after: ScheduledNode[]
+}
+
+/**
+ * The plan's stages as nodes with their dependencies (see Stage.sync): a barrier stage's
+ * lanes wait for every earlier node; a pipelined stage's lanes wait for the earlier nodes
+ * on their own place, for every node up to the last barrier, and for the stages they need.
+ */
+export function scheduleNodes(stages: Stage[]): ScheduledNode[] {
+  const nodes: ScheduledNode[] = []
+  let sinceBarrier: ScheduledNode[] = []
+  let barrierNodes: ScheduledNode[] = []
+  const byId = new Map<string, ScheduledNode[]>()
+  for (let index = 0; index < stages.length; index++) {
+    const stage = stages[index]
+    const shipping = stage.lanes.some((lane) => lane.units.some((unit) => unit.steps.some((step) => step.kind === 'ship')))
+    const pipelined = stage.sync === 'place' && !shipping
+    const needs = (stage.needs ?? []).flatMap((id) => byId.get(id) ?? [])
+    const made: ScheduledNode[] = []
+    if (shipping) {
+      const pull = stages[index + 1]
+      made.push({ stage, stageIndex: index, pull, barrier: true, after: [...barrierNodes, ...sinceBarrier] })
+      if (pull) index++
+    } else {
+      for (const lane of stage.lanes) {
+        const after = pipelined ? [...barrierNodes, ...sinceBarrier.filter((node) => node.lane?.place === lane.place), ...needs] : [...barrierNodes, ...sinceBarrier]
+        made.push({ stage, stageIndex: index, lane, barrier: !pipelined, after: [...new Set(after)] })
+      }
+    }
+    if (stage.id) byId.set(stage.id, made)
+    nodes.push(...made)
+    if (pipelined) sinceBarrier.push(...made)
+    else {
+      // An empty barrier stage still orders what comes after it.
+      barrierNodes = made.length > 0 ? made : [...barrierNodes, ...sinceBarrier]
+      sinceBarrier = []
+    }
+  }
+  return nodes
+}
+
+/** At most `limit` holders at once. */
+class Semaphore {
+  private free: number
+  private readonly waiting: Array<() => void> = []
+  constructor(limit: number) {
+    this.free = Math.max(1, limit)
+  }
+
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--
+      return
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve))
+  }
+
+  release(): void {
+    const next = this.waiting.shift()
+    if (next) next()
+    else this.free++
+  }
 }
 
 export async function executePlan(plan: Plan, context: ExecutionContext): Promise<ExecutionResult> {

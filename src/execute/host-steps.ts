@@ -61,7 +61,8 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
         throw new RemoteCommandError(host, context.redact(fillPlaceholders(step.command, values, secret)), result, step.label)
       }
       if (step.capture) {
-        const value = result.code === 0 ? result.stdout.trim() : ''
+        const output = result.code === 0 ? result.stdout.trim() : ''
+        const value = step.captureLength ? output.slice(0, step.captureLength) : output
         if (!value && step.emptyIsError) throw new Error(step.emptyIsError)
         values.set(step.capture, value)
       }
@@ -91,10 +92,12 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
       throw new Error(`Could not take the deploy lock on ${host}: ${acquired.stderr.trim()}`)
     }
     case 'proxy-version': {
-      const running = await capture(step.command, { allowFailure: true })
+      const answer = await capture(step.command, { allowFailure: true })
+      const [state, running] = step.running ? splitState(answer) : ['', answer]
       if (running && /^v?\d/.test(running) && compareVersions(running, step.minimum) < 0) {
         throw new Error(`kamal-proxy version ${running} is too old, run \`kamal proxy reboot\` in order to update to at least ${step.minimum}`)
       }
+      if (step.running && state === 'true') values.set(step.running, 'yes')
       return
     }
     case 'stale': {
@@ -114,8 +117,9 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
     }
     case 'barrier-wait': {
       execution.say(`Waiting for the first healthy ${step.primaryRole} container before booting ${meta.role} on ${host}...`)
+      const waitedFrom = Date.now()
       const decision = await execution.barrier.decision
-      execution.record.add({ ...meta, kind: 'barrier-wait', command: `wait for the first healthy ${step.primaryRole} container (${decision.host}: ${decision.healthy ? 'healthy' : 'failed'})`, outcome: decision.healthy ? 'ok' : 'failed', startedAt: Date.now(), endedAt: Date.now() })
+      execution.record.add({ ...meta, kind: 'barrier-wait', command: `wait for the first healthy ${step.primaryRole} container (${decision.host}: ${decision.healthy ? 'healthy' : 'failed'})`, outcome: decision.healthy ? 'ok' : 'failed', startedAt: waitedFrom, endedAt: Date.now() })
       if (!decision.healthy) {
         throw new BootError(host, meta.role ?? '', 'barrier', `First ${step.primaryRole} container is unhealthy on ${decision.host}, not booting ${meta.role} on ${host}${decision.reason ? ` (${decision.host}: ${decision.reason})` : ''}`)
       }
@@ -200,6 +204,12 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
       return
     }
   }
+}
+
+/** `true basecamp/kamal-proxy:v0.9.2` → ['true', 'v0.9.2'] (the image's tag, as Kamal's version check reads it); nothing → ['', '']. */
+export function splitState(answer: string): [string, string] {
+  const [state = '', image = ''] = answer.trim().split(/\s+/)
+  return [state, image.includes(':') ? image.slice(image.lastIndexOf(':') + 1) : image]
 }
 
 /** A command run for its output (`app exec`) exited non-zero: the run ends with its status. */
@@ -297,7 +307,8 @@ async function waitUntilReady(step: Extract<HostStep, { kind: 'health' }>, statu
     }
     if (state === 'exited' || state === 'dead' || state === 'restarting') return state
     if (Date.now() >= deadline) break
-    await sleep(Math.min(attempt * 1000, Math.max(deadline - Date.now(), 0)))
+    // Kamal sleeps 1 s, 2 s, 3 s…; a read-only poll this cheap can look sooner (0.2 s, 0.4 s, … up to 1 s).
+    await sleep(Math.min(attempt * 200, 1000, Math.max(deadline - Date.now(), 0)))
   }
   throw new Error(`container not ready after ${step.deployTimeout} seconds (${state || 'unknown'})`)
 }

@@ -5,7 +5,7 @@
  */
 import { AppCommands } from '../commands/app'
 import type { Auditor } from '../commands/auditor'
-import { makeDirectory } from '../commands/base'
+import { makeDirectory, together } from '../commands/base'
 import { cleanUpAssets, extractAssets, roleHasAssets, syncAssetVolumes } from '../commands/assets'
 import { envFileKeys } from '../commands/env-file'
 import { cleanUpErrorPages, type ErrorPagesUpload } from '../commands/error-pages'
@@ -23,6 +23,8 @@ export interface BootPlanContext {
   auditor: Auditor
   hooks: ReadonlySet<HookName>
   errorPages?: ErrorPagesUpload
+  /** the clash check, the old version and the env file ran earlier, in beforeBootStage */
+  prepared?: boolean
 }
 
 /** kamal-proxy's table of services and their targets. */
@@ -55,7 +57,7 @@ export function bootStages(context: BootPlanContext): Stage[] {
     title: 'Tag latest image',
     lanes: targets.appHosts.map((host) => ({
       place: host,
-      units: [{ steps: [exec(context.auditor.record(`Tagging ${config.absoluteImage} as the latest image`)), exec(new AppCommands(config, targets.roles[0], host).tagLatestImage())] }],
+      units: [{ steps: [exec(together([context.auditor.record(`Tagging ${config.absoluteImage} as the latest image`), new AppCommands(config, targets.roles[0], host).tagLatestImage()]), { label: 'docker tag' })] }],
     })),
   })
   return stages
@@ -107,14 +109,33 @@ function tlsSecrets(role: Role): { certificate: string; privateKey: string } {
   return { certificate: certificate?.certificatePem ?? '', privateKey: certificate?.privateKeyPem ?? '' }
 }
 
-/** The per-(host, role) boot of spec §1.5, its runtime decisions as named steps. */
-export function bootUnit(context: BootPlanContext, host: string, role: Role, primaryBooting: boolean): Unit {
+/**
+ * What each (host, role) boot needs before its `docker run` and that neither the image nor
+ * the primary role's health decides: the clash check, the running version, the env file. Run
+ * under the lock while the image is still being built and pulled; the boot units read the
+ * values (old_version) these units set on the same host and role.
+ */
+export function beforeBootStage(context: BootPlanContext): Stage {
+  const { targets } = context
+  return {
+    phase: 'boot',
+    title: 'Before boot',
+    lanes: targets.appHosts.map((host) => ({
+      place: host,
+      units: targets.roles.filter((role) => role.hosts.includes(host)).map((role) => ({ role: role.name, steps: beforeBootSteps(context, host, role) })),
+    })),
+  }
+}
+
+function beforeBootSteps(context: BootPlanContext, host: string, role: Role): Step[] {
   const { config, auditor } = context
   const app = new AppCommands(config, role, host)
   const version = config.version
   const container = app.containerName()
   const replaced = `${container}_replaced_${placeholder('replaced')}`
-  const steps: Step[] = [
+  const env = config.envFor(role, host)
+  const keys = envFileKeys(env)
+  return [
     {
       kind: 'clash',
       role: role.name,
@@ -125,22 +146,35 @@ export function bootUnit(context: BootPlanContext, host: string, role: Role, pri
       note: `rename to ${container}_replaced_<16 hex> if it exists`,
     },
     { kind: 'exec', command: app.currentRunningVersion(), capture: 'old_version', allowFailure: true, changes: false, note: 'the version to stop afterwards' },
+    // The env file is read only by the `docker run` of the boot, so it can be written before.
+    exec(app.ensureEnvDirectory()),
+    { kind: 'upload', path: app.envFilePath, mode: 0o600, content: { kind: 'role-env', role: role.name }, describe: keys.length > 0 ? keys.join(', ') : 'no secrets', changes: true },
   ]
+}
+
+/** The per-(host, role) boot of spec §1.5, its runtime decisions as named steps. */
+export function bootUnit(context: BootPlanContext, host: string, role: Role, primaryBooting: boolean): Unit {
+  const { config, auditor } = context
+  const app = new AppCommands(config, role, host)
+  const version = config.version
+  const container = app.containerName()
+  const env = config.envFor(role, host)
+  const steps: Step[] = context.prepared ? [] : beforeBootSteps(context, host, role)
   if (primaryBooting && !role.primary) steps.push({ kind: 'barrier-wait', primaryRole: config.primaryRoleName, changes: false, note: `wait until the first ${config.primaryRoleName} container is healthy` })
   steps.push(exec(auditor.record(`Booted app version ${version}`, { role: role.name })))
-  steps.push(exec(app.ensureEnvDirectory()))
-  const env = config.envFor(role, host)
-  const keys = envFileKeys(env)
-  steps.push({ kind: 'upload', path: app.envFilePath, mode: 0o600, content: { kind: 'role-env', role: role.name }, describe: keys.length > 0 ? keys.join(', ') : 'no secrets', changes: true })
-  steps.push(exec(app.run({ env, hostname: `${hostnamePrefix(host)}-${placeholder('hostname_hex')}` }), { label: 'docker run' }))
+  // `docker run --detach` prints the new container's id; its first 12 characters are what `docker container ls --quiet` would answer.
+  const run = app.run({ env, hostname: `${hostnamePrefix(host)}-${placeholder('hostname_hex')}` })
   if (role.proxy) {
-    steps.push({ kind: 'exec', command: app.containerIdForVersion(version), capture: 'container_id', changes: false, label: 'the new container id', note: 'the new container id', emptyIsError: `Failed to get endpoint for ${role.name} on ${host}, did the container boot?` })
+    steps.push(exec(run, { label: 'docker run', capture: 'container_id', captureLength: 12, emptyIsError: `Failed to get endpoint for ${role.name} on ${host}, did the container boot?`, note: 'its output is the new container id' }))
     steps.push(exec(proxyDeploy(config, role, placeholder('container_id')), { label: 'kamal-proxy deploy', watch: app.exitState(), note: 'kamal-proxy health-checks the new container, switches traffic, drains the old one; the container is watched and an exit fails the boot at once' }))
   } else {
+    steps.push(exec(run, { label: 'docker run' }))
     steps.push({ kind: 'health', command: app.status(version), watch: app.exitState(), readinessDelay: config.readinessDelay, deployTimeout: config.deployTimeout, changes: false, note: `poll until healthy, or running after ${config.readinessDelay}s (timeout ${config.deployTimeout}s)` })
   }
   if (primaryBooting && role.primary) steps.push({ kind: 'barrier-open', changes: false, note: 'the other roles may boot' })
-  steps.push(exec(app.stop(placeholder('old_version')), { allowFailure: true, when: 'old_version', note: 'if an old version was running' }))
+  // Its traffic has moved (kamal-proxy drained it), so nothing waits for the stop but the end of the run.
+  const cleanUpAfter = roleHasAssets(role) || Boolean(config.errorPagesPath)
+  steps.push(exec(app.stop(placeholder('old_version')), { allowFailure: true, when: 'old_version', background: !cleanUpAfter, note: cleanUpAfter ? 'if an old version was running' : 'stop the old version, if one was running (the run waits for it at its end)' }))
   if (roleHasAssets(role)) steps.push(exec(cleanUpAssets(config, role), { allowFailure: true, when: 'old_version' }))
   if (config.errorPagesPath) steps.push(exec(cleanUpErrorPages(config), { allowFailure: true, when: 'old_version' }))
 

@@ -6,17 +6,17 @@
  */
 import { AppCommands } from '../commands/app'
 import { Auditor } from '../commands/auditor'
-import { makeDirectory } from '../commands/base'
+import { makeDirectory, together } from '../commands/base'
 import type { ErrorPagesUpload } from '../commands/error-pages'
 import { LockCommands } from '../commands/lock'
 import { PruneCommands } from '../commands/prune'
-import { createNetwork, ensureProxyAppsDirectory, proxyImageVersion, proxyResume, proxyStartOrRun, proxyStop } from '../commands/proxy'
+import { createNetwork, ensureProxyAppsDirectory, proxyResume, proxyStartOrRun, proxyStop, proxyVersionAndState } from '../commands/proxy'
 import { pullCommands, registryLogin } from '../commands/registry'
 import type { AccessorySettings } from '../config/accessory'
 import { DEFAULT_PROXY_IMAGE_VERSION, type KamalConfig } from '../config/model'
 import type { HookName } from '../hooks'
 import { accessoryBootStages, accessoryRebootStages, accessoryRemoveStages, type AccessoryPlanContext } from './accessory-plan'
-import { bootStages } from './boot-plan'
+import { beforeBootStage, bootStages } from './boot-plan'
 import { placeholder, RUNNER, stageOn, stageOnEach, type LocalStep, type Plan, type PlanCommand, type Stage, type Step } from './steps'
 import type { Targets } from './targets'
 import { commandStages } from './commands/dispatch'
@@ -137,8 +137,7 @@ export class PlanParts {
     const [remove, pull, checkLabel] = pullCommands(config)
     const pullStage = stageOnEach('pull', 'Pull image', targets.appHosts, () => [
       ...this.loginStep(),
-      exec(this.auditor.record(`Pulled image with version ${config.version}`)),
-      exec(remove, { allowFailure: true }),
+      exec(together([this.auditor.record(`Pulled image with version ${config.version}`), `{ ${remove} || true; }`]), { note: 'audit line, then remove a stale copy of the tag (its failure is fine)' }),
       exec(pull, { label: 'docker pull' }),
       readOnly(checkLabel, { label: 'image label check' }),
     ])
@@ -153,10 +152,10 @@ export class PlanParts {
     return [
       stageOnEach('proxy', 'Network', targets.hosts, () => [exec(createNetwork(), { tolerate: 'already exists', note: "'already exists' is fine" })], { announce: 'Ensure kamal-proxy is running...' }),
       stageOnEach('proxy', 'Ensure kamal-proxy', targets.proxyHosts, (host) => [
-        ...this.loginStep(),
-        { kind: 'proxy-version', command: proxyImageVersion(), minimum: DEFAULT_PROXY_IMAGE_VERSION, changes: false, note: `must be ${DEFAULT_PROXY_IMAGE_VERSION} or newer` },
-        exec(ensureProxyAppsDirectory()),
-        exec(proxyStartOrRun(config, host), { label: 'kamal-proxy start' }),
+        // A kamal-proxy already running needs no login, directory or start: `docker container start` would do nothing.
+        { kind: 'proxy-version', command: proxyVersionAndState(), minimum: DEFAULT_PROXY_IMAGE_VERSION, running: 'proxy_running', changes: false, note: `must be ${DEFAULT_PROXY_IMAGE_VERSION} or newer; running already?` },
+        ...this.loginStep().map((step) => ({ ...step, unless: 'proxy_running' })),
+        exec(together([ensureProxyAppsDirectory(), proxyStartOrRun(config, host)]), { label: 'kamal-proxy start', unless: 'proxy_running' }),
       ]),
     ]
   }
@@ -182,11 +181,7 @@ export class PlanParts {
   prune(): Stage {
     const prune = new PruneCommands(this.config)
     return stageOnEach('prune', 'Prune', this.targets.hosts, (): Step[] => [
-      exec(this.auditor.record('Pruned containers')),
-      exec(prune.containers()),
-      exec(this.auditor.record('Pruned images')),
-      exec(prune.danglingImages()),
-      exec(prune.taggedImages()),
+      exec(together([this.auditor.record('Pruned containers'), prune.containers(), this.auditor.record('Pruned images'), prune.danglingImages(), prune.taggedImages()]), { label: 'prune' }),
     ], { announce: 'Prune old containers and images...' })
   }
 
@@ -200,6 +195,7 @@ export class PlanParts {
     const { command } = request
     // setup builds under the lock; rollback neither builds nor pulls, so it locks first.
     const lockFirst = command === 'setup' || command === 'rollback'
+    if (command === 'deploy' || command === 'redeploy') return this.pipelinedDeployStages()
     const stages: Stage[] = [...this.hook('pre-connect'), this.connect()]
     if (lockFirst) stages.push(...this.lock())
     if (command === 'setup') {
@@ -219,11 +215,50 @@ export class PlanParts {
       })
     }
     stages.push(...this.hook('pre-deploy'))
-    if (command === 'deploy' || command === 'setup') stages.push(...this.proxy())
+    if (command === 'setup') stages.push(...this.proxy())
     if (command === 'setup') stages.push(...accessoryBootStages(this.accessoryContext(), request.accessories))
     if (command !== 'rollback') stages.push(this.stale())
     stages.push(...bootStages({ config, targets, auditor: this.auditor, hooks: request.hooks, errorPages: request.errorPages }))
-    if (command === 'deploy' || command === 'setup') stages.push(this.prune())
+    if (command === 'setup') stages.push(this.prune())
+    stages.push(this.unlock())
+    stages.push(...this.hook('post-deploy', targets.hosts, { onSuccessOnly: true }))
+    return stages
+  }
+
+  /**
+   * `kamal deploy` / `redeploy` as per-host pipelines (issue: half Kamal's time). The SSH
+   * connections, the lock and, once it is held, the network, kamal-proxy and the stale
+   * containers go on while the runner builds; each host pulls as soon as the image is pushed,
+   * boots, tags and prunes on its own. The barriers Kamal's semantics need stay: the lock
+   * before any host change, the primary role's first healthy container (inside the boot
+   * units), boot groups and every hook (a hook stage waits for everything before it).
+   */
+  pipelinedDeployStages(): Stage[] {
+    const { config, targets, request } = this
+    const pipelined = (stage: Stage, extra: Partial<Stage> = {}): Stage => ({ ...stage, sync: 'place', ...extra })
+    const [prepare, acquire] = this.lock()
+    const early: Stage[] = [
+      ...this.hook('pre-connect'),
+      pipelined(this.connect()),
+      pipelined(prepare),
+      pipelined(acquire, { id: 'lock' }),
+    ]
+    const delivery = this.deliverImage().map((stage) => {
+      if (stage.phase === 'build') return pipelined(stage, { id: 'build' })
+      if (stage.title.startsWith('Hook')) return pipelined(stage)
+      // Registry-free: the runner serves the image while the hosts pull, one stage with the other.
+      if (config.localRegistry) return stage
+      return pipelined(stage, { needs: ['build'] })
+    })
+    const context = { config, targets, auditor: this.auditor, hooks: request.hooks, errorPages: request.errorPages }
+    const whole = bootStages(context)
+    const onePass = !whole.some((stage) => stage.waitsFor || stage.title.startsWith('Hook') || (stage.phase !== 'boot' && stage.phase !== 'tag') || stage.lanes.some((lane) => lane.place === RUNNER))
+    // One boot pass: each host's clash check, old version and env files go ahead of the image too.
+    const underLock = [...this.proxy(), this.stale(), ...(onePass ? [beforeBootStage(context)] : [])].map((stage) => pipelined(stage, { needs: ['lock'] }))
+    const preDeploy = this.hook('pre-deploy')
+    const stages = preDeploy.length > 0 ? [...early, ...delivery, ...preDeploy, ...underLock] : [...early, ...underLock, ...delivery]
+    stages.push(...(onePass ? bootStages({ ...context, prepared: true }).map((stage) => pipelined(stage)) : whole))
+    stages.push(pipelined(this.prune()))
     stages.push(this.unlock())
     stages.push(...this.hook('post-deploy', targets.hosts, { onSuccessOnly: true }))
     return stages

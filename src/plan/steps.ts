@@ -45,6 +45,11 @@ interface Common {
   when?: string
   /** run only when this placeholder has no such value */
   unless?: string
+  /**
+   * the unit goes on without waiting for this step; the run waits for it before its next
+   * barrier stage (an old container's stop, once its traffic has moved)
+   */
+  background?: boolean
 }
 
 /** One command on a host. */
@@ -58,6 +63,8 @@ export interface ExecStep extends Common {
   tolerate?: string
   /** the trimmed stdout becomes this placeholder's value */
   capture?: string
+  /** keep only the first characters of the captured output (a container id's short form) */
+  captureLength?: number
   /** names the step in an error ("docker pull", "kamal-proxy deploy") */
   label?: string
   /** the error when the captured output is empty */
@@ -89,6 +96,8 @@ export interface ProxyVersionStep extends Common {
   kind: 'proxy-version'
   command: string
   minimum: string
+  /** the command answers `<running> <version>`; this placeholder is set when kamal-proxy runs */
+  running?: string
 }
 
 /** Stop every running version of the role other than the current one (Kamal's stale containers). */
@@ -317,6 +326,16 @@ export interface Stage {
   waitsFor?: string
   /** Kamal's status line, printed when the stage starts ("Acquiring the deploy lock...") */
   announce?: string
+  /**
+   * When the stage's lanes start. Unset: once every earlier stage is done (a barrier).
+   * 'place': each lane as soon as the earlier stages' lanes on its own place are done, plus
+   * everything up to the last barrier stage and the stages named in `needs` (a per-host pipeline).
+   */
+  sync?: 'place'
+  /** a name other stages' `needs` refer to */
+  id?: string
+  /** stages (by id) whose every lane must be done before any lane of this one starts */
+  needs?: string[]
 }
 
 export type PlanCommand = 'deploy' | 'redeploy' | 'rollback' | 'setup' | 'prune' | 'lock' | 'app' | 'accessory' | 'build' | 'proxy' | 'remove' | 'server' | 'audit'

@@ -66,7 +66,8 @@ export function barrierWait(entries: readonly RecordEntry[]): { entry: RecordEnt
   const at = entries.findIndex((entry) => entry.kind === 'barrier-wait')
   if (at < 0) return undefined
   const entry = entries[at]
-  const startedAt = at > 0 ? entries[at - 1].endedAt : entry.startedAt
+  // The entry spans the wait; a record without that span (zero length) waited since the step before.
+  const startedAt = entry.endedAt > entry.startedAt || at === 0 ? entry.startedAt : entries[at - 1].endedAt
   return { entry, startedAt, ms: Math.max(0, entry.endedAt - startedAt) }
 }
 

@@ -1,0 +1,174 @@
+/**
+ * Code-only deploy benchmark on the local harness (run as root: `npm run bench:deploy`).
+ *
+ * Three layouts on one harness of 8 hosts: 2 web hosts behind kamal-proxy plus a worker
+ * host (Kamal's figure for it: 5.0 s), 1 web host, and 8 web hosts. Each layout gets a
+ * warm-up deploy, then BENCH_RUNS (default 3) deploys that each change one file. Printed per
+ * layout: the median wall time, the critical path of the median run (which step on which
+ * place bounded each stretch, from the action's own record), and the floor for the change
+ * (build and push, the pull, the container start and kamal-proxy's first passing health
+ * check, as they ran) with the ratio to it.
+ */
+import * as fs from 'node:fs'
+import { startAction } from '../__tests__/support/run-action'
+import { AppProject, appFiles } from '../__tests__/e2e/support/app-project'
+import { harnessDown, harnessUp, type HarnessState } from '../__tests__/e2e/support/harness'
+import type { RecordEntry } from '../src/execute/record'
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+const address = (index: number) => `10.213.0.${11 + index}`
+/** Kamal 2.12's own time for the 3-host layout, measured side by side (issue "half the time"). */
+const KAMAL_THREE_HOSTS = 5.0
+
+interface Layout {
+  name: string
+  service: string
+  web: string[]
+  worker?: string
+}
+
+const LAYOUTS: Layout[] = [
+  { name: '2 web + 1 worker', service: 'benchthree', web: [address(0), address(1)], worker: address(2) },
+  { name: '1 web host', service: 'benchone', web: [address(0)] },
+  { name: '8 web hosts', service: 'bencheight', web: Array.from({ length: 8 }, (_, index) => address(index)) },
+]
+
+const config = (layout: Layout) => `service: ${layout.service}
+image: bench/${layout.service}
+servers:
+  web:
+    hosts:
+${layout.web.map((host) => `      - ${host}`).join('\n')}
+${layout.worker ? `  workers:\n    hosts:\n      - ${layout.worker}\n    cmd: sh -c 'trap "exit 0" TERM; while true; do sleep 1; done'\n` : ''}proxy:
+  host: ${layout.service}.test
+  healthcheck:
+    path: /up
+registry:
+  server: 10.213.0.1:5000
+  username: deployer
+  password:
+    - KAMAL_REGISTRY_PASSWORD
+builder:
+  arch: amd64
+  driver: docker
+deploy_timeout: 20
+drain_timeout: 3
+readiness_delay: 0
+`
+
+interface Run {
+  seconds: number
+  record: RecordEntry[]
+}
+
+let harness: HarnessState
+
+async function deploy(project: AppProject, version: string): Promise<Run> {
+  const started = Date.now()
+  const run = await startAction(project.dir, {
+    command: 'deploy',
+    version,
+    'ssh-private-key': fs.readFileSync(harness.privateKey, 'utf8'),
+    'ssh-known-hosts': fs.readFileSync(harness.knownHosts, 'utf8'),
+    secrets: 'KAMAL_REGISTRY_PASSWORD=bench-registry-password',
+  }, { DOCKER_HOST: harness.runner.dockerHost }).finished
+  const seconds = (Date.now() - started) / 1000
+  if (run.status !== 0) throw new Error(`deploy ${version} failed (exit ${run.status}):\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-2000)}`)
+  return { seconds, record: JSON.parse(fs.readFileSync(run.outputs.record, 'utf8')) }
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+const fixed = (seconds: number) => seconds.toFixed(2)
+
+function stepName(entry: RecordEntry): string {
+  if (/kamal-proxy deploy/.test(entry.command)) return 'kamal-proxy deploy'
+  if (/docker (image )?pull/.test(entry.command)) return 'docker pull'
+  if (/docker run /.test(entry.command)) return 'docker run'
+  if (entry.kind === 'connect') return 'connect'
+  if (entry.kind === 'upload') return 'upload'
+  if (/>> \.kamal\/.*audit/.test(entry.command) && !/&& (docker|\{)/.test(entry.command.replace(/^mkdir -p \.kamal && /, ''))) return 'audit line'
+  const words = entry.command.replace(/^mkdir -p \.kamal && echo .*?>> \S+ && /, '').split(/\s+/)
+  return words.slice(0, words[0] === 'docker' || words[0] === 'git' ? 2 : 1).join(' ')
+}
+
+/** Backwards from the last thing that ended: at each point, the entry that ended last before it. */
+export function criticalPath(record: RecordEntry[]): Array<{ from: number; to: number; what: string }> {
+  if (record.length === 0) return []
+  const origin = Math.min(...record.map((entry) => entry.startedAt))
+  const path: Array<{ from: number; to: number; what: string }> = []
+  let until = Math.max(...record.map((entry) => entry.endedAt))
+  while (until > origin) {
+    const bounding = record.filter((entry) => entry.endedAt <= until && entry.startedAt < until).sort((a, b) => b.endedAt - a.endedAt)[0]
+    if (!bounding) break
+    if (bounding.endedAt < until - 5) path.unshift({ from: bounding.endedAt - origin, to: until - origin, what: '(between steps)' })
+    path.unshift({ from: bounding.startedAt - origin, to: bounding.endedAt - origin, what: `${bounding.place === 'local' ? 'runner' : bounding.place} · ${bounding.stage} · ${stepName(bounding)}` })
+    until = bounding.startedAt
+  }
+  // Consecutive stretches of one place and stage read as one.
+  const merged: typeof path = []
+  for (const stretch of path) {
+    const last = merged[merged.length - 1]
+    const key = (what: string) => what.split(' · ').slice(0, 2).join(' · ')
+    if (last && key(last.what) === key(stretch.what) && stretch.what !== '(between steps)' && last.what !== '(between steps)') {
+      last.to = stretch.to
+      const step = stretch.what.split(' · ')[2]
+      if (!last.what.split(' · ')[2].split(', ').includes(step)) last.what += `, ${step}`
+    } else merged.push({ ...stretch })
+  }
+  return merged
+}
+
+/** Build and push, then on the primary web host: pull, docker run, kamal-proxy deploy. */
+export function floor(record: RecordEntry[], primary: string): { seconds: number; parts: string } {
+  const local = record.filter((entry) => entry.place === 'local' && /build/i.test(entry.stage) && entry.kind !== 'connect')
+  const build = local.length > 0 ? (Math.max(...local.map((entry) => entry.endedAt)) - Math.min(...local.map((entry) => entry.startedAt))) / 1000 : 0
+  const on = (pattern: RegExp) => {
+    const entry = record.find((item) => item.place === primary && pattern.test(item.command))
+    return entry ? (entry.endedAt - entry.startedAt) / 1000 : 0
+  }
+  const pull = on(/docker (image )?pull/)
+  const run = on(/docker run /)
+  const health = on(/kamal-proxy deploy/)
+  return { seconds: build + pull + run + health, parts: `build+push ${fixed(build)} + pull ${fixed(pull)} + docker run ${fixed(run)} + first health check and switch ${fixed(health)}` }
+}
+
+async function benchLayout(layout: Layout): Promise<{ median: number; floor: number }> {
+  const project = new AppProject({ 'config/deploy.yml': config(layout), '.kamal/secrets': 'KAMAL_REGISTRY_PASSWORD=$KAMAL_REGISTRY_PASSWORD\n', ...appFiles('warm') })
+  await deploy(project, 'warm')
+  const runs: Run[] = []
+  for (let index = 1; index <= RUNS; index++) {
+    project.write({ 'www/version': `v${index}\n` })
+    project.commit(`v${index}`)
+    runs.push(await deploy(project, `v${index}`))
+  }
+  const wall = median(runs.map((run) => run.seconds))
+  const typical = runs.find((run) => run.seconds === wall) ?? runs[0]
+  const limit = floor(typical.record, layout.web[0])
+  console.log(`\n## ${layout.name} (${RUNS} code-only deploys)`)
+  console.log(`wall time: ${runs.map((run) => fixed(run.seconds)).join(' s, ')} s; median ${fixed(wall)} s`)
+  console.log(`floor: ${fixed(limit.seconds)} s (${limit.parts}); median / floor = ${(wall / limit.seconds).toFixed(2)}×`)
+  console.log('critical path of the median run (seconds from the first recorded step):')
+  for (const stretch of criticalPath(typical.record)) console.log(`  ${fixed(stretch.from / 1000).padStart(6)}–${fixed(stretch.to / 1000).padEnd(6)} ${stretch.what}`)
+  return { median: wall, floor: limit.seconds }
+}
+
+async function main(): Promise<void> {
+  harness = harnessUp(8)
+  try {
+    const results = []
+    for (const layout of LAYOUTS) results.push(await benchLayout(layout))
+    const [three, one, eight] = results
+    console.log('\n## Summary')
+    console.log(`3 hosts: median ${fixed(three.median)} s = ${(three.median / KAMAL_THREE_HOSTS).toFixed(2)}× Kamal 2.12's ${KAMAL_THREE_HOSTS.toFixed(1)} s (goal ≤ 0.5×); ${(three.median / three.floor).toFixed(2)}× its floor`)
+    console.log(`8 hosts / 1 host: ${fixed(eight.median)} s / ${fixed(one.median)} s = ${(eight.median / one.median).toFixed(2)}× (goal ≤ 1.3×)`)
+  } finally {
+    if (!process.env.KEEP_HARNESS) harnessDown()
+  }
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error instanceof Error ? error.message : error)
+    process.exit(1)
+  })
+}
