@@ -61111,16 +61111,20 @@ async function probeRunner(env, project) {
     const processEnv = definedEnv(env);
     const probeEnv = Object.fromEntries(Object.entries(processEnv).filter(([name]) => !builder_1.GHA_CACHE_VARIABLES.includes(name)));
     const ok = async (argv, cwd) => (await runProcess(argv, { env: probeEnv, cwd })).code === 0;
-    const docker = await ok(['docker', '--version']);
-    const buildx = docker && (await ok(['docker', 'buildx', 'version']));
-    const pack = await ok(['pack', '--version']);
     const projectDir = realPath(project?.projectDir ?? process.cwd());
-    const git = await gitFacts(projectDir, probeEnv);
+    // Side by side: each probe is a process start, and the deploy waits for all of them.
+    const [docker, buildx, pack, git, arch] = await Promise.all([
+        ok(['docker', '--version']),
+        ok(['docker', 'buildx', 'version']),
+        ok(['pack', '--version']),
+        gitFacts(projectDir, probeEnv),
+        dockerArchitecture(probeEnv),
+    ]);
     return {
         docker,
-        buildx,
+        buildx: docker && buildx,
         pack,
-        dockerArch: docker ? await dockerArchitecture(probeEnv) : nodeArch(),
+        dockerArch: docker ? arch : nodeArch(),
         projectDir,
         git,
         tempDir: runnerTemp(env),
@@ -62178,7 +62182,8 @@ function scheduleNodes(stages) {
         }
         else {
             for (const lane of stage.lanes) {
-                const after = pipelined ? [...barrierNodes, ...sinceBarrier.filter((node) => node.lane?.place === lane.place), ...needs] : [...barrierNodes, ...sinceBarrier];
+                const samePlace = sinceBarrier.filter((node) => node.lane?.place === lane.place && (!stage.placeAfter || (node.stage.id !== undefined && stage.placeAfter.includes(node.stage.id))));
+                const after = pipelined ? [...barrierNodes, ...samePlace, ...needs] : [...barrierNodes, ...sinceBarrier];
                 made.push({ stage, stageIndex: index, lane, barrier: !pipelined, after: [...new Set(after)] });
             }
         }
@@ -65052,25 +65057,37 @@ class PlanParts {
     }
     /** Build and push on the runner (unless skipped), then pull on every app host (through the runner's registry when registry-free). */
     deliverImage() {
-        const { config, targets, request } = this;
+        const { request } = this;
         const stages = [];
         if (!request.skipPush) {
             stages.push(...this.hook('pre-build'));
-            if (request.build.length > 0) {
-                const cleanup = request.build.filter((step) => step.kind === 'remove-directory');
-                stages.push({ phase: 'build', title: 'Build and push', announce: 'Build and push app image...', lanes: [{ place: steps_1.RUNNER, units: [{ steps: request.build, onFailure: cleanup }] }] });
-            }
+            if (request.build.length > 0)
+                stages.push(this.buildStage());
         }
+        stages.push(...this.pullStages());
+        return stages;
+    }
+    buildStage() {
+        const { build } = this.request;
+        const cleanup = build.filter((step) => step.kind === 'remove-directory');
+        return { phase: 'build', title: 'Build and push', announce: 'Build and push app image...', lanes: [{ place: steps_1.RUNNER, units: [{ steps: build, onFailure: cleanup }] }] };
+    }
+    /** The pull on every app host; `split`: the login and the audit line as a stage of their own, ahead of the pull. */
+    pullStages(split = false) {
+        const { config, targets } = this;
         const [remove, pull, checkLabel] = (0, registry_1.pullCommands)(config);
-        const pullStage = (0, steps_1.stageOnEach)('pull', 'Pull image', targets.appHosts, () => [
+        const before = () => [
             ...this.loginStep(),
             exec((0, base_1.together)([this.auditor.record(`Pulled image with version ${config.version}`), `{ ${remove} || true; }`]), { note: 'audit line, then remove a stale copy of the tag (its failure is fine)' }),
-            exec(pull, { label: 'docker pull' }),
-            readOnly(checkLabel, { label: 'image label check' }),
-        ]);
+        ];
+        const pulling = () => [exec(pull, { label: 'docker pull' }), readOnly(checkLabel, { label: 'image label check' })];
+        const stages = [];
         if (config.localRegistry)
             stages.push((0, steps_1.stageOn)('pull', 'Serve the image over SSH', steps_1.RUNNER, [{ kind: 'ship', hosts: targets.appHosts, changes: false, note: 'an in-process registry on 127.0.0.1, reverse-forwarded to each host while it pulls' }]));
-        stages.push(pullStage);
+        if (split)
+            stages.push((0, steps_1.stageOnEach)('pull', 'Registry login', targets.appHosts, before), (0, steps_1.stageOnEach)('pull', 'Pull image', targets.appHosts, pulling));
+        else
+            stages.push((0, steps_1.stageOnEach)('pull', 'Pull image', targets.appHosts, () => [...before(), ...pulling()]));
         return stages;
     }
     /** `kamal proxy boot` (spec §1.6): the network everywhere, then kamal-proxy on every proxy host. */
@@ -65167,29 +65184,39 @@ class PlanParts {
         const { config, targets, request } = this;
         const pipelined = (stage, extra = {}) => ({ ...stage, sync: 'place', ...extra });
         const [prepare, acquire] = this.lock();
-        const early = [
-            ...this.hook('pre-connect'),
-            pipelined(this.connect()),
-            pipelined(prepare),
-            pipelined(acquire, { id: 'lock' }),
-        ];
-        const delivery = this.deliverImage().map((stage) => {
-            if (stage.phase === 'build')
-                return pipelined(stage, { id: 'build' });
-            if (stage.title.startsWith('Hook'))
-                return pipelined(stage);
-            // Registry-free: the runner serves the image while the hosts pull, one stage with the other.
-            if (config.localRegistry)
-                return stage;
-            return pipelined(stage, { needs: ['build'] });
-        });
         const context = { config, targets, auditor: this.auditor, hooks: request.hooks, errorPages: request.errorPages };
         const whole = (0, boot_plan_1.bootStages)(context);
         const onePass = !whole.some((stage) => stage.waitsFor || stage.title.startsWith('Hook') || (stage.phase !== 'boot' && stage.phase !== 'tag') || stage.lanes.some((lane) => lane.place === steps_1.RUNNER));
-        // One boot pass: each host's clash check, old version and env files go ahead of the image too.
-        const underLock = [...this.proxy(), this.stale(), ...(onePass ? [(0, boot_plan_1.beforeBootStage)(context)] : [])].map((stage) => pipelined(stage, { needs: ['lock'] }));
         const preDeploy = this.hook('pre-deploy');
-        const stages = preDeploy.length > 0 ? [...early, ...delivery, ...preDeploy, ...underLock] : [...early, ...underLock, ...delivery];
+        // Under the lock, before the image: independent of each other on a host, so side by side.
+        const underLock = (id, stage, after = ['prepare']) => pipelined(stage, { id, needs: ['lock'], placeAfter: preDeploy.length > 0 ? undefined : after });
+        const [network, proxy] = this.proxy();
+        const hostWork = [
+            underLock('network', network),
+            underLock('proxy', proxy, ['network']),
+            underLock('stale', this.stale()),
+            // One boot pass: each host's clash check, old version and env files go ahead of the image too.
+            ...(onePass ? [underLock('before-boot', (0, boot_plan_1.beforeBootStage)(context))] : []),
+        ];
+        const delivery = [];
+        if (!request.skipPush) {
+            delivery.push(...this.hook('pre-build').map((stage) => pipelined(stage)));
+            if (request.build.length > 0)
+                delivery.push(pipelined(this.buildStage(), { id: 'build' }));
+        }
+        if (config.localRegistry) {
+            // Registry-free: the runner serves the image while the hosts pull, one stage with the other.
+            delivery.push(...this.pullStages());
+        }
+        else {
+            const [login, pull] = this.pullStages(true);
+            delivery.push(underLock('registry-login', login), pipelined(pull, { needs: ['build', 'lock'], placeAfter: preDeploy.length > 0 ? undefined : ['registry-login'] }));
+        }
+        const stages = [...this.hook('pre-connect'), pipelined(this.connect(), { id: 'connect' }), pipelined(prepare, { id: 'prepare' }), pipelined(acquire, { id: 'lock' })];
+        if (preDeploy.length > 0)
+            stages.push(...delivery, ...preDeploy, ...hostWork);
+        else
+            stages.push(...hostWork, ...delivery);
         stages.push(...(onePass ? (0, boot_plan_1.bootStages)({ ...context, prepared: true }).map((stage) => pipelined(stage)) : whole));
         stages.push(pipelined(this.prune()));
         stages.push(this.unlock());

@@ -101,7 +101,7 @@ export function criticalPath(record: RecordEntry[]): Array<{ from: number; to: n
     const bounding = record.filter((entry) => entry.endedAt <= until && entry.startedAt < until).sort((a, b) => b.endedAt - a.endedAt)[0]
     if (!bounding) break
     if (bounding.endedAt < until - 5) path.unshift({ from: bounding.endedAt - origin, to: until - origin, what: '(between steps)' })
-    path.unshift({ from: bounding.startedAt - origin, to: bounding.endedAt - origin, what: `${bounding.place === 'local' ? 'runner' : bounding.place} · ${bounding.stage} · ${stepName(bounding)}` })
+    path.unshift({ from: bounding.startedAt - origin, to: bounding.endedAt - origin, what: `${bounding.place === 'local' ? 'runner' : bounding.place} · ${bounding.stage} · ${stepName(bounding)} ${fixed((bounding.endedAt - bounding.startedAt) / 1000)}` })
     until = bounding.startedAt
   }
   // Consecutive stretches of one place and stage read as one.
@@ -111,8 +111,7 @@ export function criticalPath(record: RecordEntry[]): Array<{ from: number; to: n
     const key = (what: string) => what.split(' · ').slice(0, 2).join(' · ')
     if (last && key(last.what) === key(stretch.what) && stretch.what !== '(between steps)' && last.what !== '(between steps)') {
       last.to = stretch.to
-      const step = stretch.what.split(' · ')[2]
-      if (!last.what.split(' · ')[2].split(', ').includes(step)) last.what += `, ${step}`
+      last.what += `, ${stretch.what.split(' · ')[2]}`
     } else merged.push({ ...stretch })
   }
   return merged

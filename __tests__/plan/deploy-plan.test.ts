@@ -40,7 +40,7 @@ const titles = (plan: Plan, place: string) => plan.stages.filter((stage) => stag
 describe('the deploy plan', () => {
   test('stages in Kamal order on the primary host; build only on the runner', () => {
     const plan = planFor()
-    expect(titles(plan, 'vm1')).toEqual(['Connect', 'Prepare', 'Acquire deploy lock', 'Network', 'Ensure kamal-proxy', 'Stale containers', 'Before boot', 'Pull image', 'Boot app', 'Tag latest image', 'Prune', 'Release deploy lock'])
+    expect(titles(plan, 'vm1')).toEqual(['Connect', 'Prepare', 'Acquire deploy lock', 'Network', 'Ensure kamal-proxy', 'Stale containers', 'Before boot', 'Registry login', 'Pull image', 'Boot app', 'Tag latest image', 'Prune', 'Release deploy lock'])
     expect(titles(plan, RUNNER)).toEqual(['Build and push'])
   })
 
@@ -115,7 +115,7 @@ describe('the deploy plan', () => {
 
   test('no step shows a secret value; the password goes on stdin', () => {
     const plan = planFor()
-    const login = [...walkPlan(plan)].find(({ stage, step }) => stage.title === 'Pull image' && step.kind === 'exec' && step.label === 'docker login')!.step
+    const login = [...walkPlan(plan)].find(({ stage, step }) => stage.title === 'Registry login' && step.kind === 'exec' && step.label === 'docker login')!.step
     expect(login).toMatchObject({ stdin: { registryPassword: true } })
     expect(describeStep(login).join('\n')).toBe('docker login registry.test -u "deployer" --password-stdin  # password on stdin')
   })

@@ -122,16 +122,20 @@ export async function probeRunner(env: NodeJS.ProcessEnv, project?: { config: Ka
   const processEnv = definedEnv(env)
   const probeEnv = Object.fromEntries(Object.entries(processEnv).filter(([name]) => !GHA_CACHE_VARIABLES.includes(name)))
   const ok = async (argv: string[], cwd?: string) => (await runProcess(argv, { env: probeEnv, cwd })).code === 0
-  const docker = await ok(['docker', '--version'])
-  const buildx = docker && (await ok(['docker', 'buildx', 'version']))
-  const pack = await ok(['pack', '--version'])
   const projectDir = realPath(project?.projectDir ?? process.cwd())
-  const git = await gitFacts(projectDir, probeEnv)
+  // Side by side: each probe is a process start, and the deploy waits for all of them.
+  const [docker, buildx, pack, git, arch] = await Promise.all([
+    ok(['docker', '--version']),
+    ok(['docker', 'buildx', 'version']),
+    ok(['pack', '--version']),
+    gitFacts(projectDir, probeEnv),
+    dockerArchitecture(probeEnv),
+  ])
   return {
     docker,
-    buildx,
+    buildx: docker && buildx,
     pack,
-    dockerArch: docker ? await dockerArchitecture(probeEnv) : nodeArch(),
+    dockerArch: docker ? arch : nodeArch(),
     projectDir,
     git,
     tempDir: runnerTemp(env),

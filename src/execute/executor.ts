@@ -389,7 +389,8 @@ export function scheduleNodes(stages: Stage[]): ScheduledNode[] {
       if (pull) index++
     } else {
       for (const lane of stage.lanes) {
-        const after = pipelined ? [...barrierNodes, ...sinceBarrier.filter((node) => node.lane?.place === lane.place), ...needs] : [...barrierNodes, ...sinceBarrier]
+        const samePlace = sinceBarrier.filter((node) => node.lane?.place === lane.place && (!stage.placeAfter || (node.stage.id !== undefined && stage.placeAfter.includes(node.stage.id))))
+        const after = pipelined ? [...barrierNodes, ...samePlace, ...needs] : [...barrierNodes, ...sinceBarrier]
         made.push({ stage, stageIndex: index, lane, barrier: !pipelined, after: [...new Set(after)] })
       }
     }

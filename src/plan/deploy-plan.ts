@@ -125,24 +125,35 @@ export class PlanParts {
 
   /** Build and push on the runner (unless skipped), then pull on every app host (through the runner's registry when registry-free). */
   deliverImage(): Stage[] {
-    const { config, targets, request } = this
+    const { request } = this
     const stages: Stage[] = []
     if (!request.skipPush) {
       stages.push(...this.hook('pre-build'))
-      if (request.build.length > 0) {
-        const cleanup = request.build.filter((step) => step.kind === 'remove-directory')
-        stages.push({ phase: 'build', title: 'Build and push', announce: 'Build and push app image...', lanes: [{ place: RUNNER, units: [{ steps: request.build, onFailure: cleanup }] }] })
-      }
+      if (request.build.length > 0) stages.push(this.buildStage())
     }
+    stages.push(...this.pullStages())
+    return stages
+  }
+
+  buildStage(): Stage {
+    const { build } = this.request
+    const cleanup = build.filter((step) => step.kind === 'remove-directory')
+    return { phase: 'build', title: 'Build and push', announce: 'Build and push app image...', lanes: [{ place: RUNNER, units: [{ steps: build, onFailure: cleanup }] }] }
+  }
+
+  /** The pull on every app host; `split`: the login and the audit line as a stage of their own, ahead of the pull. */
+  pullStages(split = false): Stage[] {
+    const { config, targets } = this
     const [remove, pull, checkLabel] = pullCommands(config)
-    const pullStage = stageOnEach('pull', 'Pull image', targets.appHosts, () => [
+    const before = (): Step[] => [
       ...this.loginStep(),
       exec(together([this.auditor.record(`Pulled image with version ${config.version}`), `{ ${remove} || true; }`]), { note: 'audit line, then remove a stale copy of the tag (its failure is fine)' }),
-      exec(pull, { label: 'docker pull' }),
-      readOnly(checkLabel, { label: 'image label check' }),
-    ])
+    ]
+    const pulling = (): Step[] => [exec(pull, { label: 'docker pull' }), readOnly(checkLabel, { label: 'image label check' })]
+    const stages: Stage[] = []
     if (config.localRegistry) stages.push(stageOn('pull', 'Serve the image over SSH', RUNNER, [{ kind: 'ship', hosts: targets.appHosts, changes: false, note: 'an in-process registry on 127.0.0.1, reverse-forwarded to each host while it pulls' }]))
-    stages.push(pullStage)
+    if (split) stages.push(stageOnEach('pull', 'Registry login', targets.appHosts, before), stageOnEach('pull', 'Pull image', targets.appHosts, pulling))
+    else stages.push(stageOnEach('pull', 'Pull image', targets.appHosts, () => [...before(), ...pulling()]))
     return stages
   }
 
@@ -237,26 +248,35 @@ export class PlanParts {
     const { config, targets, request } = this
     const pipelined = (stage: Stage, extra: Partial<Stage> = {}): Stage => ({ ...stage, sync: 'place', ...extra })
     const [prepare, acquire] = this.lock()
-    const early: Stage[] = [
-      ...this.hook('pre-connect'),
-      pipelined(this.connect()),
-      pipelined(prepare),
-      pipelined(acquire, { id: 'lock' }),
-    ]
-    const delivery = this.deliverImage().map((stage) => {
-      if (stage.phase === 'build') return pipelined(stage, { id: 'build' })
-      if (stage.title.startsWith('Hook')) return pipelined(stage)
-      // Registry-free: the runner serves the image while the hosts pull, one stage with the other.
-      if (config.localRegistry) return stage
-      return pipelined(stage, { needs: ['build'] })
-    })
     const context = { config, targets, auditor: this.auditor, hooks: request.hooks, errorPages: request.errorPages }
     const whole = bootStages(context)
     const onePass = !whole.some((stage) => stage.waitsFor || stage.title.startsWith('Hook') || (stage.phase !== 'boot' && stage.phase !== 'tag') || stage.lanes.some((lane) => lane.place === RUNNER))
-    // One boot pass: each host's clash check, old version and env files go ahead of the image too.
-    const underLock = [...this.proxy(), this.stale(), ...(onePass ? [beforeBootStage(context)] : [])].map((stage) => pipelined(stage, { needs: ['lock'] }))
     const preDeploy = this.hook('pre-deploy')
-    const stages = preDeploy.length > 0 ? [...early, ...delivery, ...preDeploy, ...underLock] : [...early, ...underLock, ...delivery]
+    // Under the lock, before the image: independent of each other on a host, so side by side.
+    const underLock = (id: string, stage: Stage, after = ['prepare']) => pipelined(stage, { id, needs: ['lock'], placeAfter: preDeploy.length > 0 ? undefined : after })
+    const [network, proxy] = this.proxy()
+    const hostWork = [
+      underLock('network', network),
+      underLock('proxy', proxy, ['network']),
+      underLock('stale', this.stale()),
+      // One boot pass: each host's clash check, old version and env files go ahead of the image too.
+      ...(onePass ? [underLock('before-boot', beforeBootStage(context))] : []),
+    ]
+    const delivery: Stage[] = []
+    if (!request.skipPush) {
+      delivery.push(...this.hook('pre-build').map((stage) => pipelined(stage)))
+      if (request.build.length > 0) delivery.push(pipelined(this.buildStage(), { id: 'build' }))
+    }
+    if (config.localRegistry) {
+      // Registry-free: the runner serves the image while the hosts pull, one stage with the other.
+      delivery.push(...this.pullStages())
+    } else {
+      const [login, pull] = this.pullStages(true)
+      delivery.push(underLock('registry-login', login), pipelined(pull, { needs: ['build', 'lock'], placeAfter: preDeploy.length > 0 ? undefined : ['registry-login'] }))
+    }
+    const stages: Stage[] = [...this.hook('pre-connect'), pipelined(this.connect(), { id: 'connect' }), pipelined(prepare, { id: 'prepare' }), pipelined(acquire, { id: 'lock' })]
+    if (preDeploy.length > 0) stages.push(...delivery, ...preDeploy, ...hostWork)
+    else stages.push(...hostWork, ...delivery)
     stages.push(...(onePass ? bootStages({ ...context, prepared: true }).map((stage) => pipelined(stage)) : whole))
     stages.push(pipelined(this.prune()))
     stages.push(this.unlock())

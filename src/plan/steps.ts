@@ -336,6 +336,11 @@ export interface Stage {
   id?: string
   /** stages (by id) whose every lane must be done before any lane of this one starts */
   needs?: string[]
+  /**
+   * with sync 'place': wait only for these stages' lanes on the same place (by id), not for
+   * every earlier one — work on one host that does not depend on each other runs side by side
+   */
+  placeAfter?: string[]
 }
 
 export type PlanCommand = 'deploy' | 'redeploy' | 'rollback' | 'setup' | 'prune' | 'lock' | 'app' | 'accessory' | 'build' | 'proxy' | 'remove' | 'server' | 'audit'
