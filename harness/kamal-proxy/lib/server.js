@@ -489,4 +489,4 @@ async function run(flags) {
 
 function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
 
-module.exports = { run, renderTemplate, commands, services };
+module.exports = { run, renderTemplate, commands, services, Target };
