@@ -65078,7 +65078,7 @@ class PlanParts {
         const [remove, pull, checkLabel] = (0, registry_1.pullCommands)(config);
         const before = () => [
             ...this.loginStep(),
-            exec((0, base_1.together)([this.auditor.record(`Pulled image with version ${config.version}`), `{ ${remove} || true; }`]), { note: 'audit line, then remove a stale copy of the tag (its failure is fine)' }),
+            exec((0, base_1.together)([this.auditor.record(`Pulled image with version ${config.version}`), `${remove} || true`]), { note: 'audit line, then remove a stale copy of the tag (its failure is fine)' }),
         ];
         const pulling = () => [exec(pull, { label: 'docker pull' }), readOnly(checkLabel, { label: 'image label check' })];
         const stages = [];

@@ -147,7 +147,7 @@ export class PlanParts {
     const [remove, pull, checkLabel] = pullCommands(config)
     const before = (): Step[] => [
       ...this.loginStep(),
-      exec(together([this.auditor.record(`Pulled image with version ${config.version}`), `{ ${remove} || true; }`]), { note: 'audit line, then remove a stale copy of the tag (its failure is fine)' }),
+      exec(together([this.auditor.record(`Pulled image with version ${config.version}`), `${remove} || true`]), { note: 'audit line, then remove a stale copy of the tag (its failure is fine)' }),
     ]
     const pulling = (): Step[] => [exec(pull, { label: 'docker pull' }), readOnly(checkLabel, { label: 'image label check' })]
     const stages: Stage[] = []
