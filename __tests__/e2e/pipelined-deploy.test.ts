@@ -127,7 +127,7 @@ describe('a code-only deploy as per-host pipelines keeps Kamal’s guarantees', 
   test('interop: Kamal’s names, labels, audit lines and lock stay as they were', () => {
     const web = harness.hosts.find((host) => host.address === WEB[0])!
     const worker = harness.hosts.find((host) => host.address === WORKER)!
-    expect(dockerOn(harness, web.name, ['inspect', 'fast-web-v2', '--format', '{{index .Config.Labels "service"}} {{index .Config.Labels "role"}} {{index .Config.Labels "destination"}}'])).toBe('fast web ')
+    expect(dockerOn(harness, web.name, ['inspect', 'fast-web-v2', '--format', '{{index .Config.Labels "service"}} {{index .Config.Labels "role"}} {{index .Config.Labels "destination"}}'])).toBe('fast web')
     expect(dockerOn(harness, worker.name, ['inspect', 'fast-workers-v2', '--format', '{{index .Config.Labels "role"}}'])).toBe('workers')
     expect(dockerOn(harness, web.name, ['ps', '-a', '--filter', 'name=^fast-web-v1$', '--format', '{{.State}}'])).toBe('exited')
     const audit = onHost(web.name, 'cat .kamal/fast-audit.log')
