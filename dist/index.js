@@ -61777,7 +61777,7 @@ exports.InputError = InputError;
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.PrimaryBarrier = void 0;
+exports.AllHealthyBarrier = exports.PrimaryBarrier = void 0;
 /** One health decision shared by every host: non-primary roles boot only after the first primary container is healthy. */
 class PrimaryBarrier {
     settle;
@@ -61799,6 +61799,35 @@ class PrimaryBarrier {
     }
 }
 exports.PrimaryBarrier = PrimaryBarrier;
+/**
+ * All-or-nothing: every boot waits here once healthy; the run goes on when all are, and every
+ * waiter learns of the first failure anywhere (then each switched host goes back).
+ */
+class AllHealthyBarrier {
+    expected;
+    settle;
+    decided = false;
+    arrived = 0;
+    decision = new Promise((resolve) => (this.settle = resolve));
+    constructor(expected) {
+        this.expected = expected;
+    }
+    arrive(host) {
+        this.arrived++;
+        if (this.arrived >= this.expected)
+            this.decide({ healthy: true, host });
+    }
+    fail(host, reason) {
+        this.decide({ healthy: false, host, reason });
+    }
+    decide(decision) {
+        if (this.decided)
+            return;
+        this.decided = true;
+        this.settle(decision);
+    }
+}
+exports.AllHealthyBarrier = AllHealthyBarrier;
 
 
 /***/ }),
@@ -61870,6 +61899,8 @@ class Execution {
     boots = [];
     bytesSent = {};
     barrier = new barrier_1.PrimaryBarrier();
+    /** all-or-nothing runs: every boot healthy, or every switched host back */
+    allHealthy;
     auditor;
     stepIndex = new Map();
     outputs = [];
@@ -61886,8 +61917,13 @@ class Execution {
         this.context = context;
         this.auditor = new auditor_1.Auditor(context.config, context.performer);
         let index = 0;
-        for (const { step } of (0, steps_1.walkPlan)(plan))
+        let boots = 0;
+        for (const { step, unit, failureStep } of (0, steps_1.walkPlan)(plan)) {
             this.stepIndex.set(step, index++);
+            if (step.kind === 'all-healthy' && !failureStep && unit.boot)
+                boots++;
+        }
+        this.allHealthy = new barrier_1.AllHealthyBarrier(boots);
     }
     say(line) {
         this.context.progress.say(line);
@@ -61940,6 +61976,7 @@ class Execution {
                 else
                     (failures.get(node.stageIndex) ?? failures.set(node.stageIndex, []).get(node.stageIndex)).push({ host: node.lane.place, error: error instanceof Error ? error : new Error(String(error)) });
                 this.failed = true;
+                this.allHealthy.fail(node.lane?.place ?? steps_1.RUNNER, error instanceof Error ? error.message.split('\n')[0] : String(error));
             }
             finally {
                 slot.release();
@@ -62024,6 +62061,8 @@ class Execution {
             if (error instanceof host_steps_1.UnitSkipped)
                 return;
             this.closeBarrierOnPrimaryFailure(lane, unit, error);
+            if (unit.boot && !(error instanceof host_steps_1.RolledBackError))
+                this.allHealthy.fail(lane.place, error instanceof Error ? error.message.split('\n')[0] : String(error));
             // A connect that fails (a wrong host key, a refused login) is not a lost connection: nothing to recover.
             const lost = current?.kind !== 'connect' && (this.connectionLost(lane.place) || isConnectionError(error));
             const recovered = lost ? await this.reconnect(lane.place) : true;
@@ -62036,7 +62075,7 @@ class Execution {
             const serves = values.get('took_traffic') ? `${unit.boot.version} (new)` : old ? `${old} (old)` : 'no version of this role';
             const connection = lost ? `the SSH connection was lost during ${stepName(current)}; ${recovered ? `reconnected; serves ${serves}` : 'the host stayed unreachable, so what it serves is unknown'}. ` : '';
             const detail = `${connection}${error instanceof Error ? error.message : String(error)}`;
-            const bootError = error instanceof request_1.CancelledError ? error : error instanceof request_1.BootError && !lost ? error : new request_1.BootError(lane.place, role, lost ? stepName(current) : failedStepName(error), detail, values.get('log_tail') || undefined);
+            const bootError = error instanceof request_1.CancelledError || error instanceof host_steps_1.RolledBackError ? error : error instanceof request_1.BootError && !lost ? error : new request_1.BootError(lane.place, role, lost ? stepName(current) : failedStepName(error), detail, values.get('log_tail') || undefined);
             this.boots.push({
                 host: lane.place,
                 role,
@@ -62044,6 +62083,7 @@ class Execution {
                 container: unit.boot.container,
                 previousVersion: values.get('old_version') || undefined,
                 ok: false,
+                rolledBack: error instanceof host_steps_1.RolledBackError || undefined,
                 error: bootError.message,
                 logTail: bootError instanceof request_1.BootError ? bootError.logTail : undefined,
             });
@@ -62235,7 +62275,7 @@ async function executePlan(plan, context) {
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.ContainerExitedError = exports.CommandExitError = exports.UnitSkipped = void 0;
+exports.ContainerExitedError = exports.CommandExitError = exports.RolledBackError = exports.UnitSkipped = void 0;
 exports.runHostStep = runHostStep;
 exports.splitState = splitState;
 exports.containerExited = containerExited;
@@ -62360,6 +62400,15 @@ async function runHostStep(execution, step, values, meta, log) {
             execution.say(`First ${step.primaryRole} container is healthy, booting ${meta.role} on ${host}...`);
             return;
         }
+        case 'all-healthy': {
+            const waitedFrom = Date.now();
+            execution.allHealthy.arrive(host);
+            const decision = await execution.allHealthy.decision;
+            execution.record.add({ ...meta, kind: 'all-healthy', command: `wait until every boot is healthy (${decision.healthy ? 'all healthy' : `${decision.host} failed`})`, outcome: decision.healthy ? 'ok' : 'failed', startedAt: waitedFrom, endedAt: Date.now() });
+            if (!decision.healthy)
+                throw new RolledBackError(host, meta.role ?? '', decision.host, decision.reason ?? '');
+            return;
+        }
         case 'barrier-open': {
             if (execution.barrier.open(host))
                 execution.say(`First ${context.config.primaryRoleName} container is healthy on ${host}, booting any other roles`);
@@ -62459,6 +62508,20 @@ function splitState(answer) {
     const [state = '', image = ''] = answer.trim().split(/\s+/);
     return [state, image.includes(':') ? image.slice(image.lastIndexOf(':') + 1) : image];
 }
+/** All-or-nothing: this boot was healthy, another failed, so this host goes back to its previous version. */
+class RolledBackError extends Error {
+    host;
+    role;
+    failedHost;
+    constructor(host, role, failedHost, reason) {
+        super(`rolled back ${role} on ${host} to the previous version: ${failedHost} failed (all-or-nothing)${reason ? `: ${reason}` : ''}`);
+        this.host = host;
+        this.role = role;
+        this.failedHost = failedHost;
+        this.name = 'RolledBackError';
+    }
+}
+exports.RolledBackError = RolledBackError;
 /** A command run for its output (`app exec`) exited non-zero: the run ends with its status. */
 class CommandExitError extends Error {
     host;
@@ -63576,6 +63639,7 @@ function readInputs(read = fromActions) {
         environment: optional('environment'),
         deployment: text('deployment') === '' ? true : booleanInput('deployment', text('deployment')),
         confirm: booleanInput('confirm', text('confirm')),
+        allOrNothing: booleanInput('all-or-nothing', text('all-or-nothing')),
     });
 }
 /** The command input split as Shellwords.split does, so quoted command lines stay one word. */
@@ -63856,7 +63920,9 @@ function writeRunFiles(plan, execution, redact, env) {
 /** GitHub shows about ten error annotations per step: the primary role's failures first, the rest folded into one. */
 const MAX_ERROR_ANNOTATIONS = 8;
 function annotateFailure(failure, boots, primaryRole, redact, where) {
-    const failed = boots.filter((boot) => !boot.ok).sort((a, b) => Number(b.role === primaryRole) - Number(a.role === primaryRole));
+    for (const boot of boots.filter((item) => item.rolledBack))
+        core.info(redact(`Rolled back ${boot.host} (${boot.role}): ${boot.error ?? ''}`));
+    const failed = boots.filter((boot) => !boot.ok && !boot.rolledBack).sort((a, b) => Number(b.role === primaryRole) - Number(a.role === primaryRole));
     if (failed.length === 0) {
         (0, report_error_1.reportError)(failure, { workspace: where.workspace, projectDir: where.projectDir });
         return;
@@ -63983,6 +64049,7 @@ async function makePlan(inputs, prepared, where) {
         commandLine: inputs.commandLine,
         explicitVersion: inputs.version !== undefined,
         confirm: inputs.confirm,
+        allOrNothing: inputs.allOrNothing,
         digest: command === 'build' && facts ? (0, build_2.digestStep)(config, { buildx: facts.buildx, cwd: facts.projectDir }) : undefined,
     });
 }
@@ -64268,6 +64335,20 @@ function prepareStage(context) {
     });
     return { phase: 'boot', title: 'Prepare boot', lanes: lanes.filter((lane) => lane.units.length > 0) };
 }
+/**
+ * All-or-nothing, when this boot was healthy but another failed: kamal-proxy back to the old
+ * container (health-checked as any deploy), then the new container stops; for a role without the
+ * proxy the old container still runs, so only the new one stops.
+ */
+function rollBack(context, role, app) {
+    const steps = [];
+    if (role.proxy) {
+        steps.push({ kind: 'exec', command: `echo ${(0, steps_1.placeholder)('old_container_id')}`, capture: 'rollback_target', allowFailure: true, changes: false, when: 'took_traffic', note: 'switch back only if this host switched and an old container exists' });
+        steps.push(exec((0, proxy_1.proxyDeploy)(context.config, role, (0, steps_1.placeholder)('rollback_target')), { label: 'kamal-proxy deploy (back)', when: 'rollback_target', note: 'all-or-nothing: traffic back to the previous version' }));
+    }
+    steps.push(exec(app.stop(context.config.version), { allowFailure: true, when: 'took_traffic', note: 'all-or-nothing: the new container stops once the previous version serves again' }));
+    return steps;
+}
 function tlsSecrets(role) {
     const certificate = role.proxy?.certificate;
     return { certificate: certificate?.certificatePem ?? '', privateKey: certificate?.privateKeyPem ?? '' };
@@ -64308,6 +64389,9 @@ function beforeBootSteps(context, host, role) {
             note: `rename to ${container}_replaced_<16 hex> if it exists`,
         },
         { kind: 'exec', command: app.currentRunningVersion(), capture: 'old_version', allowFailure: true, changes: false, note: 'the version to stop afterwards' },
+        ...(context.allOrNothing && role.proxy
+            ? [{ kind: 'exec', command: app.containerIdForVersion((0, steps_1.placeholder)('old_version')), capture: 'old_container_id', captureLength: 12, allowFailure: true, changes: false, when: 'old_version', note: 'all-or-nothing: the container to switch back to' }]
+            : []),
         // The env file is read only by the `docker run` of the boot, so it can be written before.
         exec(app.ensureEnvDirectory()),
         { kind: 'upload', path: app.envFilePath, mode: 0o600, content: { kind: 'role-env', role: role.name }, describe: keys.length > 0 ? keys.join(', ') : 'no secrets', changes: true },
@@ -64336,6 +64420,8 @@ function bootUnit(context, host, role, primaryBooting) {
     }
     if (primaryBooting && role.primary)
         steps.push({ kind: 'barrier-open', changes: false, note: 'the other roles may boot' });
+    if (context.allOrNothing)
+        steps.push({ kind: 'all-healthy', changes: false, note: 'all-or-nothing: every boot of the run healthy before any old container stops; a failure anywhere puts this host back' });
     // Its traffic has moved (kamal-proxy drained it), so nothing waits for the stop but the end of the run.
     const cleanUpAfter = (0, assets_1.roleHasAssets)(role) || Boolean(config.errorPagesPath);
     steps.push(exec(app.stop((0, steps_1.placeholder)('old_version')), { allowFailure: true, when: 'old_version', background: !cleanUpAfter, note: cleanUpAfter ? 'if an old version was running' : 'stop the old version, if one was running (the run waits for it at its end)' }));
@@ -64348,6 +64434,7 @@ function bootUnit(context, host, role, primaryBooting) {
         steps,
         onFailure: [
             ...(role.proxy ? [{ kind: 'serving', command: PROXY_LIST, service: role.containerPrefix, changes: false, when: 'container_id', note: 'did kamal-proxy switch to the new container before the failure?' }] : []),
+            ...(context.allOrNothing ? rollBack(context, role, app) : []),
             { kind: 'exec', command: app.logs(version, 30), capture: 'log_tail', allowFailure: true, changes: false, unless: 'took_traffic', note: 'the new container’s last log lines' },
             exec(app.stop(version), { allowFailure: true, unless: 'took_traffic', note: 'stop the new container, unless it already serves; the old one keeps serving' }),
         ],
@@ -64983,6 +65070,8 @@ const registry_1 = __nccwpck_require__(927);
 const model_1 = __nccwpck_require__(615);
 const accessory_plan_1 = __nccwpck_require__(7089);
 const boot_plan_1 = __nccwpck_require__(7799);
+const boot_groups_1 = __nccwpck_require__(1576);
+const errors_1 = __nccwpck_require__(3916);
 const steps_1 = __nccwpck_require__(2960);
 const dispatch_1 = __nccwpck_require__(1962);
 var boot_plan_2 = __nccwpck_require__(7799);
@@ -65135,6 +65224,9 @@ class PlanParts {
         const { command } = request;
         // setup builds under the lock; rollback neither builds nor pulls, so it locks first.
         const lockFirst = command === 'setup' || command === 'rollback';
+        if (request.allOrNothing && (0, boot_groups_1.bootPlan)((0, boot_groups_1.bootSettings)(config), targets.roles, targets.appHosts).length > 1) {
+            throw new errors_1.InputError('all-or-nothing', 'all-or-nothing needs every host booting at once, and boot.limit splits the boot into groups (a later group could not start while the first waits). Remove boot.limit from config/deploy.yml, or set all-or-nothing: false. Nothing was changed.');
+        }
         if (command === 'deploy' || command === 'redeploy')
             return this.pipelinedDeployStages();
         const stages = [...this.hook('pre-connect'), this.connect()];
@@ -65165,7 +65257,7 @@ class PlanParts {
             stages.push(...(0, accessory_plan_1.accessoryBootStages)(this.accessoryContext(), request.accessories));
         if (command !== 'rollback')
             stages.push(this.stale());
-        stages.push(...(0, boot_plan_1.bootStages)({ config, targets, auditor: this.auditor, hooks: request.hooks, errorPages: request.errorPages }));
+        stages.push(...(0, boot_plan_1.bootStages)({ config, targets, auditor: this.auditor, hooks: request.hooks, errorPages: request.errorPages, allOrNothing: request.allOrNothing }));
         if (command === 'setup')
             stages.push(this.prune());
         stages.push(this.unlock());
@@ -65184,7 +65276,7 @@ class PlanParts {
         const { config, targets, request } = this;
         const pipelined = (stage, extra = {}) => ({ ...stage, sync: 'place', ...extra });
         const [prepare, acquire] = this.lock();
-        const context = { config, targets, auditor: this.auditor, hooks: request.hooks, errorPages: request.errorPages };
+        const context = { config, targets, auditor: this.auditor, hooks: request.hooks, errorPages: request.errorPages, allOrNothing: request.allOrNothing };
         const whole = (0, boot_plan_1.bootStages)(context);
         const onePass = !whole.some((stage) => stage.waitsFor || stage.title.startsWith('Hook') || (stage.phase !== 'boot' && stage.phase !== 'tag') || stage.lanes.some((lane) => lane.place === steps_1.RUNNER));
         const preDeploy = this.hook('pre-deploy');
@@ -65302,6 +65394,8 @@ function describeStep(step, role) {
             return [`${prefix}# wait: ${step.note}`];
         case 'barrier-open':
             return [`${prefix}# healthy: ${step.note}`];
+        case 'all-healthy':
+            return [`${prefix}# wait: ${step.note}`];
         case 'health':
             return [`${prefix}${step.command}${note(step.note)}`];
         case 'ensure-docker':
@@ -66830,7 +66924,7 @@ function hostRows(facts, index = new plan_index_1.PlanIndex(facts.plan)) {
         const entries = bootEntries.get(`${host}\n${role.name}`) ?? [];
         const barrier = barrierWait(entries);
         const phase = facts.phases.find((record) => record.host === host && record.role === role.name && index.bootStages.has(record.phase));
-        const state = !boot ? 'not reached' : boot.ok ? 'ok' : barrier && barrier.entry.outcome === 'failed' ? 'held back' : 'failed';
+        const state = !boot ? 'not reached' : boot.ok ? 'ok' : boot.rolledBack ? 'rolled back' : barrier && barrier.entry.outcome === 'failed' ? 'held back' : 'failed';
         return {
             host,
             role: role.name,
@@ -66876,7 +66970,7 @@ function oldContainer(entries, index, before, after, state) {
     if (!before || before === after)
         return 'none';
     // the first old-version step of a boot unit is the stop of the old container
-    const stop = entries.find((entry) => index.stepOf(entry)?.when === 'old_version');
+    const stop = entries.find((entry) => index.stepOf(entry)?.when === 'old_version' && /docker stop/.test(entry.command));
     return !stop ? 'kept' : stop.outcome === 'ok' ? 'stopped' : 'stop failed';
 }
 
@@ -66892,7 +66986,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.hostsTableMarkdown = hostsTableMarkdown;
 exports.failedBootDetails = failedBootDetails;
 const plan_index_1 = __nccwpck_require__(8026);
-const HEALTH = { ok: '✅', failed: '❌ failed', 'held back': '⏸️ held back', 'not reached': 'not reached' };
+const HEALTH = { ok: '✅', failed: '❌ failed', 'held back': '⏸️ held back', 'rolled back': '↩️ rolled back', 'not reached': 'not reached' };
 const OLD = { stopped: 'stopped', 'stop failed': '⚠️ stop failed', none: 'n/a', kept: 'kept, serving' };
 /** Waits shorter than this are not worth a word in the Total column. */
 const NOTABLE_WAIT_MS = 100;
@@ -66920,7 +67014,7 @@ function hostsTableMarkdown(rows, roles, maxRows) {
         ...shown.map(rowLine),
         ...(hidden > 0 ? [`| … ${hidden} more rows, all ${[...new Set(rows.slice(maxRows).map((row) => row.state))].join(' or ')} | | | | | |`] : []),
         '',
-        `<sub>★ primary host: it holds the deploy lock${primary && others.length > 0 ? `, and ${others.join(', ')} boot only once the first ${primary.name} container is healthy (the wait in Total)` : ''}. Healthy: from \`docker run\` until the check passed (${checks}). Old container: the previous version, stopped once the new one is healthy. Total: the role's whole boot on that host.${rows.some((row) => row.state === 'held back') ? ` Held back: not booted because the first ${primary?.name ?? 'primary'} container failed.` : ''}</sub>`,
+        `<sub>★ primary host: it holds the deploy lock${primary && others.length > 0 ? `, and ${others.join(', ')} boot only once the first ${primary.name} container is healthy (the wait in Total)` : ''}. Healthy: from \`docker run\` until the check passed (${checks}). Old container: the previous version, stopped once the new one is healthy. Total: the role's whole boot on that host.${rows.some((row) => row.state === 'held back') ? ` Held back: not booted because the first ${primary?.name ?? 'primary'} container failed.` : ''}${rows.some((row) => row.state === 'rolled back') ? ' Rolled back (all-or-nothing): healthy on the new version, put back on the previous one because another host failed.' : ''}</sub>`,
         '',
     ];
 }

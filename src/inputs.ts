@@ -35,6 +35,8 @@ export interface ActionInputs {
   primary?: boolean
   /** the `confirm` input (or -y in the command): what `kamal remove -y` / `proxy reboot -y` confirm */
   confirm?: boolean
+  /** the `all-or-nothing` input: a deploy keeps every old container until all hosts are healthy, and puts every switched host back when one fails */
+  allOrNothing?: boolean
   /**
    * The `command` input named no command of this action but could name a
    * config alias (e.g. `console`); resolveAlias replaces command, subcommand
@@ -361,6 +363,7 @@ export function readInputs(read: InputReader = fromActions): ActionInputs {
     environment: optional('environment'),
     deployment: text('deployment') === '' ? true : booleanInput('deployment', text('deployment')),
     confirm: booleanInput('confirm', text('confirm')),
+    allOrNothing: booleanInput('all-or-nothing', text('all-or-nothing')),
   })
 }
 

@@ -185,7 +185,8 @@ type DeployResult = 'success' | 'failed' | 'cancelled' | 'skipped'
 const MAX_ERROR_ANNOTATIONS = 8
 
 function annotateFailure(failure: unknown, boots: BootOutcome[], primaryRole: string, redact: (text: string) => string, where: { projectDir: string; workspace: string }): void {
-  const failed = boots.filter((boot) => !boot.ok).sort((a, b) => Number(b.role === primaryRole) - Number(a.role === primaryRole))
+  for (const boot of boots.filter((item) => item.rolledBack)) core.info(redact(`Rolled back ${boot.host} (${boot.role}): ${boot.error ?? ''}`))
+  const failed = boots.filter((boot) => !boot.ok && !boot.rolledBack).sort((a, b) => Number(b.role === primaryRole) - Number(a.role === primaryRole))
   if (failed.length === 0) {
     reportError(failure, { workspace: where.workspace, projectDir: where.projectDir })
     return

@@ -51,6 +51,7 @@ export async function makePlan(inputs: ActionInputs, prepared: PreparedRun, wher
     commandLine: inputs.commandLine,
     explicitVersion: inputs.version !== undefined,
     confirm: inputs.confirm,
+    allOrNothing: inputs.allOrNothing,
     digest: command === 'build' && facts ? digestStep(config, { buildx: facts.buildx, cwd: facts.projectDir }) : undefined,
   })
 }

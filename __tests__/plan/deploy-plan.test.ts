@@ -170,3 +170,33 @@ describe('checkRecordAgainstPlan', () => {
     expect(checkRecordAgainstPlan(plan, swapped).map((drift) => drift.problem)).toContain('ran out of plan order')
   })
 })
+
+describe('all-or-nothing', () => {
+  const bootUnits = (plan: Plan) => plan.stages.filter((stage) => stage.title.startsWith('Boot app')).flatMap((stage) => stage.lanes.flatMap((lane) => lane.units))
+
+  test('every boot waits for all to be healthy before its old container stops; a healthy host that must go back switches kamal-proxy to the old container, then stops the new one', () => {
+    const plan = planFor({ allOrNothing: true })
+    for (const unit of bootUnits(plan)) {
+      const kinds = unit.steps.map((step) => step.kind)
+      const wait = kinds.indexOf('all-healthy')
+      const stop = unit.steps.findIndex((step) => step.kind === 'exec' && step.when === 'old_version' && /docker stop/.test(step.command))
+      expect(wait).toBeGreaterThan(-1)
+      expect(stop).toBeGreaterThan(wait)
+    }
+    const web = bootUnits(plan).find((unit) => unit.role === 'web')!
+    const back = web.onFailure!.filter((step) => step.kind === 'exec' && /kamal-proxy deploy/.test(step.command))
+    expect(back).toHaveLength(1)
+    expect(back[0]).toMatchObject({ when: 'rollback_target' })
+    expect(back[0].kind === 'exec' && back[0].command).toContain('--target="[[kda:rollback_target]]:80"')
+    const before = plan.stages.find((stage) => stage.title === 'Before boot')!.lanes.find((lane) => lane.place === 'vm1')!.units[0]
+    expect(before.steps.some((step) => step.kind === 'exec' && step.capture === 'old_container_id')).toBe(true)
+  })
+
+  test('off by default: Kamal’s boot, no wait for the other hosts', () => {
+    expect(bootUnits(planFor()).flatMap((unit) => unit.steps).some((step) => step.kind === 'all-healthy')).toBe(false)
+  })
+
+  test('refused with boot.limit groups, before anything runs', () => {
+    expect(() => planFor({ allOrNothing: true }, `${YAML}boot: { limit: 1 }\n`)).toThrow(/Input 'all-or-nothing'.*boot\.limit/)
+  })
+})

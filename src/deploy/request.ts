@@ -6,6 +6,8 @@ export interface BootOutcome {
   version: string
   container: string
   ok: boolean
+  /** all-or-nothing: healthy here, put back because another boot failed */
+  rolledBack?: boolean
   healthSeconds?: number
   error?: string
   logTail?: string

@@ -21,6 +21,34 @@ export class PrimaryBarrier {
   }
 }
 
+/**
+ * All-or-nothing: every boot waits here once healthy; the run goes on when all are, and every
+ * waiter learns of the first failure anywhere (then each switched host goes back).
+ */
+export class AllHealthyBarrier {
+  private settle!: (decision: BarrierDecision) => void
+  private decided = false
+  private arrived = 0
+  readonly decision = new Promise<BarrierDecision>((resolve) => (this.settle = resolve))
+
+  constructor(private readonly expected: number) {}
+
+  arrive(host: string): void {
+    this.arrived++
+    if (this.arrived >= this.expected) this.decide({ healthy: true, host })
+  }
+
+  fail(host: string, reason: string): void {
+    this.decide({ healthy: false, host, reason })
+  }
+
+  private decide(decision: BarrierDecision): void {
+    if (this.decided) return
+    this.decided = true
+    this.settle(decision)
+  }
+}
+
 export interface BarrierDecision {
   healthy: boolean
   /** the host whose primary container decided */

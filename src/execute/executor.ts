@@ -15,8 +15,8 @@ import type { Targets } from '../plan/targets'
 import type { Secrets } from '../secrets/load'
 import type { BytesSent } from '../transfer/bytes-sent'
 import { shipThroughLocalRegistry } from '../transfer/local-registry'
-import { PrimaryBarrier } from './barrier'
-import { runHostStep, UnitSkipped } from './host-steps'
+import { AllHealthyBarrier, PrimaryBarrier } from './barrier'
+import { RolledBackError, runHostStep, UnitSkipped } from './host-steps'
 import { runLocalStep } from './local-steps'
 import type { Values } from './placeholders'
 import { RunRecord } from './record'
@@ -78,6 +78,8 @@ export class Execution {
   readonly boots: BootOutcome[] = []
   readonly bytesSent: BytesSent = {}
   readonly barrier = new PrimaryBarrier()
+  /** all-or-nothing runs: every boot healthy, or every switched host back */
+  readonly allHealthy: AllHealthyBarrier
   readonly auditor: Auditor
   readonly stepIndex = new Map<Step, number>()
   readonly outputs: CommandOutput[] = []
@@ -96,7 +98,12 @@ export class Execution {
   ) {
     this.auditor = new Auditor(context.config, context.performer)
     let index = 0
-    for (const { step } of walkPlan(plan)) this.stepIndex.set(step, index++)
+    let boots = 0
+    for (const { step, unit, failureStep } of walkPlan(plan)) {
+      this.stepIndex.set(step, index++)
+      if (step.kind === 'all-healthy' && !failureStep && unit.boot) boots++
+    }
+    this.allHealthy = new AllHealthyBarrier(boots)
   }
 
   say(line: string): void {
@@ -144,6 +151,7 @@ export class Execution {
         if (!node.lane || error instanceof CancelledError) unwrapped.set(node.stageIndex, unwrapped.get(node.stageIndex) ?? error)
         else (failures.get(node.stageIndex) ?? failures.set(node.stageIndex, []).get(node.stageIndex)!).push({ host: node.lane.place, error: error instanceof Error ? error : new Error(String(error)) })
         this.failed = true
+        this.allHealthy.fail(node.lane?.place ?? RUNNER, error instanceof Error ? error.message.split('\n')[0] : String(error))
       } finally {
         slot.release()
       }
@@ -225,6 +233,7 @@ export class Execution {
     } catch (error) {
       if (error instanceof UnitSkipped) return
       this.closeBarrierOnPrimaryFailure(lane, unit, error)
+      if (unit.boot && !(error instanceof RolledBackError)) this.allHealthy.fail(lane.place, error instanceof Error ? error.message.split('\n')[0] : String(error))
       // A connect that fails (a wrong host key, a refused login) is not a lost connection: nothing to recover.
       const lost = current?.kind !== 'connect' && (this.connectionLost(lane.place) || isConnectionError(error))
       const recovered = lost ? await this.reconnect(lane.place) : true
@@ -235,7 +244,7 @@ export class Execution {
       const serves = values.get('took_traffic') ? `${unit.boot.version} (new)` : old ? `${old} (old)` : 'no version of this role'
       const connection = lost ? `the SSH connection was lost during ${stepName(current)}; ${recovered ? `reconnected; serves ${serves}` : 'the host stayed unreachable, so what it serves is unknown'}. ` : ''
       const detail = `${connection}${error instanceof Error ? error.message : String(error)}`
-      const bootError = error instanceof CancelledError ? error : error instanceof BootError && !lost ? error : new BootError(lane.place, role, lost ? stepName(current) : failedStepName(error), detail, values.get('log_tail') || undefined)
+      const bootError = error instanceof CancelledError || error instanceof RolledBackError ? error : error instanceof BootError && !lost ? error : new BootError(lane.place, role, lost ? stepName(current) : failedStepName(error), detail, values.get('log_tail') || undefined)
       this.boots.push({
         host: lane.place,
         role,
@@ -243,6 +252,7 @@ export class Execution {
         container: unit.boot.container,
         previousVersion: values.get('old_version') || undefined,
         ok: false,
+        rolledBack: error instanceof RolledBackError || undefined,
         error: bootError.message,
         logTail: bootError instanceof BootError ? bootError.logTail : undefined,
       })

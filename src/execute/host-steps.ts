@@ -126,6 +126,14 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
       execution.say(`First ${step.primaryRole} container is healthy, booting ${meta.role} on ${host}...`)
       return
     }
+    case 'all-healthy': {
+      const waitedFrom = Date.now()
+      execution.allHealthy.arrive(host)
+      const decision = await execution.allHealthy.decision
+      execution.record.add({ ...meta, kind: 'all-healthy', command: `wait until every boot is healthy (${decision.healthy ? 'all healthy' : `${decision.host} failed`})`, outcome: decision.healthy ? 'ok' : 'failed', startedAt: waitedFrom, endedAt: Date.now() })
+      if (!decision.healthy) throw new RolledBackError(host, meta.role ?? '', decision.host, decision.reason ?? '')
+      return
+    }
     case 'barrier-open': {
       if (execution.barrier.open(host)) execution.say(`First ${context.config.primaryRoleName} container is healthy on ${host}, booting any other roles`)
       return
@@ -210,6 +218,19 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
 export function splitState(answer: string): [string, string] {
   const [state = '', image = ''] = answer.trim().split(/\s+/)
   return [state, image.includes(':') ? image.slice(image.lastIndexOf(':') + 1) : image]
+}
+
+/** All-or-nothing: this boot was healthy, another failed, so this host goes back to its previous version. */
+export class RolledBackError extends Error {
+  constructor(
+    readonly host: string,
+    readonly role: string,
+    readonly failedHost: string,
+    reason: string,
+  ) {
+    super(`rolled back ${role} on ${host} to the previous version: ${failedHost} failed (all-or-nothing)${reason ? `: ${reason}` : ''}`)
+    this.name = 'RolledBackError'
+  }
 }
 
 /** A command run for its output (`app exec`) exited non-zero: the run ends with its status. */

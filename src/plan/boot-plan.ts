@@ -25,6 +25,8 @@ export interface BootPlanContext {
   errorPages?: ErrorPagesUpload
   /** the clash check, the old version and the env file ran earlier, in beforeBootStage */
   prepared?: boolean
+  /** the all-or-nothing input: old containers stay until every boot is healthy; any failure puts every switched host back */
+  allOrNothing?: boolean
 }
 
 /** kamal-proxy's table of services and their targets. */
@@ -104,6 +106,21 @@ function prepareStage(context: BootPlanContext): Stage | undefined {
   return { phase: 'boot', title: 'Prepare boot', lanes: lanes.filter((lane) => lane.units.length > 0) }
 }
 
+/**
+ * All-or-nothing, when this boot was healthy but another failed: kamal-proxy back to the old
+ * container (health-checked as any deploy), then the new container stops; for a role without the
+ * proxy the old container still runs, so only the new one stops.
+ */
+function rollBack(context: BootPlanContext, role: Role, app: AppCommands): Step[] {
+  const steps: Step[] = []
+  if (role.proxy) {
+    steps.push({ kind: 'exec', command: `echo ${placeholder('old_container_id')}`, capture: 'rollback_target', allowFailure: true, changes: false, when: 'took_traffic', note: 'switch back only if this host switched and an old container exists' })
+    steps.push(exec(proxyDeploy(context.config, role, placeholder('rollback_target')), { label: 'kamal-proxy deploy (back)', when: 'rollback_target', note: 'all-or-nothing: traffic back to the previous version' }))
+  }
+  steps.push(exec(app.stop(context.config.version), { allowFailure: true, when: 'took_traffic', note: 'all-or-nothing: the new container stops once the previous version serves again' }))
+  return steps
+}
+
 function tlsSecrets(role: Role): { certificate: string; privateKey: string } {
   const certificate = role.proxy?.certificate
   return { certificate: certificate?.certificatePem ?? '', privateKey: certificate?.privateKeyPem ?? '' }
@@ -146,6 +163,9 @@ function beforeBootSteps(context: BootPlanContext, host: string, role: Role): St
       note: `rename to ${container}_replaced_<16 hex> if it exists`,
     },
     { kind: 'exec', command: app.currentRunningVersion(), capture: 'old_version', allowFailure: true, changes: false, note: 'the version to stop afterwards' },
+    ...(context.allOrNothing && role.proxy
+      ? [{ kind: 'exec', command: app.containerIdForVersion(placeholder('old_version')), capture: 'old_container_id', captureLength: 12, allowFailure: true, changes: false, when: 'old_version', note: 'all-or-nothing: the container to switch back to' } as Step]
+      : []),
     // The env file is read only by the `docker run` of the boot, so it can be written before.
     exec(app.ensureEnvDirectory()),
     { kind: 'upload', path: app.envFilePath, mode: 0o600, content: { kind: 'role-env', role: role.name }, describe: keys.length > 0 ? keys.join(', ') : 'no secrets', changes: true },
@@ -172,6 +192,7 @@ export function bootUnit(context: BootPlanContext, host: string, role: Role, pri
     steps.push({ kind: 'health', command: app.status(version), watch: app.exitState(), readinessDelay: config.readinessDelay, deployTimeout: config.deployTimeout, changes: false, note: `poll until healthy, or running after ${config.readinessDelay}s (timeout ${config.deployTimeout}s)` })
   }
   if (primaryBooting && role.primary) steps.push({ kind: 'barrier-open', changes: false, note: 'the other roles may boot' })
+  if (context.allOrNothing) steps.push({ kind: 'all-healthy', changes: false, note: 'all-or-nothing: every boot of the run healthy before any old container stops; a failure anywhere puts this host back' })
   // Its traffic has moved (kamal-proxy drained it), so nothing waits for the stop but the end of the run.
   const cleanUpAfter = roleHasAssets(role) || Boolean(config.errorPagesPath)
   steps.push(exec(app.stop(placeholder('old_version')), { allowFailure: true, when: 'old_version', background: !cleanUpAfter, note: cleanUpAfter ? 'if an old version was running' : 'stop the old version, if one was running (the run waits for it at its end)' }))
@@ -183,6 +204,7 @@ export function bootUnit(context: BootPlanContext, host: string, role: Role, pri
     steps,
     onFailure: [
       ...(role.proxy ? [{ kind: 'serving', command: PROXY_LIST, service: role.containerPrefix, changes: false, when: 'container_id', note: 'did kamal-proxy switch to the new container before the failure?' } as Step] : []),
+      ...(context.allOrNothing ? rollBack(context, role, app) : []),
       { kind: 'exec', command: app.logs(version, 30), capture: 'log_tail', allowFailure: true, changes: false, unless: 'took_traffic', note: 'the new container’s last log lines' },
       exec(app.stop(version), { allowFailure: true, unless: 'took_traffic', note: 'stop the new container, unless it already serves; the old one keeps serving' }),
     ],

@@ -17,6 +17,8 @@ import { DEFAULT_PROXY_IMAGE_VERSION, type KamalConfig } from '../config/model'
 import type { HookName } from '../hooks'
 import { accessoryBootStages, accessoryRebootStages, accessoryRemoveStages, type AccessoryPlanContext } from './accessory-plan'
 import { beforeBootStage, bootStages } from './boot-plan'
+import { bootPlan, bootSettings } from './boot-groups'
+import { InputError } from '../errors'
 import { placeholder, RUNNER, stageOn, stageOnEach, type LocalStep, type Plan, type PlanCommand, type Stage, type Step } from './steps'
 import type { Targets } from './targets'
 import { commandStages } from './commands/dispatch'
@@ -51,6 +53,8 @@ export interface PlanRequest {
   confirm?: boolean
   /** the registry digest step after `build push` */
   digest?: Step
+  /** the all-or-nothing input (deploy, redeploy) */
+  allOrNothing?: boolean
 }
 
 const exec = (command: string, extra: Partial<Extract<Step, { kind: 'exec' }>> = {}): Step => ({ kind: 'exec', command, changes: true, ...extra })
@@ -206,6 +210,9 @@ export class PlanParts {
     const { command } = request
     // setup builds under the lock; rollback neither builds nor pulls, so it locks first.
     const lockFirst = command === 'setup' || command === 'rollback'
+    if (request.allOrNothing && bootPlan(bootSettings(config), targets.roles, targets.appHosts).length > 1) {
+      throw new InputError('all-or-nothing', 'all-or-nothing needs every host booting at once, and boot.limit splits the boot into groups (a later group could not start while the first waits). Remove boot.limit from config/deploy.yml, or set all-or-nothing: false. Nothing was changed.')
+    }
     if (command === 'deploy' || command === 'redeploy') return this.pipelinedDeployStages()
     const stages: Stage[] = [...this.hook('pre-connect'), this.connect()]
     if (lockFirst) stages.push(...this.lock())
@@ -229,7 +236,7 @@ export class PlanParts {
     if (command === 'setup') stages.push(...this.proxy())
     if (command === 'setup') stages.push(...accessoryBootStages(this.accessoryContext(), request.accessories))
     if (command !== 'rollback') stages.push(this.stale())
-    stages.push(...bootStages({ config, targets, auditor: this.auditor, hooks: request.hooks, errorPages: request.errorPages }))
+    stages.push(...bootStages({ config, targets, auditor: this.auditor, hooks: request.hooks, errorPages: request.errorPages, allOrNothing: request.allOrNothing }))
     if (command === 'setup') stages.push(this.prune())
     stages.push(this.unlock())
     stages.push(...this.hook('post-deploy', targets.hosts, { onSuccessOnly: true }))
@@ -248,7 +255,7 @@ export class PlanParts {
     const { config, targets, request } = this
     const pipelined = (stage: Stage, extra: Partial<Stage> = {}): Stage => ({ ...stage, sync: 'place', ...extra })
     const [prepare, acquire] = this.lock()
-    const context = { config, targets, auditor: this.auditor, hooks: request.hooks, errorPages: request.errorPages }
+    const context = { config, targets, auditor: this.auditor, hooks: request.hooks, errorPages: request.errorPages, allOrNothing: request.allOrNothing }
     const whole = bootStages(context)
     const onePass = !whole.some((stage) => stage.waitsFor || stage.title.startsWith('Hook') || (stage.phase !== 'boot' && stage.phase !== 'tag') || stage.lanes.some((lane) => lane.place === RUNNER))
     const preDeploy = this.hook('pre-deploy')

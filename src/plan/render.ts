@@ -24,6 +24,8 @@ export function describeStep(step: Step, role?: string): string[] {
       return [`${prefix}# wait: ${step.note}`]
     case 'barrier-open':
       return [`${prefix}# healthy: ${step.note}`]
+    case 'all-healthy':
+      return [`${prefix}# wait: ${step.note}`]
     case 'health':
       return [`${prefix}${step.command}${note(step.note)}`]
     case 'ensure-docker':

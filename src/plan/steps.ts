@@ -127,6 +127,11 @@ export interface BarrierWaitStep extends Common {
 }
 
 /** The first healthy primary container lets the other roles boot. */
+/** All-or-nothing: wait until every boot of the run is healthy; a failure anywhere fails this boot too (and it goes back). */
+export interface AllHealthyStep extends Common {
+  kind: 'all-healthy'
+}
+
 export interface BarrierOpenStep extends Common {
   kind: 'barrier-open'
 }
@@ -285,6 +290,7 @@ export type HostStep =
   | ClashStep
   | BarrierWaitStep
   | BarrierOpenStep
+  | AllHealthyStep
   | HealthStep
   | EnsureDockerStep
   | SkipIfStep

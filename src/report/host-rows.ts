@@ -8,7 +8,7 @@ import type { RecordEntry } from '../execute/record'
 import type { RunFacts } from './facts'
 import { groupBy, PlanIndex } from './plan-index'
 
-export type RowState = 'ok' | 'failed' | 'held back' | 'not reached'
+export type RowState = 'ok' | 'failed' | 'held back' | 'rolled back' | 'not reached'
 
 export interface HostRow {
   host: string
@@ -41,7 +41,7 @@ export function hostRows(facts: RunFacts, index = new PlanIndex(facts.plan)): Ho
     const entries = bootEntries.get(`${host}\n${role.name}`) ?? []
     const barrier = barrierWait(entries)
     const phase = facts.phases.find((record) => record.host === host && record.role === role.name && index.bootStages.has(record.phase))
-    const state: RowState = !boot ? 'not reached' : boot.ok ? 'ok' : barrier && barrier.entry.outcome === 'failed' ? 'held back' : 'failed'
+    const state: RowState = !boot ? 'not reached' : boot.ok ? 'ok' : boot.rolledBack ? 'rolled back' : barrier && barrier.entry.outcome === 'failed' ? 'held back' : 'failed'
     return {
       host,
       role: role.name,
@@ -87,6 +87,6 @@ function oldContainer(entries: readonly RecordEntry[], index: PlanIndex, before:
   if (state !== 'ok') return before ? 'kept' : 'none'
   if (!before || before === after) return 'none'
   // the first old-version step of a boot unit is the stop of the old container
-  const stop = entries.find((entry) => index.stepOf(entry)?.when === 'old_version')
+  const stop = entries.find((entry) => index.stepOf(entry)?.when === 'old_version' && /docker stop/.test(entry.command))
   return !stop ? 'kept' : stop.outcome === 'ok' ? 'stopped' : 'stop failed'
 }

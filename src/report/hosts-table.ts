@@ -3,7 +3,7 @@ import type { SummaryRole } from './facts'
 import type { HostRow } from './host-rows'
 import { cell, secondsText, shortVersion } from './plan-index'
 
-const HEALTH: Record<HostRow['state'], string> = { ok: '✅', failed: '❌ failed', 'held back': '⏸️ held back', 'not reached': 'not reached' }
+const HEALTH: Record<HostRow['state'], string> = { ok: '✅', failed: '❌ failed', 'held back': '⏸️ held back', 'rolled back': '↩️ rolled back', 'not reached': 'not reached' }
 const OLD: Record<HostRow['oldContainer'], string> = { stopped: 'stopped', 'stop failed': '⚠️ stop failed', none: 'n/a', kept: 'kept, serving' }
 /** Waits shorter than this are not worth a word in the Total column. */
 const NOTABLE_WAIT_MS = 100
@@ -32,7 +32,7 @@ export function hostsTableMarkdown(rows: readonly HostRow[], roles: readonly Sum
     ...shown.map(rowLine),
     ...(hidden > 0 ? [`| … ${hidden} more rows, all ${[...new Set(rows.slice(maxRows).map((row) => row.state))].join(' or ')} | | | | | |`] : []),
     '',
-    `<sub>★ primary host: it holds the deploy lock${primary && others.length > 0 ? `, and ${others.join(', ')} boot only once the first ${primary.name} container is healthy (the wait in Total)` : ''}. Healthy: from \`docker run\` until the check passed (${checks}). Old container: the previous version, stopped once the new one is healthy. Total: the role's whole boot on that host.${rows.some((row) => row.state === 'held back') ? ` Held back: not booted because the first ${primary?.name ?? 'primary'} container failed.` : ''}</sub>`,
+    `<sub>★ primary host: it holds the deploy lock${primary && others.length > 0 ? `, and ${others.join(', ')} boot only once the first ${primary.name} container is healthy (the wait in Total)` : ''}. Healthy: from \`docker run\` until the check passed (${checks}). Old container: the previous version, stopped once the new one is healthy. Total: the role's whole boot on that host.${rows.some((row) => row.state === 'held back') ? ` Held back: not booted because the first ${primary?.name ?? 'primary'} container failed.` : ''}${rows.some((row) => row.state === 'rolled back') ? ' Rolled back (all-or-nothing): healthy on the new version, put back on the previous one because another host failed.' : ''}</sub>`,
     '',
   ]
 }
