@@ -65173,8 +65173,9 @@ class PlanParts {
         const stages = [];
         if (config.localRegistry)
             stages.push((0, steps_1.stageOn)('pull', 'Serve the image over SSH', steps_1.RUNNER, [{ kind: 'ship', hosts: targets.appHosts, changes: false, note: 'an in-process registry on 127.0.0.1, reverse-forwarded to each host while it pulls' }]));
+        // Split: the pull and its label check in one exec, right when the image is pushed.
         if (split)
-            stages.push((0, steps_1.stageOnEach)('pull', 'Registry login', targets.appHosts, before), (0, steps_1.stageOnEach)('pull', 'Pull image', targets.appHosts, pulling));
+            stages.push((0, steps_1.stageOnEach)('pull', 'Registry login', targets.appHosts, before), (0, steps_1.stageOnEach)('pull', 'Pull image', targets.appHosts, () => [exec((0, base_1.together)([pull, checkLabel]), { label: 'docker pull', note: 'then the image must carry the service label' })]));
         else
             stages.push((0, steps_1.stageOnEach)('pull', 'Pull image', targets.appHosts, () => [...before(), ...pulling()]));
         return stages;

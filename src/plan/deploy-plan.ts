@@ -156,7 +156,8 @@ export class PlanParts {
     const pulling = (): Step[] => [exec(pull, { label: 'docker pull' }), readOnly(checkLabel, { label: 'image label check' })]
     const stages: Stage[] = []
     if (config.localRegistry) stages.push(stageOn('pull', 'Serve the image over SSH', RUNNER, [{ kind: 'ship', hosts: targets.appHosts, changes: false, note: 'an in-process registry on 127.0.0.1, reverse-forwarded to each host while it pulls' }]))
-    if (split) stages.push(stageOnEach('pull', 'Registry login', targets.appHosts, before), stageOnEach('pull', 'Pull image', targets.appHosts, pulling))
+    // Split: the pull and its label check in one exec, right when the image is pushed.
+    if (split) stages.push(stageOnEach('pull', 'Registry login', targets.appHosts, before), stageOnEach('pull', 'Pull image', targets.appHosts, () => [exec(together([pull, checkLabel]), { label: 'docker pull', note: 'then the image must carry the service label' })]))
     else stages.push(stageOnEach('pull', 'Pull image', targets.appHosts, () => [...before(), ...pulling()]))
     return stages
   }
