@@ -3,7 +3,7 @@ import type { RecordEntry } from '../../src/execute/record'
 import { walkPlan, type Plan, type Step } from '../../src/plan/steps'
 import { startAction, type ActionRun } from '../support/run-action'
 import { AppProject, appFiles } from './support/app-project'
-import { dockerOn, harnessDown, harnessUp, onHost, readState, startLoad, type HarnessState } from './support/harness'
+import { dockerOn, harnessDown, harnessUp, loggedCommands, onHost, startLoad, type HarnessState } from './support/harness'
 
 // The per-host pipelines under steady load: Kamal's guarantees, seen from the hosts' own sshd logs.
 const WEB = ['10.213.0.11', '10.213.0.12']
@@ -33,24 +33,6 @@ readiness_delay: 0
 
 let harness: HarnessState
 let project: AppProject
-
-interface LoggedCommand {
-  at: number
-  command: string
-}
-
-const commandsLogOf = (host: string): string => (readState() as unknown as { hosts: Array<{ address: string; commandsLog: string }> }).hosts.find((item) => item.address === host)?.commandsLog ?? ''
-/** Every command the host's sshd was asked to run, with the time it started (the harness's ForceCommand log). */
-function loggedCommands(host: string): LoggedCommand[] {
-  return fs
-    .readFileSync(commandsLogOf(host), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [at, ...rest] = line.split('\t')
-      return { at: Date.parse(at), command: rest.join('\t').replace(/\\(\\|n)/g, (_, escaped: string) => (escaped === 'n' ? '\n' : '\\')) }
-    })
-}
 
 async function deploy(version: string): Promise<{ run: ActionRun; plan: Plan; record: RecordEntry[] }> {
   const run = await startAction(project.dir, {

@@ -6,7 +6,7 @@ import { checkRecordAgainstPlan } from '../../src/plan/conformance'
 import type { Plan } from '../../src/plan/steps'
 import { startAction, type ActionRun } from '../support/run-action'
 import { AppProject, appFiles } from './support/app-project'
-import { harnessDown, harnessUp, readState, type HarnessState } from './support/harness'
+import { harnessDown, harnessUp, loggedCommands, type HarnessState } from './support/harness'
 
 // What ran equals what was planned, checked from outside the action: each host's sshd logs every
 // command it is asked to run (harness ForceCommand), and a `docker` shim first on PATH logs every
@@ -72,14 +72,13 @@ async function act(inputs: Record<string, string>): Promise<ActionRun> {
   return run
 }
 
-const commandsLogOf = (host: string): string => (readState() as unknown as { hosts: Array<{ address: string; commandsLog: string }> }).hosts.find((item) => item.address === host)?.commandsLog ?? ''
-const logLines = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => line.split('\t').slice(1).join('\t').replace(/\\(\\|n)/g, (_, escaped: string) => (escaped === 'n' ? '\n' : '\\')))
+const logLines = (host: string) => loggedCommands(host).map((item) => item.command)
 
 interface Marks {
   hosts: Record<string, number>
   shim: number
 }
-const mark = (): Marks => ({ hosts: Object.fromEntries([...WEB, WORKER].map((host) => [host, logLines(commandsLogOf(host)).length])), shim: fs.existsSync(SHIM_LOG()) ? fs.readFileSync(SHIM_LOG(), 'utf8').split('\n').filter(Boolean).length : 0 })
+const mark = (): Marks => ({ hosts: Object.fromEntries([...WEB, WORKER].map((host) => [host, logLines(host).length])), shim: fs.existsSync(SHIM_LOG()) ? fs.readFileSync(SHIM_LOG(), 'utf8').split('\n').filter(Boolean).length : 0 })
 
 function checkRun(run: ActionRun, before: Marks): void {
   const plan = JSON.parse(fs.readFileSync(run.outputs.plan, 'utf8')) as Plan
@@ -87,7 +86,7 @@ function checkRun(run: ActionRun, before: Marks): void {
   expect(checkRecordAgainstPlan(plan, record)).toEqual([])
 
   for (const host of [...WEB, WORKER]) {
-    const asked = logLines(commandsLogOf(host)).slice(before.hosts[host])
+    const asked = logLines(host).slice(before.hosts[host])
     const recorded = record
       .filter((entry) => entry.place === host && entry.kind !== 'connect' && entry.kind !== 'barrier-wait')
       .sort((a, b) => a.startedAt - b.startedAt)

@@ -36,6 +36,23 @@ export function readState(): HarnessState {
   return JSON.parse(fs.readFileSync(path.join(HARNESS, '.state/hosts.json'), 'utf8'))
 }
 
+/** The file each host's sshd logs every command it is asked to run into (the harness's ForceCommand). */
+export function commandsLogOf(address: string): string {
+  return (readState() as unknown as { hosts: Array<{ address: string; commandsLog: string }> }).hosts.find((item) => item.address === address)?.commandsLog ?? ''
+}
+
+/** Every command the host's sshd was asked to run, with the time it started. */
+export function loggedCommands(address: string): Array<{ at: number; command: string }> {
+  return fs
+    .readFileSync(commandsLogOf(address), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [at, ...rest] = line.split('\t')
+      return { at: Date.parse(at), command: rest.join('\t').replace(/\\(\\|n)/g, (_, escaped: string) => (escaped === 'n' ? '\n' : '\\')) }
+    })
+}
+
 /** Runs a shell command inside a host's namespaces (its own docker, its own /root). */
 export function onHost(host: string, command: string): string {
   return execFileSync(path.join(HARNESS, 'host-exec.sh'), [host, 'sh', '-c', command], { encoding: 'utf8' }).trim()
