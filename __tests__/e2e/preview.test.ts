@@ -101,7 +101,7 @@ function leftovers(host: string, pr: number): string[] {
       .split('\n')
       .filter((line) => line.includes(service))
       .join('\n'),
-    onHost(host, `ls -d .kamal/apps/${service} .kamal/proxy/apps-config/${service} .kamal/lock-${service} 2>/dev/null || true`),
+    onHost(host, `ls -d .kamal/apps/${service} .kamal/proxy/apps-config/${service} .kamal/lock-${service} .kamal/${service}-audit.log 2>/dev/null || true`),
     dockerOn(harness, host, ['images', '--filter', `label=service=${service}`, '--format', '{{.Repository}}:{{.Tag}}']),
     dockerOn(harness, host, ['images', '--format', '{{.Repository}}:{{.Tag}}'])
       .split('\n')
@@ -207,6 +207,11 @@ describe('pull request previews on the hosts of the app', () => {
     expect(annotation.message).toContain('(it has #1, #2)')
     for (const host of names()) expect(leftovers(host, 3)).toEqual([])
     expect(commentsOf(3)[0].body).toContain('⛔ Not deployed')
+    const withRoles = await start(three, { command: 'preview', 'preview-domain': DOMAIN, 'pull-request': '3', roles: 'web' })
+    expect(withRoles.status).toBe(1)
+    expect(errorAnnotations(withRoles.stdout)[0].message).toBe("Input 'roles': a preview runs one role, chosen by the preview-role input, not roles (web). Drop roles, and set preview-role if the role is not web.")
+    const badDomain = await start(three, { command: 'preview', 'preview-domain': 'https://preview.test', 'pull-request': '3' })
+    expect(errorAnnotations(badDomain.stdout)[0].message).toContain("Input 'preview-domain': 'https://preview.test' is not a domain name")
   }, 120_000)
 
   test('preview sweep removes the preview whose PR is closed and keeps the open one', async () => {
@@ -223,13 +228,18 @@ describe('pull request previews on the hosts of the app', () => {
     }
     expect(commentsOf(2)).toHaveLength(1)
     expect(commentsOf(2)[0].body).toContain('🗑️ Removed')
+    // a scheduled sweep knows no commit of the PR: the comment shows none rather than the wrong one
+    expect(commentsOf(2)[0].body).not.toContain('| Commit |')
   }, 240_000)
 
   test('preview remove on the closed PR leaves nothing of it on any host; the app serves on under load, untouched', async () => {
     const before = names().map((host) => dockerOn(harness, host, ['ps', '--all', '--filter', 'label=service=shop', '--format', '{{.Names}} {{.Status}}']))
+    // A preview whose container stopped on its own still has its route on kamal-proxy: that goes too.
+    dockerOn(harness, names()[0], ['stop', 'shop-pr-1-web-pr1-b'])
+    expect(dockerOn(harness, names()[0], ['exec', 'kamal-proxy', 'kamal-proxy', 'list'])).toContain('shop-pr-1-web')
     const one = projectFor('pr1', 'pr1-b')
     const load = startLoad(WEB, HOST_HEADER, RATE_PER_HOST)
-    const run = await start(one, { command: 'preview remove' }, { GITHUB_EVENT_PATH: eventFile(1, 'closed', one.commit('closed')) })
+    const run = await start(one, { command: 'preview remove', 'preview-domain': DOMAIN }, { GITHUB_EVENT_PATH: eventFile(1, 'closed', one.commit('closed')) })
     const report = await load.stop()
     expect(run.status).toBe(0)
     expect(report.failures).toBe(0)
@@ -241,6 +251,7 @@ describe('pull request previews on the hosts of the app', () => {
     expect(names().map((host) => dockerOn(harness, host, ['ps', '--all', '--filter', 'label=service=shop', '--format', '{{.Names}} {{.Status}}']).replace(/Up .*/g, 'Up'))).toEqual(before.map((text) => text.replace(/Up .*/g, 'Up')))
     expect(commentsOf(1)).toHaveLength(1)
     expect(commentsOf(1)[0].body).toContain('🗑️ Removed')
+    expect(commentsOf(1)[0].body).toContain('~~http://pr-1.preview.test~~')
     for (const host of names()) expect(dockerOn(harness, host, ['inspect', '--format', '{{.State.Status}}', 'kamal-proxy'])).toBe('running')
   }, 240_000)
 })

@@ -110,13 +110,23 @@ describe('a pull request preview config', () => {
     expect(joined).not.toMatch(/registry\.test\/acme\/shop:latest(?!-pr-7)/)
   })
 
-  test("the preview's removal (app remove) takes down its route, containers, images and directories only", () => {
-    const plan = buildPlan(preview, selectTargets(preview, { roles: [], hosts: [] }), request({ command: 'app', subcommand: 'remove', build: [] }))
+  test("the preview's removal (remove preview) takes down its route even without a running container, its containers, images, directories and audit log, under its own lock", () => {
+    const plan = buildPlan(preview, selectTargets(preview, { roles: [], hosts: [] }), request({ command: 'remove', subcommand: 'preview', build: [] }))
     const joined = commandsOf(plan).join('\n')
-    expect(joined).toContain('kamal-proxy remove shop-pr-7-web')
     expect(joined).toContain('docker container prune --force --filter label=service=shop-pr-7')
     expect(joined).toContain('docker image prune --all --force --filter label=service=shop-pr-7')
     expect(joined).toContain('rm -r .kamal/apps/shop-pr-7')
-    expect(joined).not.toMatch(/label=service=shop(?!-pr-7)|apps\/shop(?!-pr-7)/)
+    expect(joined).toContain('.kamal/lock-shop-pr-7')
+    expect(joined).not.toMatch(/label=service=shop(?!-pr-7)|apps\/shop(?!-pr-7)|lock-shop(?!-pr-7)|docker logout/)
+    const route = [...walkPlan(plan)].filter(({ stage }) => stage.title === 'Remove the preview route')
+    expect(route.map(({ lane, step }) => [lane.place, (step as { command: string }).command, (step as { when?: string }).when, (step as { tolerate?: string }).tolerate])).toEqual([
+      ['vm1', 'docker exec kamal-proxy kamal-proxy remove shop-pr-7-web', undefined, 'service not found|No such container|is not running'],
+      ['vm2', 'docker exec kamal-proxy kamal-proxy remove shop-pr-7-web', undefined, 'service not found|No such container|is not running'],
+    ])
+    const titles = plan.stages.map((stage) => stage.title)
+    expect(titles.indexOf('Remove the preview audit log')).toBeGreaterThan(titles.indexOf('Remove app directories'))
+    expect(titles[titles.length - 1]).toBe('Release deploy lock')
+    expect(joined).toContain('rm -f .kamal/shop-pr-7-audit.log')
+    expect(plan.stages.some((stage) => /proxy/i.test(stage.title) && stage.title !== 'Remove the preview route')).toBe(false)
   })
 })

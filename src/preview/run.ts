@@ -37,6 +37,7 @@ export interface PreviewContext {
 export const LIST_SERVICES = `docker ps --all --filter label=service --format '{{.Label "service"}}'`
 
 export async function runPreview(request: PreviewRequest, context: PreviewContext): Promise<void> {
+  if (context.inputs.roles.length > 0) throw new InputError('roles', `a preview runs one role, chosen by the preview-role input, not roles (${context.inputs.roles.join(',')}). Drop roles, and set preview-role if the role is not web.`)
   if (request.action === 'sweep') return sweep(request, context)
   const pr = request.pr
   if (pr === undefined) throw new InputError('pull-request', 'a preview needs its pull request number.')
@@ -134,10 +135,12 @@ async function removePreview(pr: number, request: PreviewRequest, context: Previ
   const prepared = preparedFor(context, pr, request)
   const url = request.domain ? appUrl(prepared.config) : undefined
   core.info(`Removing the preview of #${pr}: service ${prepared.config.service} on ${prepared.targets.appHosts.join(', ')}`)
-  const result = await context.run({ ...context.inputs, command: 'app', subcommand: 'remove', argument: undefined, roles: [], deployment: false }, prepared)
+  // `remove preview`: the builder in ./remove-plan (src/plan/commands/dispatch.ts names it).
+  const result = await context.run({ ...context.inputs, command: 'remove', subcommand: 'preview', argument: undefined, roles: [], deployment: false }, prepared)
   const api = repositoryApi(context)
   if (api) {
-    const commit = commitOf(context.env, prepared.config.version)
+    // The sweep runs on a schedule: its event and checkout say nothing about the PR's commit.
+    const commit = request.action === 'remove' ? commitOf(context.env, prepared.config.version) : undefined
     const id = await StickyComment.for(api, pr, context.prepared.config.service).write(
       previewCommentBody({
         service: context.prepared.config.service,
@@ -145,7 +148,7 @@ async function removePreview(pr: number, request: PreviewRequest, context: Previ
         status: result === 'success' ? 'removed' : 'failed',
         url,
         commit,
-        commitUrl: commitUrl(context.env, commit),
+        commitUrl: commit ? commitUrl(context.env, commit) : undefined,
         runUrl: runUrl(context.env),
         seconds: (Date.now() - started) / 1000,
         detail: result === 'success' ? undefined : `Removing the preview ended: ${result}. See the run.`,
