@@ -252,6 +252,11 @@ describe('pull request previews on the hosts of the app', () => {
     expect(commentsOf(1)).toHaveLength(1)
     expect(commentsOf(1)[0].body).toContain('🗑️ Removed')
     expect(commentsOf(1)[0].body).toContain('~~http://pr-1.preview.test~~')
+    const inactive = github.calls.filter((call) => call.method === 'POST' && call.body.state === 'inactive')
+    expect(inactive.map((call) => [call.path, call.body.environment])).toEqual([
+      ['/repos/acme/shop/deployments/31/statuses', 'pr-2'],
+      ['/repos/acme/shop/deployments/31/statuses', 'pr-1'],
+    ])
     for (const host of names()) expect(dockerOn(harness, host, ['inspect', '--format', '{{.State.Status}}', 'kamal-proxy'])).toBe('running')
   }, 240_000)
 })

@@ -50,7 +50,12 @@ export async function startFakeGitHub(deploymentId = 4242): Promise<FakeGitHub> 
         response.statusCode = status
         response.end(JSON.stringify(value))
       }
-      if (issueComments && request.method === 'GET') {
+      const listDeployments = pathname.match(/^\/repos\/[^/]+\/[^/]+\/deployments$/) && request.method === 'GET'
+      if (listDeployments) {
+        const environment = new URL(request.url ?? '', 'http://stand-in').searchParams.get('environment')
+        const created = calls.filter((call) => call.method === 'POST' && call.path === pathname && (environment === null || call.body.environment === environment))
+        answer(200, created.map((call) => ({ id: deploymentId, environment: call.body.environment, ref: call.body.ref })))
+      } else if (issueComments && request.method === 'GET') {
         answer(200, comments.filter((item) => item.issue === Number(issueComments[1])).map((item) => ({ id: item.id, body: item.body })))
       } else if (issueComments && request.method === 'POST') {
         const created = { id: 7000 + comments.length + 1, issue: Number(issueComments[1]), body: String(body.body) }

@@ -84,3 +84,17 @@ function warn(what: string, error: unknown, permission: string): void {
   const hint = status === 403 || status === 404 ? ` Give the job \`permissions: ${permission}\`.` : ''
   core.warning(`Could not ${what}: ${error instanceof Error ? error.message : String(error)}.${hint}`)
 }
+
+/** A removed preview's deployments in its environment are marked inactive, so GitHub shows no live URL for it. */
+export async function deactivateEnvironment(api: RepositoryApi, environment: string, description: string): Promise<number> {
+  const octokit = octokitFor(api)
+  try {
+    const deployments = await octokit.paginate(octokit.rest.repos.listDeployments, { owner: api.owner, repo: api.repo, environment, per_page: 100 })
+    const ids = [...new Set(deployments.map((deployment) => deployment.id))]
+    for (const id of ids) await octokit.rest.repos.createDeploymentStatus({ owner: api.owner, repo: api.repo, deployment_id: id, state: 'inactive', description: description.slice(0, 140), environment })
+    return ids.length
+  } catch (error) {
+    warn(`mark the deployments of ${environment} inactive`, error, 'deployments: write')
+    return 0
+  }
+}

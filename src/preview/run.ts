@@ -11,7 +11,7 @@ import { HostPool } from '../deploy/hosts'
 import { sshOptionsFor } from '../deploy/ssh-options'
 import { InputError } from '../errors'
 import { runUrl } from '../github/deployments'
-import { pullRequestStates, StickyComment, type RepositoryApi } from '../github/preview-comment'
+import { deactivateEnvironment, pullRequestStates, StickyComment, type RepositoryApi } from '../github/preview-comment'
 import type { ActionInputs } from '../inputs'
 import { selectTargets } from '../plan/targets'
 import type { PreparedRun } from '../prepare'
@@ -138,6 +138,7 @@ async function removePreview(pr: number, request: PreviewRequest, context: Previ
   // `remove preview`: the builder in ./remove-plan (src/plan/commands/dispatch.ts names it).
   const result = await context.run({ ...context.inputs, command: 'remove', subcommand: 'preview', argument: undefined, roles: [], deployment: false }, prepared)
   const api = repositoryApi(context)
+  if (api && result === 'success' && context.inputs.deployment) await deactivateEnvironment(api, previewEnvironment(pr), `preview of #${pr} removed`)
   if (api) {
     // The sweep runs on a schedule: its event and checkout say nothing about the PR's commit.
     const commit = request.action === 'remove' ? commitOf(context.env, prepared.config.version) : undefined
