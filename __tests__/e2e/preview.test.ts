@@ -49,6 +49,7 @@ readiness_delay: 1
 let harness: HarnessState
 let github: FakeGitHub
 const app = new Map<string, AppProject>()
+const runs: ActionRun[] = []
 
 const names = () => harness.hosts.filter((host) => WEB.includes(host.address)).map((host) => host.name)
 
@@ -80,6 +81,7 @@ function start(project: AppProject, extra: Record<string, string>, env: Record<s
   }
   const githubEnv = { GITHUB_API_URL: github.url, GITHUB_REPOSITORY: 'acme/shop', GITHUB_SERVER_URL: 'https://github.example', GITHUB_RUN_ID: '77' }
   return startAction(project.dir, inputs, { DOCKER_HOST: harness.runner.dockerHost, ...githubEnv, ...env }, undefined, 'source').finished.then((run) => {
+    runs.push(run)
     if (run.status !== 0) process.stdout.write(`action output (exit ${run.status}):\n${run.stdout.slice(-6000)}\n${run.stderr.slice(-2000)}\n`)
     return run
   })
@@ -259,4 +261,10 @@ describe('pull request previews on the hosts of the app', () => {
     ])
     for (const host of names()) expect(dockerOn(harness, host, ['inspect', '--format', '{{.State.Status}}', 'kamal-proxy'])).toBe('running')
   }, 240_000)
+
+  test('no secret value in any log, summary, output or PR comment of the preview runs', () => {
+    expect(runs.length).toBeGreaterThanOrEqual(8)
+    const visible = [...runs.map((run) => [run.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n'), run.stderr, run.summary, JSON.stringify(run.outputs)].join('\n')), ...github.comments.map((comment) => comment.body)]
+    for (const secret of [REGISTRY_PASSWORD, 'ghs_e2e_preview']) for (const text of visible) expect(text).not.toContain(secret)
+  })
 })
