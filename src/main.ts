@@ -18,6 +18,8 @@ import { LOCK_STATE, TEMP_PATHS_STATE } from './post'
 import { prepareRun, type PreparedRun } from './prepare'
 import { appUrl } from './report/app-url'
 import { reportError } from './report-error'
+import { previewAction, readPreviewRequest } from './preview/request'
+import { runPreview } from './preview/run'
 import { deploySummaryMarkdown, runFactsFrom, summaryOutputs } from './report/summary'
 import { startOutputFile } from './report/output-file'
 import { bytesSentOutput, bytesSentSummaryLine } from './transfer/bytes-sent'
@@ -28,9 +30,11 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const workspace = env.GITHUB_WORKSPACE ?? process.cwd()
   let projectDir = workspace
   try {
-    const inputs = readInputs()
+    const preview = previewAction(core.getInput('command'))
+    const inputs = readInputs(preview ? (name) => (name === 'command' ? 'deploy' : core.getInput(name)) : undefined)
     projectDir = path.resolve(workspace, inputs.workingDirectory)
     const prepared = prepareRun(inputs, { projectDir, env })
+    if (preview) return await runPreview(readPreviewRequest(preview, core.getInput, env.GITHUB_EVENT_PATH), { inputs, prepared, env, run: (i, p) => deploy(i, p, { projectDir, workspace, env }) })
     const { config, targets } = prepared
 
     core.setOutput('version', config.version)
@@ -69,7 +73,7 @@ interface Where {
 const DEPLOY_COMMANDS = ['deploy', 'redeploy', 'rollback', 'setup'] as const
 
 /** Everything toward the hosts: the plan, executed, then the summary, deployment status and annotations from its record. */
-async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where): Promise<void> {
+async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where): Promise<DeployResult> {
   const { config, targets, secrets } = prepared
   const command = inputs.command
   const isDeploy = (DEPLOY_COMMANDS as readonly string[]).includes(command)
@@ -165,6 +169,7 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
     const exited = execution.outputs.find((output) => output.code !== 0)
     if (exited) process.exitCode = exited.code
   }
+  return result
 }
 
 /** The plan and the record of what ran, as JSON for later steps (`record` output): secrets redacted. */

@@ -87,9 +87,9 @@ export interface RunningAction {
 }
 
 /** The same, without blocking the test's event loop (for traffic during a deploy). `stateFrom` runs the post step with a saved state. */
-export function startAction(workspace: string, inputs: Record<string, string>, env: Record<string, string> = {}, stateFrom?: string): RunningAction {
+export function startAction(workspace: string, inputs: Record<string, string>, env: Record<string, string> = {}, stateFrom?: string, entry: Entry = 'dist'): RunningAction {
   const prepared = prepare(workspace, inputs, env, stateFrom)
-  const child = spawn(process.execPath, [DIST], { cwd: workspace, env: prepared.env })
+  const child = spawn(process.execPath, entryArgs(entry), { cwd: workspace, env: prepared.env })
   let stdout = ''
   let stderr = ''
   const watchers: Array<{ pattern: RegExp; resolve: () => void }> = []

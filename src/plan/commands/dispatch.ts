@@ -7,6 +7,7 @@ import { buildPushStages } from './build'
 import { lockAcquireStages } from './lock'
 import { proxyBootStages, proxyRebootStages } from './proxy'
 import { removeStages } from './remove'
+import { previewRemoveStages } from '../../preview/remove-plan'
 import { auditStages, serverExecStages } from './server'
 
 const BUILDERS: Record<string, (parts: PlanParts) => Stage[]> = {
@@ -23,6 +24,7 @@ const BUILDERS: Record<string, (parts: PlanParts) => Stage[]> = {
   'proxy boot': proxyBootStages,
   'proxy reboot': proxyRebootStages,
   remove: removeStages,
+  'remove preview': previewRemoveStages,
   'server exec': serverExecStages,
   audit: auditStages,
   'lock acquire': lockAcquireStages,
