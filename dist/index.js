@@ -59236,6 +59236,88 @@ function outputSettings(config) {
 
 /***/ }),
 
+/***/ 4298:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.PreviewConfig = void 0;
+exports.previewRoleName = previewRoleName;
+exports.previewRaw = previewRaw;
+exports.previewConfig = previewConfig;
+/**
+ * The config of one pull request's preview (here in src/config: only this folder reads the raw YAML), derived from the app's own (pure):
+ * service `<service>-pr-<N>`, only the previewed role (on its hosts, as the
+ * primary role), kamal-proxy host `pr-<N>.<domain>` (TLS only when the app's
+ * proxy asks for it), no accessories, and a `latest` tag of its own.
+ */
+const errors_1 = __nccwpck_require__(3916);
+const naming_1 = __nccwpck_require__(8826);
+const load_1 = __nccwpck_require__(1036);
+const model_1 = __nccwpck_require__(615);
+/** A KamalConfig whose `latest` tag is the preview's own, so building and tagging it never moves the app's `latest`. */
+class PreviewConfig extends model_1.KamalConfig {
+    pr;
+    appService;
+    constructor(source, context, pr, appService) {
+        super(source, context);
+        this.pr = pr;
+        this.appService = appService;
+    }
+    get latestTag() {
+        return (0, naming_1.previewLatestTag)(this.pr, this.destination);
+    }
+}
+exports.PreviewConfig = PreviewConfig;
+/** The role a preview runs: the `preview-role` input, else web, else the primary role; it must be behind kamal-proxy. */
+function previewRoleName(config, wanted) {
+    const names = config.roles.map((role) => role.name);
+    const name = wanted ?? (names.includes('web') ? 'web' : config.primaryRoleName);
+    const role = config.roles.find((item) => item.name === name);
+    if (!role)
+        throw new errors_1.InputError('preview-role', `there is no role '${name}' in servers: of your config (roles: ${names.join(', ')}). Set preview-role to one of them.`);
+    if (!role.proxy)
+        throw new errors_1.InputError('preview-role', `role '${name}' does not run behind kamal-proxy (proxy: false, or a non-primary role without proxy:), so a preview of it could not answer on a host name. Set preview-role to a proxied role.`);
+    if (role.hosts.length === 0)
+        throw new errors_1.InputError('preview-role', `role '${name}' has no hosts in your config. Set preview-role to a role with hosts.`);
+    return name;
+}
+const clone = (value) => structuredClone(value);
+/** The preview's raw config: a copy of the app's, with the changes above. */
+function previewRaw(config, options) {
+    const roleName = previewRoleName(config, options.role);
+    const raw = clone(config.raw);
+    const servers = raw.servers;
+    const roleSpec = Array.isArray(servers) ? servers : (0, load_1.isHash)(servers) ? servers[roleName] : undefined;
+    const spec = (0, load_1.isHash)(roleSpec) ? { ...roleSpec } : roleSpec;
+    const host = (0, naming_1.previewHost)(options.pr, options.domain ?? 'preview.invalid');
+    if ((0, load_1.isHash)(spec) && (0, load_1.isHash)(spec.proxy)) {
+        const roleProxy = { ...spec.proxy };
+        delete roleProxy.host;
+        delete roleProxy.hosts;
+        spec.proxy = roleProxy;
+    }
+    raw.service = (0, naming_1.previewService)(config.service, options.pr);
+    raw.servers = { [roleName]: spec };
+    raw.primary_role = roleName;
+    const rootProxy = (0, load_1.isHash)(raw.proxy) ? { ...raw.proxy } : {};
+    delete rootProxy.hosts;
+    rootProxy.host = host;
+    raw.proxy = rootProxy;
+    delete raw.accessories;
+    return raw;
+}
+/** The preview's KamalConfig. */
+function previewConfig(config, options) {
+    const raw = previewRaw(config, options);
+    const source = { raw, files: config.source.files, locate: (at, locateOptions) => config.source.locate(at, locateOptions) };
+    return new PreviewConfig(source, { destination: config.destination, version: config.version, projectDir: '' }, options.pr, config.service);
+}
+
+
+/***/ }),
+
 /***/ 1574:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -63026,6 +63108,142 @@ function runUrl(env) {
 
 /***/ }),
 
+/***/ 6547:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.StickyComment = void 0;
+exports.pullRequestStates = pullRequestStates;
+exports.deactivateEnvironment = deactivateEnvironment;
+/**
+ * The preview's sticky pull-request comment (found by its marker, created
+ * once, then edited) and the pull requests' states for the sweep. API
+ * problems are warnings: a preview never fails because GitHub could not be told.
+ */
+const core = __importStar(__nccwpck_require__(7484));
+const github = __importStar(__nccwpck_require__(3228));
+const comment_1 = __nccwpck_require__(2309);
+function octokitFor(api) {
+    return github.getOctokit(api.token, api.apiUrl ? { baseUrl: api.apiUrl } : {});
+}
+class StickyComment {
+    api;
+    octokit;
+    pr;
+    service;
+    id;
+    constructor(api, octokit, pr, service) {
+        this.api = api;
+        this.octokit = octokit;
+        this.pr = pr;
+        this.service = service;
+    }
+    static for(api, pr, service) {
+        return new StickyComment(api, octokitFor(api), pr, service);
+    }
+    /** The comment's id once known (found or created). */
+    get commentId() {
+        return this.id;
+    }
+    /** Find the marked comment (once), then edit it; create it when there is none. Returns the id, or undefined when GitHub refused. */
+    async write(body) {
+        const { owner, repo } = this.api;
+        try {
+            if (this.id === undefined) {
+                const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { owner, repo, issue_number: this.pr, per_page: 100 });
+                this.id = (0, comment_1.findMarkedComment)(comments, this.service);
+            }
+            if (this.id !== undefined) {
+                await this.octokit.rest.issues.updateComment({ owner, repo, comment_id: this.id, body });
+            }
+            else {
+                const created = await this.octokit.rest.issues.createComment({ owner, repo, issue_number: this.pr, body });
+                this.id = created.data.id;
+            }
+            return this.id;
+        }
+        catch (error) {
+            warn(`write the preview comment on #${this.pr}`, error, 'pull-requests: write');
+            return undefined;
+        }
+    }
+}
+exports.StickyComment = StickyComment;
+/** Each pull request's state (`unknown` when GitHub cannot say: the sweep keeps that preview). */
+async function pullRequestStates(api, numbers) {
+    const octokit = octokitFor(api);
+    const states = new Map();
+    for (const pr of numbers) {
+        try {
+            const response = await octokit.rest.pulls.get({ owner: api.owner, repo: api.repo, pull_number: pr });
+            states.set(pr, response.data.state === 'closed' ? 'closed' : 'open');
+        }
+        catch (error) {
+            warn(`read the state of pull request #${pr} (its preview is kept)`, error, 'pull-requests: read');
+            states.set(pr, 'unknown');
+        }
+    }
+    return states;
+}
+function warn(what, error, permission) {
+    const status = error.status;
+    const hint = status === 403 || status === 404 ? ` Give the job \`permissions: ${permission}\`.` : '';
+    core.warning(`Could not ${what}: ${error instanceof Error ? error.message : String(error)}.${hint}`);
+}
+/** A removed preview's deployments in its environment are marked inactive, so GitHub shows no live URL for it. */
+async function deactivateEnvironment(api, environment, description) {
+    const octokit = octokitFor(api);
+    try {
+        const deployments = await octokit.paginate(octokit.rest.repos.listDeployments, { owner: api.owner, repo: api.repo, environment, per_page: 100 });
+        const ids = [...new Set(deployments.map((deployment) => deployment.id))];
+        for (const id of ids)
+            await octokit.rest.repos.createDeploymentStatus({ owner: api.owner, repo: api.repo, deployment_id: id, state: 'inactive', description: description.slice(0, 140), environment });
+        return ids.length;
+    }
+    catch (error) {
+        warn(`mark the deployments of ${environment} inactive`, error, 'deployments: write');
+        return 0;
+    }
+}
+
+
+/***/ }),
+
 /***/ 5987:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
@@ -63760,6 +63978,8 @@ const post_1 = __nccwpck_require__(6661);
 const prepare_1 = __nccwpck_require__(6896);
 const app_url_1 = __nccwpck_require__(597);
 const report_error_1 = __nccwpck_require__(8038);
+const request_2 = __nccwpck_require__(1917);
+const run_1 = __nccwpck_require__(6357);
 const summary_2 = __nccwpck_require__(7994);
 const output_file_1 = __nccwpck_require__(3852);
 const bytes_sent_1 = __nccwpck_require__(5283);
@@ -63769,9 +63989,12 @@ async function run(env = process.env) {
     const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
     let projectDir = workspace;
     try {
-        const inputs = (0, inputs_1.readInputs)();
+        const preview = (0, request_2.previewAction)(core.getInput('command'));
+        const inputs = (0, inputs_1.readInputs)(preview ? (name) => (name === 'command' ? 'deploy' : core.getInput(name)) : undefined);
         projectDir = path.resolve(workspace, inputs.workingDirectory);
         const prepared = (0, prepare_1.prepareRun)(inputs, { projectDir, env });
+        if (preview)
+            return await (0, run_1.runPreview)((0, request_2.readPreviewRequest)(preview, core.getInput, env.GITHUB_EVENT_PATH), { inputs, prepared, env, run: (i, p) => deploy(i, p, { projectDir, workspace, env }) });
         const { config, targets } = prepared;
         core.setOutput('version', config.version);
         core.setOutput('image', config.absoluteImage);
@@ -63905,6 +64128,7 @@ async function deploy(inputs, prepared, where) {
         if (exited)
             process.exitCode = exited.code;
     }
+    return result;
 }
 /** The plan and the record of what ran, as JSON for later steps (`record` output): secrets redacted. */
 function writeRunFiles(plan, execution, redact, env) {
@@ -64742,6 +64966,7 @@ const build_1 = __nccwpck_require__(7042);
 const lock_1 = __nccwpck_require__(4147);
 const proxy_1 = __nccwpck_require__(890);
 const remove_1 = __nccwpck_require__(1580);
+const remove_plan_1 = __nccwpck_require__(7348);
 const server_1 = __nccwpck_require__(9619);
 const BUILDERS = {
     'build push': build_1.buildPushStages,
@@ -64757,6 +64982,7 @@ const BUILDERS = {
     'proxy boot': proxy_1.proxyBootStages,
     'proxy reboot': proxy_1.proxyRebootStages,
     remove: remove_1.removeStages,
+    'remove preview': remove_plan_1.previewRemoveStages,
     'server exec': server_1.serverExecStages,
     audit: server_1.auditStages,
     'lock acquire': lock_1.lockAcquireStages,
@@ -65811,6 +66037,532 @@ function gitConfig(projectDir, key) {
     catch {
         return '';
     }
+}
+
+
+/***/ }),
+
+/***/ 144:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+/** Which previews a sweep removes, and whether a new one fits under `preview-limit` (pure). */
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.allPreviews = allPreviews;
+exports.capRefusal = capRefusal;
+exports.sweepTargets = sweepTargets;
+/** Every PR with a preview on any host, sorted. */
+function allPreviews(found) {
+    return [...new Set([...found.values()].flat())].sort((a, b) => a - b);
+}
+/**
+ * The refusal when deploying `pr` would give a host more than `limit` previews
+ * (a redeploy of a preview already there never counts twice); undefined when it fits.
+ */
+function capRefusal(found, pr, limit) {
+    const full = [...found.entries()].filter(([, numbers]) => !numbers.includes(pr) && numbers.length >= limit);
+    if (full.length === 0)
+        return undefined;
+    const [host, numbers] = full[0];
+    return (`a preview of #${pr} would be preview ${numbers.length + 1} on ${host}, over the limit of ${limit} (it has ${numbers.map((n) => `#${n}`).join(', ')}). ` +
+        'Close or remove a preview first (command: preview remove with pull-request: <N>, or command: preview sweep for closed ones), or raise preview-limit.');
+}
+/** The previews a sweep removes: those whose pull request is closed (an unknown state is kept). */
+function sweepTargets(previews, states) {
+    return previews.filter((pr) => states.get(pr) === 'closed');
+}
+
+
+/***/ }),
+
+/***/ 2309:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.previewCommentBody = previewCommentBody;
+exports.formatSeconds = formatSeconds;
+exports.findMarkedComment = findMarkedComment;
+/** The text of a preview's sticky pull-request comment (pure). */
+const naming_1 = __nccwpck_require__(8826);
+const STATUS = {
+    deploying: '⏳ Deploying',
+    success: '✅ Deployed',
+    failed: '❌ Failed',
+    cancelled: '⚪ Cancelled',
+    removed: '🗑️ Removed',
+    refused: '⛔ Not deployed',
+};
+/** The comment: the marker first (how later runs find it), then URL, commit, status and time taken. */
+function previewCommentBody(state) {
+    const rows = [];
+    const live = state.status !== 'removed';
+    if (state.url)
+        rows.push(['URL', live ? `[${state.url}](${state.url})` : `~~${state.url}~~`]);
+    if (state.commit)
+        rows.push(['Commit', state.commitUrl ? `[\`${state.commit.slice(0, 7)}\`](${state.commitUrl})` : `\`${state.commit.slice(0, 7)}\``]);
+    rows.push(['Status', state.runUrl ? `${STATUS[state.status]} ([run](${state.runUrl}))` : STATUS[state.status]]);
+    if (state.seconds !== undefined)
+        rows.push(['Took', formatSeconds(state.seconds)]);
+    rows.push(['Updated', `${state.at.toISOString().replace(/\.\d+Z$/, 'Z').replace('T', ' ')}`]);
+    const lines = [
+        (0, naming_1.commentMarker)(state.service),
+        `### Preview of \`${state.service}\` for #${state.pr}`,
+        '',
+        '| | |',
+        '| --- | --- |',
+        ...rows.map(([key, value]) => `| ${key} | ${value.replace(/\|/g, '\\|')} |`),
+    ];
+    if (state.status === 'removed')
+        lines.push('', 'The preview was removed: its containers, images, env files and proxy route are gone from every host.');
+    if (state.detail)
+        lines.push('', '```', state.detail.slice(0, 2000), '```');
+    return lines.join('\n');
+}
+function formatSeconds(seconds) {
+    if (seconds < 60)
+        return `${seconds.toFixed(1)} s`;
+    const minutes = Math.floor(seconds / 60);
+    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}
+/** The id of this service's sticky comment among the PR's comments: the first carrying the marker. */
+function findMarkedComment(comments, service) {
+    const marker = (0, naming_1.commentMarker)(service);
+    return comments.find((comment) => (comment.body ?? '').includes(marker))?.id;
+}
+
+
+/***/ }),
+
+/***/ 2925:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.previewRoleName = exports.previewRaw = exports.previewConfig = exports.PreviewConfig = void 0;
+/** A preview's config is derived where the raw YAML is read (src/config/preview.ts); the preview code imports it from here. */
+var preview_1 = __nccwpck_require__(4298);
+Object.defineProperty(exports, "PreviewConfig", ({ enumerable: true, get: function () { return preview_1.PreviewConfig; } }));
+Object.defineProperty(exports, "previewConfig", ({ enumerable: true, get: function () { return preview_1.previewConfig; } }));
+Object.defineProperty(exports, "previewRaw", ({ enumerable: true, get: function () { return preview_1.previewRaw; } }));
+Object.defineProperty(exports, "previewRoleName", ({ enumerable: true, get: function () { return preview_1.previewRoleName; } }));
+
+
+/***/ }),
+
+/***/ 8826:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+/** Names of one pull request's preview, derived from the app's service (pure). */
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.commentMarker = exports.previewLatestTag = exports.previewEnvironment = exports.previewHost = exports.previewService = void 0;
+exports.previewNumber = previewNumber;
+exports.previewNumbers = previewNumbers;
+/** The preview's own Kamal service: its containers, labels, env files, lock and audit log. */
+const previewService = (service, pr) => `${service}-pr-${pr}`;
+exports.previewService = previewService;
+/** The host name kamal-proxy routes to the preview: `pr-<N>.<preview-domain>`. */
+const previewHost = (pr, domain) => `pr-${pr}.${domain}`;
+exports.previewHost = previewHost;
+/** The GitHub environment of the preview's deployment. */
+const previewEnvironment = (pr) => `pr-${pr}`;
+exports.previewEnvironment = previewEnvironment;
+/** The preview's `latest` tag: its own, so it never moves the app's `latest`. */
+const previewLatestTag = (pr, destination) => ['latest', destination, `pr-${pr}`].filter(Boolean).join('-');
+exports.previewLatestTag = previewLatestTag;
+/** The hidden marker that finds this service's sticky comment on the pull request. */
+const commentMarker = (service) => `<!-- kamal-deploy-action:preview service=${service} -->`;
+exports.commentMarker = commentMarker;
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** The PR number of a preview service name (`shop-pr-12` → 12), undefined for anything else (`shop`, `shop-pr-x`, `shopx-pr-1`). */
+function previewNumber(service, name) {
+    const match = new RegExp(`^${escape(service)}-pr-([1-9][0-9]*)$`).exec(name);
+    return match ? Number(match[1]) : undefined;
+}
+/** The PR numbers among the `service` labels found on a host, sorted, each once. */
+function previewNumbers(service, labels) {
+    const numbers = labels.map((label) => previewNumber(service, label.trim())).filter((n) => n !== undefined);
+    return [...new Set(numbers)].sort((a, b) => a - b);
+}
+
+
+/***/ }),
+
+/***/ 7348:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.previewRemoveStages = previewRemoveStages;
+/**
+ * `preview remove`'s plan (the `remove preview` builder of src/plan/commands/dispatch.ts),
+ * for the preview's derived config: Kamal's `app remove` (stop and take each running
+ * container off kamal-proxy, remove containers, images and app directories), then the
+ * route again whether or not a container ran (a crashed preview leaves its route
+ * otherwise), then the preview's audit log, all under the preview's own lock. Pure.
+ */
+const base_1 = __nccwpck_require__(2449);
+const proxy_1 = __nccwpck_require__(4554);
+const app_1 = __nccwpck_require__(7813);
+const common_1 = __nccwpck_require__(3453);
+const steps_1 = __nccwpck_require__(2960);
+/** kamal-proxy's answer for a route that is already gone, or no kamal-proxy on the host: nothing left to remove either way. */
+const ROUTE_GONE = 'service not found|No such container|is not running';
+function previewRemoveStages(parts) {
+    const { targets, auditor } = parts;
+    const proxied = targets.roles.filter((role) => role.proxy);
+    return (0, common_1.underLock)(parts, [
+        ...(0, app_1.appRemovalStages)(parts),
+        (0, steps_1.stageOnEach)('command', 'Remove the preview route', targets.appHosts, (host) => proxied
+            .filter((role) => role.hosts.includes(host))
+            .map((role) => (0, common_1.exec)((0, base_1.line)('docker exec', proxy_1.PROXY_CONTAINER, 'kamal-proxy remove', role.containerPrefix), { tolerate: ROUTE_GONE, label: 'kamal-proxy remove', note: "also when no container of it ran; 'service not found' is fine" }))),
+        (0, steps_1.stageOnEach)('command', 'Remove the preview audit log', targets.appHosts, () => [(0, common_1.exec)((0, base_1.line)('rm -f', auditor.logFile), { note: 'nothing of the preview stays on the host' })]),
+    ]);
+}
+
+
+/***/ }),
+
+/***/ 1917:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.DEFAULT_PREVIEW_LIMIT = void 0;
+exports.previewAction = previewAction;
+exports.readPreviewRequest = readPreviewRequest;
+exports.pullRequestNumber = pullRequestNumber;
+exports.previewDomain = previewDomain;
+/**
+ * `command: preview`, `preview remove`, `preview sweep` and the inputs only a
+ * preview reads (`preview-domain`, `preview-role`, `preview-limit`,
+ * `pull-request`), read and checked in one place. Pure but for the event file.
+ */
+const fs = __importStar(__nccwpck_require__(3024));
+const errors_1 = __nccwpck_require__(3916);
+exports.DEFAULT_PREVIEW_LIMIT = 10;
+/** The preview action of a `command` input, undefined when it is not a preview command. */
+function previewAction(command) {
+    const words = command.trim().split(/\s+/);
+    if (words[0] !== 'preview')
+        return undefined;
+    if (words.length === 1)
+        return 'deploy';
+    if (words.length === 2 && (words[1] === 'remove' || words[1] === 'sweep'))
+        return words[1];
+    throw new errors_1.InputError('command', `'${command.trim()}' is not a preview command. Use preview (deploy the pull request's preview), preview remove or preview sweep.`);
+}
+/** The request of a preview command, with its inputs checked; `eventPath` is GITHUB_EVENT_PATH. */
+function readPreviewRequest(action, read, eventPath) {
+    const text = (name) => read(name).trim();
+    const limitText = text('preview-limit');
+    if (limitText !== '' && !/^[1-9][0-9]*$/.test(limitText))
+        throw new errors_1.InputError('preview-limit', `'${limitText}' is not a number of previews. Use a whole number of 1 or more, e.g. preview-limit: 10.`);
+    const limit = limitText === '' ? exports.DEFAULT_PREVIEW_LIMIT : Number(limitText);
+    const role = text('preview-role') || undefined;
+    if (role !== undefined && !/^[A-Za-z0-9_-]+$/.test(role))
+        throw new errors_1.InputError('preview-role', `'${role}' is not a role name. Use a role of servers: in your config, e.g. preview-role: web.`);
+    if (action === 'sweep')
+        return { action, role, limit };
+    const pr = pullRequestNumber(text('pull-request'), eventPath);
+    const domain = previewDomain(text('preview-domain'), action === 'deploy');
+    return { action, pr, domain, role, limit };
+}
+/** The `pull-request` input, else the event's `pull_request.number`. */
+function pullRequestNumber(input, eventPath) {
+    if (input !== '') {
+        if (!/^[1-9][0-9]*$/.test(input))
+            throw new errors_1.InputError('pull-request', `'${input}' is not a pull request number. Use the number alone, e.g. pull-request: \${{ github.event.pull_request.number }}.`);
+        return Number(input);
+    }
+    const payload = readEvent(eventPath);
+    const number = payload?.pull_request?.number;
+    if (typeof number === 'number' && Number.isInteger(number) && number > 0)
+        return number;
+    throw new errors_1.InputError('pull-request', `a preview needs its pull request, and ${eventPath ? `the event in ${eventPath} has no pull_request.number` : 'GITHUB_EVENT_PATH is not set'}. Run the workflow on pull_request, or set pull-request: <number>.`);
+}
+function readEvent(eventPath) {
+    if (!eventPath || !fs.existsSync(eventPath))
+        return undefined;
+    try {
+        const parsed = JSON.parse(fs.readFileSync(eventPath, 'utf8'));
+        return typeof parsed === 'object' && parsed !== null ? parsed : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+const HOST_NAME = /^(?=.{1,240}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+/** `preview-domain` (a `*.` in front is dropped); required to deploy, optional otherwise. */
+function previewDomain(input, required) {
+    const domain = input.replace(/^\*\./, '').replace(/\.$/, '').toLowerCase();
+    if (domain === '') {
+        if (required)
+            throw new errors_1.InputError('preview-domain', 'a preview needs the wildcard domain its host names go under, e.g. preview-domain: preview.example.com (a DNS *.preview.example.com record pointing at the hosts of the previewed role).');
+        return undefined;
+    }
+    if (!HOST_NAME.test(domain))
+        throw new errors_1.InputError('preview-domain', `'${input}' is not a domain name. Use a name such as preview.example.com (letters, digits, '-' and dots).`);
+    return domain;
+}
+
+
+/***/ }),
+
+/***/ 6357:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+"use strict";
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.LIST_SERVICES = void 0;
+exports.runPreview = runPreview;
+exports.previewsOnHosts = previewsOnHosts;
+/**
+ * `command: preview | preview remove | preview sweep`: the edges around the
+ * ordinary deploy and `app remove` of a preview's derived config (./derive).
+ * The plan and its execution are the action's own (the `deploy` callback of
+ * src/main.ts); this file adds the look at the hosts (which previews exist),
+ * the cap, the sticky PR comment and the sweep's PR states.
+ */
+const core = __importStar(__nccwpck_require__(7484));
+const fs = __importStar(__nccwpck_require__(3024));
+const hosts_1 = __nccwpck_require__(2140);
+const ssh_options_1 = __nccwpck_require__(4282);
+const errors_1 = __nccwpck_require__(3916);
+const deployments_1 = __nccwpck_require__(6887);
+const preview_comment_1 = __nccwpck_require__(6547);
+const targets_1 = __nccwpck_require__(1);
+const app_url_1 = __nccwpck_require__(597);
+const cap_1 = __nccwpck_require__(144);
+const comment_1 = __nccwpck_require__(2309);
+const derive_1 = __nccwpck_require__(2925);
+const naming_1 = __nccwpck_require__(8826);
+/** The `service` label of every container on a host, one a line. */
+exports.LIST_SERVICES = `docker ps --all --filter label=service --format '{{.Label "service"}}'`;
+async function runPreview(request, context) {
+    if (context.inputs.roles.length > 0)
+        throw new errors_1.InputError('roles', `a preview runs one role, chosen by the preview-role input, not roles (${context.inputs.roles.join(',')}). Drop roles, and set preview-role if the role is not web.`);
+    if (request.action === 'sweep')
+        return sweep(request, context);
+    const pr = request.pr;
+    if (pr === undefined)
+        throw new errors_1.InputError('pull-request', 'a preview needs its pull request number.');
+    if (request.action === 'remove') {
+        const result = await removePreview(pr, request, context);
+        if (result !== 'success')
+            process.exitCode = process.exitCode || 1;
+        return;
+    }
+    await deployPreview(pr, request, context);
+}
+function repositoryApi(context) {
+    const { inputs, env } = context;
+    if (!inputs.githubToken || !env.GITHUB_REPOSITORY)
+        return undefined;
+    const [owner, repo] = env.GITHUB_REPOSITORY.split('/');
+    return { token: inputs.githubToken, owner, repo, apiUrl: env.GITHUB_API_URL };
+}
+function preparedFor(context, pr, request) {
+    const config = (0, derive_1.previewConfig)(context.prepared.config, { pr, domain: request.domain, role: request.role });
+    return { ...context.prepared, config, targets: (0, targets_1.selectTargets)(config, { roles: [], hosts: context.inputs.hosts }) };
+}
+/** The head commit of the pull request (the event's), else the checked-out one. */
+function commitOf(env, fallback) {
+    try {
+        const event = env.GITHUB_EVENT_PATH && fs.existsSync(env.GITHUB_EVENT_PATH) ? JSON.parse(fs.readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) : undefined;
+        const sha = event?.pull_request?.head?.sha;
+        if (typeof sha === 'string' && sha !== '')
+            return sha;
+    }
+    catch {
+        // no event file: the checkout's commit
+    }
+    return env.GITHUB_SHA ?? fallback;
+}
+function commitUrl(env, sha) {
+    if (!env.GITHUB_REPOSITORY || !/^[0-9a-f]{7,40}$/.test(sha))
+        return undefined;
+    return `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/commit/${sha}`;
+}
+/** The previews (PR numbers) on each of the hosts, read over SSH. */
+async function previewsOnHosts(context, hosts) {
+    const { inputs, prepared, env } = context;
+    const pool = new hosts_1.HostPool((0, ssh_options_1.sshOptionsFor)(prepared.config, inputs, prepared.secrets, env));
+    try {
+        await pool.connect(hosts);
+        const found = new Map();
+        await Promise.all(hosts.map(async (host) => {
+            const result = await pool.get(host).exec(exports.LIST_SERVICES);
+            if (result.code !== 0)
+                throw new Error(`Listing the previews on ${host} failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' ')}`);
+            found.set(host, (0, naming_1.previewNumbers)(prepared.config.service, result.stdout.split('\n')));
+        }));
+        return found;
+    }
+    finally {
+        pool.closeAll();
+    }
+}
+async function deployPreview(pr, request, context) {
+    const { inputs, env } = context;
+    const started = Date.now();
+    const prepared = preparedFor(context, pr, request);
+    const { config } = prepared;
+    const url = (0, app_url_1.appUrl)(config);
+    const commit = commitOf(env, config.version);
+    const api = repositoryApi(context);
+    const comment = api ? preview_comment_1.StickyComment.for(api, pr, context.prepared.config.service) : undefined;
+    const say = (status, detail) => comment?.write((0, comment_1.previewCommentBody)({ service: context.prepared.config.service, pr, status, url, commit, commitUrl: commitUrl(env, commit), runUrl: (0, deployments_1.runUrl)(env), seconds: status === 'deploying' ? undefined : (Date.now() - started) / 1000, detail, at: new Date() }));
+    if (url)
+        core.setOutput('url', url);
+    core.setOutput('version', config.version);
+    core.setOutput('image', config.absoluteImage);
+    core.setOutput('hosts', prepared.targets.hosts.join(','));
+    core.setOutput('roles', prepared.targets.roles.map((role) => role.name).join(','));
+    const found = await previewsOnHosts(context, prepared.targets.appHosts);
+    const refusal = (0, cap_1.capRefusal)(found, pr, request.limit);
+    if (refusal) {
+        await say('refused', refusal);
+        throw new errors_1.InputError('preview-limit', refusal);
+    }
+    core.info(`Preview of #${pr}: service ${config.service} on ${prepared.targets.appHosts.join(', ')} at ${url ?? '(no proxy host)'}; ${(0, cap_1.allPreviews)(found).length} preview(s) on these hosts before this one.`);
+    await say('deploying');
+    const result = await context.run({ ...inputs, command: 'deploy', subcommand: undefined, argument: undefined, roles: [], environment: (0, naming_1.previewEnvironment)(pr) }, prepared);
+    const id = await say(result === 'success' || result === 'skipped' ? 'success' : result === 'cancelled' ? 'cancelled' : 'failed');
+    if (id !== undefined)
+        core.setOutput('comment-id', String(id));
+}
+async function removePreview(pr, request, context) {
+    const started = Date.now();
+    const prepared = preparedFor(context, pr, request);
+    const url = request.domain ? (0, app_url_1.appUrl)(prepared.config) : undefined;
+    core.info(`Removing the preview of #${pr}: service ${prepared.config.service} on ${prepared.targets.appHosts.join(', ')}`);
+    // `remove preview`: the builder in ./remove-plan (src/plan/commands/dispatch.ts names it).
+    const result = await context.run({ ...context.inputs, command: 'remove', subcommand: 'preview', argument: undefined, roles: [], deployment: false }, prepared);
+    const api = repositoryApi(context);
+    if (api && result === 'success' && context.inputs.deployment)
+        await (0, preview_comment_1.deactivateEnvironment)(api, (0, naming_1.previewEnvironment)(pr), `preview of #${pr} removed`);
+    if (api) {
+        // The sweep runs on a schedule: its event and checkout say nothing about the PR's commit.
+        const commit = request.action === 'remove' ? commitOf(context.env, prepared.config.version) : undefined;
+        const id = await preview_comment_1.StickyComment.for(api, pr, context.prepared.config.service).write((0, comment_1.previewCommentBody)({
+            service: context.prepared.config.service,
+            pr,
+            status: result === 'success' ? 'removed' : 'failed',
+            url,
+            commit,
+            commitUrl: commit ? commitUrl(context.env, commit) : undefined,
+            runUrl: (0, deployments_1.runUrl)(context.env),
+            seconds: (Date.now() - started) / 1000,
+            detail: result === 'success' ? undefined : `Removing the preview ended: ${result}. See the run.`,
+            at: new Date(),
+        }));
+        if (id !== undefined)
+            core.setOutput('comment-id', String(id));
+    }
+    return result;
+}
+/** `preview sweep`: the previews on the hosts of the previewed role whose pull request is closed are removed. */
+async function sweep(request, context) {
+    const { config } = context.prepared;
+    const role = config.roles.find((item) => item.name === (0, derive_1.previewRoleName)(config, request.role));
+    const hosts = (0, targets_1.selectTargets)(config, { roles: role ? [role.name] : [], hosts: context.inputs.hosts }).appHosts;
+    const previews = (0, cap_1.allPreviews)(await previewsOnHosts(context, hosts));
+    if (previews.length === 0) {
+        core.info(`No previews of ${config.service} on ${hosts.join(', ')}`);
+        core.setOutput('result', 'success');
+        return;
+    }
+    const api = repositoryApi(context);
+    if (!api)
+        throw new errors_1.InputError('github-token', 'preview sweep asks GitHub which pull requests are closed, and has no token or GITHUB_REPOSITORY. Leave github-token at its default (github.token) and give the job permissions: pull-requests: read.');
+    const states = await (0, preview_comment_1.pullRequestStates)(api, previews);
+    const closed = (0, cap_1.sweepTargets)(previews, states);
+    core.info(`Previews of ${config.service}: ${previews.map((pr) => `#${pr} (${states.get(pr)})`).join(', ')}; removing ${closed.length > 0 ? closed.map((pr) => `#${pr}`).join(', ') : 'none'}`);
+    const failed = [];
+    for (const pr of closed)
+        if ((await removePreview(pr, request, context)) !== 'success')
+            failed.push(pr);
+    core.setOutput('removed', closed.filter((pr) => !failed.includes(pr)).join(','));
+    if (failed.length > 0) {
+        core.error(`Could not remove the previews of ${failed.map((pr) => `#${pr}`).join(', ')}. See their runs above.`, { title: 'Preview sweep' });
+        process.exitCode = 1;
+    }
+    core.setOutput('result', failed.length > 0 ? 'failed' : 'success');
 }
 
 

@@ -90,7 +90,7 @@ export async function deactivateEnvironment(api: RepositoryApi, environment: str
   const octokit = octokitFor(api)
   try {
     const deployments = await octokit.paginate(octokit.rest.repos.listDeployments, { owner: api.owner, repo: api.repo, environment, per_page: 100 })
-    const ids = [...new Set(deployments.map((deployment) => deployment.id))]
+    const ids = [...new Set(deployments.map((deployment: { id: number }) => deployment.id))]
     for (const id of ids) await octokit.rest.repos.createDeploymentStatus({ owner: api.owner, repo: api.repo, deployment_id: id, state: 'inactive', description: description.slice(0, 140), environment })
     return ids.length
   } catch (error) {
