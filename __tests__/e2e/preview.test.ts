@@ -9,7 +9,7 @@ import { commentMarker } from '../../src/preview/naming'
 
 // Pull request previews next to the app on the same two hosts, through the
 // kamal-proxy stand-in, with the app under traffic the whole time. The action
-// runs from src/ (entry 'source'): dist/ is rebundled by the lead.
+// runs dist/index.js, as the runner does.
 const HOST_HEADER = 'shop.test'
 const DOMAIN = 'preview.test'
 const WEB = ['10.213.0.11', '10.213.0.12']
@@ -80,7 +80,7 @@ function start(project: AppProject, extra: Record<string, string>, env: Record<s
     ...extra,
   }
   const githubEnv = { GITHUB_API_URL: github.url, GITHUB_REPOSITORY: 'acme/shop', GITHUB_SERVER_URL: 'https://github.example', GITHUB_RUN_ID: '77' }
-  return startAction(project.dir, inputs, { DOCKER_HOST: harness.runner.dockerHost, ...githubEnv, ...env }, undefined, 'source').finished.then((run) => {
+  return startAction(project.dir, inputs, { DOCKER_HOST: harness.runner.dockerHost, ...githubEnv, ...env }).finished.then((run) => {
     runs.push(run)
     if (run.status !== 0) process.stdout.write(`action output (exit ${run.status}):\n${run.stdout.slice(-6000)}\n${run.stderr.slice(-2000)}\n`)
     return run
