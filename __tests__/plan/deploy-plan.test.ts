@@ -1,4 +1,5 @@
 import { buildPlan, type PlanRequest } from '../../src/plan/deploy-plan'
+import { planRequest } from '../support/plan-request'
 import { checkRecordAgainstPlan } from '../../src/plan/conformance'
 import { describeStep } from '../../src/plan/render'
 import { RUNNER, walkPlan, type Plan } from '../../src/plan/steps'
@@ -18,17 +19,7 @@ servers:
 proxy: { host: shop.test }
 `
 
-const request = (overrides: Partial<PlanRequest> = {}): PlanRequest => ({
-  command: 'deploy',
-  skipPush: false,
-  performer: 'ci@example.com',
-  registryUser: 'deployer',
-  hooks: new Set(),
-  build: [{ kind: 'runner', purpose: 'build and push the image', argv: ['docker', 'buildx', 'build', '.'], display: 'docker buildx build .', cwd: '/tmp', changes: true }],
-  accessories: [],
-  now: () => new Date('2026-01-01T00:00:00Z'),
-  ...overrides,
-})
+const request = planRequest
 
 function planFor(overrides: Partial<PlanRequest> = {}, yaml = YAML): Plan {
   const config = configFromYaml(yaml)

@@ -1,4 +1,5 @@
-import { buildPlan, type PlanRequest } from '../../src/plan/deploy-plan'
+import { buildPlan } from '../../src/plan/deploy-plan'
+import { planRequest } from '../support/plan-request'
 import { walkPlan, type Plan } from '../../src/plan/steps'
 import { selectTargets } from '../../src/plan/targets'
 import { appUrl } from '../../src/report/app-url'
@@ -21,17 +22,7 @@ env:
   clear: { MODE: prod }
 `
 
-const request = (overrides: Partial<PlanRequest> = {}): PlanRequest => ({
-  command: 'deploy',
-  skipPush: false,
-  performer: 'ci@example.com',
-  registryUser: 'deployer',
-  hooks: new Set(),
-  build: [{ kind: 'runner', purpose: 'build and push the image', argv: ['docker', 'buildx', 'build', '.'], display: 'docker buildx build .', cwd: '/tmp', changes: true }],
-  accessories: [],
-  now: () => new Date('2026-01-01T00:00:00Z'),
-  ...overrides,
-})
+const request = planRequest
 
 function commandsOf(plan: Plan): string[] {
   const out: string[] = []
