@@ -62058,7 +62058,7 @@ class Execution {
                 else
                     (failures.get(node.stageIndex) ?? failures.set(node.stageIndex, []).get(node.stageIndex)).push({ host: node.lane.place, error: error instanceof Error ? error : new Error(String(error)) });
                 this.failed = true;
-                this.allHealthy.fail(node.lane?.place ?? steps_1.RUNNER, error instanceof Error ? error.message.split('\n')[0] : String(error));
+                this.allHealthy.fail(node.lane?.place ?? steps_1.RUNNER, firstLine(error));
             }
             finally {
                 slot.release();
@@ -62144,7 +62144,7 @@ class Execution {
                 return;
             this.closeBarrierOnPrimaryFailure(lane, unit, error);
             if (unit.boot && !(error instanceof host_steps_1.RolledBackError))
-                this.allHealthy.fail(lane.place, error instanceof Error ? error.message.split('\n')[0] : String(error));
+                this.allHealthy.fail(lane.place, firstLine(error));
             // A connect that fails (a wrong host key, a refused login) is not a lost connection: nothing to recover.
             const lost = current?.kind !== 'connect' && (this.connectionLost(lane.place) || isConnectionError(error));
             const recovered = lost ? await this.reconnect(lane.place) : true;
@@ -62186,7 +62186,7 @@ class Execution {
     /** The unit's failure steps (stop the new container, keep its log tail); a primary failure closes the barrier. */
     closeBarrierOnPrimaryFailure(lane, unit, error) {
         const role = this.context.config.roles.find((item) => item.name === unit.role);
-        if (unit.boot && role?.primary && this.barrier.close(lane.place, error instanceof Error ? error.message.split('\n')[0] : String(error))) {
+        if (unit.boot && role?.primary && this.barrier.close(lane.place, firstLine(error))) {
             this.say(`First ${this.context.config.primaryRoleName} container is unhealthy on ${lane.place}, not booting any other roles`);
         }
     }
@@ -62266,6 +62266,10 @@ function isConnectionError(error) {
         return true;
     const result = error.result;
     return result?.code === 255 && !result.stderr?.trim() && !result.stdout?.trim();
+}
+/** An error's first line: what a barrier tells the hosts waiting on it. */
+function firstLine(error) {
+    return error instanceof Error ? error.message.split('\n')[0] : String(error);
 }
 function stepName(step) {
     if (!step)

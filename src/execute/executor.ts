@@ -151,7 +151,7 @@ export class Execution {
         if (!node.lane || error instanceof CancelledError) unwrapped.set(node.stageIndex, unwrapped.get(node.stageIndex) ?? error)
         else (failures.get(node.stageIndex) ?? failures.set(node.stageIndex, []).get(node.stageIndex)!).push({ host: node.lane.place, error: error instanceof Error ? error : new Error(String(error)) })
         this.failed = true
-        this.allHealthy.fail(node.lane?.place ?? RUNNER, error instanceof Error ? error.message.split('\n')[0] : String(error))
+        this.allHealthy.fail(node.lane?.place ?? RUNNER, firstLine(error))
       } finally {
         slot.release()
       }
@@ -233,7 +233,7 @@ export class Execution {
     } catch (error) {
       if (error instanceof UnitSkipped) return
       this.closeBarrierOnPrimaryFailure(lane, unit, error)
-      if (unit.boot && !(error instanceof RolledBackError)) this.allHealthy.fail(lane.place, error instanceof Error ? error.message.split('\n')[0] : String(error))
+      if (unit.boot && !(error instanceof RolledBackError)) this.allHealthy.fail(lane.place, firstLine(error))
       // A connect that fails (a wrong host key, a refused login) is not a lost connection: nothing to recover.
       const lost = current?.kind !== 'connect' && (this.connectionLost(lane.place) || isConnectionError(error))
       const recovered = lost ? await this.reconnect(lane.place) : true
@@ -274,7 +274,7 @@ export class Execution {
   /** The unit's failure steps (stop the new container, keep its log tail); a primary failure closes the barrier. */
   private closeBarrierOnPrimaryFailure(lane: Lane, unit: Unit, error: unknown): void {
     const role = this.context.config.roles.find((item) => item.name === unit.role)
-    if (unit.boot && role?.primary && this.barrier.close(lane.place, error instanceof Error ? error.message.split('\n')[0] : String(error))) {
+    if (unit.boot && role?.primary && this.barrier.close(lane.place, firstLine(error))) {
       this.say(`First ${this.context.config.primaryRoleName} container is unhealthy on ${lane.place}, not booting any other roles`)
     }
   }
@@ -351,6 +351,11 @@ export function isConnectionError(error: unknown): boolean {
   if (/Not connected|No response from server|ECONNRESET|EPIPE|socket hang up|connection (was )?(lost|closed)|Channel open failure/i.test(message)) return true
   const result = (error as { result?: { code?: number; stderr?: string; stdout?: string } }).result
   return result?.code === 255 && !result.stderr?.trim() && !result.stdout?.trim()
+}
+
+/** An error's first line: what a barrier tells the hosts waiting on it. */
+function firstLine(error: unknown): string {
+  return error instanceof Error ? error.message.split('\n')[0] : String(error)
 }
 
 function stepName(step: Step | undefined): string {
