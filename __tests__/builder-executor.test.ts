@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { isCloneStep, planBuild, type RunnerFacts } from '../src/commands/builder'
+import { isCloneResetStep, isCloneStep, planBuild, type RunnerFacts } from '../src/commands/builder'
 import { BuildError, buildCloneDirectory, prepareClone, prepareRemoteBuilderSsh, runRunnerStep, type StepIo } from '../src/deploy/build'
 import type { RunnerStep } from '../src/plan/runner-step'
 import { configFromYaml } from './support/config'
@@ -123,6 +123,10 @@ describe('the build clone (real git)', () => {
 
     const first = await prepareClone(plan(git(repo, 'rev-parse', 'HEAD')), stepIo, git(repo, 'rev-parse', 'HEAD'), cloneDir)
     expect(first.find((record) => record.step.purpose === 'clone the committed tree')?.outcome).toBe('ok')
+    // Kamal resets only a clone that was already there; a fresh one is at the revision
+    const resetOutcomes = (records: typeof first) => records.filter((record) => isCloneResetStep(record.step)).map((record) => record.outcome)
+    expect(resetOutcomes(first).length).toBeGreaterThanOrEqual(5)
+    expect(new Set(resetOutcomes(first))).toEqual(new Set(['skipped']))
     expect(fs.readFileSync(path.join(buildDir, 'Dockerfile'), 'utf8')).toBe('FROM scratch\n')
 
     fs.writeFileSync(path.join(repo, 'web/Dockerfile'), 'FROM scratch\nLABEL v=2\n')
@@ -131,6 +135,7 @@ describe('the build clone (real git)', () => {
     fs.writeFileSync(path.join(buildDir, 'stray.txt'), 'left over\n')
     const second = await prepareClone(plan(git(repo, 'rev-parse', 'HEAD')), stepIo, git(repo, 'rev-parse', 'HEAD'), cloneDir)
     expect(second.find((record) => record.step.purpose === 'clone the committed tree')?.outcome).toBe('skipped')
+    expect(new Set(resetOutcomes(second))).toEqual(new Set(['ok']))
     expect(fs.readFileSync(path.join(buildDir, 'Dockerfile'), 'utf8')).toContain('LABEL v=2')
     expect(fs.existsSync(path.join(buildDir, 'stray.txt'))).toBe(false)
     expect(fs.existsSync(path.join(buildDir, 'uncommitted.txt'))).toBe(false)

@@ -96,6 +96,11 @@ export function isCloneStep(step: RunnerStep): boolean {
   return step.argv[0] === 'git' || step.purpose === 'make the clone directory'
 }
 
+/** A step that brings a clone already there to the revision (Kamal's clone_reset_steps); not needed after a fresh clone. */
+export function isCloneResetStep(step: RunnerStep): boolean {
+  return step.argv[0] === 'git' && !step.skipIf
+}
+
 /** Kamal's clone directory, `<tmp>/kamal-clones/<service>-<13 hex of sha256(project dir)>`. */
 export function cloneDirectory(service: string, projectDir: string, tempDir: string): string {
   return path.join(tempDir, 'kamal-clones', `${service}-${createHash('sha256').update(projectDir).digest('hex').slice(0, 13)}`)

@@ -2,29 +2,13 @@ import * as exec from '@actions/exec'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { BuildError, cloneDirectory, GHA_CACHE_VARIABLES, isCloneStep, planBuild, type RunnerFacts } from '../commands/builder'
+import { BuildError, cloneDirectory, GHA_CACHE_VARIABLES, isCloneResetStep, type RunnerFacts } from '../commands/builder'
 import type { KamalConfig } from '../config/model'
 import type { RunnerStep, RunnerStepRecord } from '../plan/runner-step'
 import { shellEscape } from '../shell'
-import type { Secrets } from '../secrets/load'
 
 export { BuildError } from '../commands/builder'
 export type { RunnerFacts } from '../commands/builder'
-
-export interface BuildOptions {
-  config: KamalConfig
-  secrets: Secrets
-  projectDir: string
-  registryUser?: string
-  /** the username as shown (`$NAME` when it is a secret); default registryUser */
-  registryUserLabel?: string
-  registryPassword?: string
-  noCache?: boolean
-  log: (line: string) => void
-  env?: NodeJS.ProcessEnv
-  /** the deploy key(s) and pinned known_hosts, for a remote builder reached over ssh:// */
-  remoteBuilderSsh?: RemoteBuilderSsh
-}
 
 export interface RemoteBuilderSsh {
   privateKeys: string[]
@@ -214,51 +198,25 @@ function findOnPath(command: string, searchPath: string, exclude: string): strin
   return undefined
 }
 
-/** Builds the image on the runner and pushes `<repo>:<version>` and `<repo>:<latest>` (spec §4.1): `planBuild`, each step run in order. */
-export async function buildAndPush(options: BuildOptions): Promise<RunnerStepRecord[]> {
-  const { config, log } = options
-  const env = options.env ?? process.env
-  let facts = await probeRunner(env, { config, projectDir: options.projectDir })
-  const kind = config.builder.kind(facts.dockerArch)
-  const sshDirectory = kind === 'remote' || kind === 'hybrid' ? path.join(facts.tempDir, 'kamal-builder-ssh') : undefined
-  try {
-    if (sshDirectory) {
-      facts = { ...facts, remoteSsh: { binDir: prepareRemoteBuilderSsh(sshDirectory, options.remoteBuilderSsh ?? { privateKeys: [] }, env, log) } }
-    }
-    const registryLogin = options.registryPassword !== undefined ? { username: options.registryUser ?? '', shown: options.registryUserLabel ?? options.registryUser ?? '' } : undefined
-    const steps = planBuild(config, facts, { noCache: options.noCache, registryLogin })
-    if (!facts.buildx) log('docker buildx is not installed: building with `docker build` and pushing each tag')
-    if (config.builder.gitClone && facts.git) log(`Building from a local git clone of ${facts.git.revision.slice(0, 12)} (uncommitted changes are not included): ${cloneDirectory(config.service, facts.projectDir, facts.tempDir)}`)
-    const io: StepIo = { secrets: (name) => options.secrets.get(name), registryPassword: options.registryPassword, env, log }
-    const records: RunnerStepRecord[] = []
-    let warnedMissingBuilder = false
-    const cloneSteps = steps.filter(isCloneStep)
-    for (const step of steps) {
-      if (isCloneStep(step)) {
-        if (step === cloneSteps[0] && facts.git) records.push(...(await prepareClone(cloneSteps, io, facts.git.revision, cloneDirectory(config.service, facts.projectDir, facts.tempDir))))
-        continue
-      }
-      const record = await runRunnerStep(step, io)
-      if (record.outcome !== 'skipped' && step.skipIf && !warnedMissingBuilder && step.purpose.includes('builder')) {
-        warnedMissingBuilder = true
-        log('Missing compatible builder, so creating a new one first')
-      }
-      records.push(record)
-    }
-    return records
-  } finally {
-    if (sshDirectory) fs.rmSync(sshDirectory, { recursive: true, force: true })
-  }
-}
-
 /**
- * Kamal's Cli::Build::Clone#prepare: clone or reset, then check the clone is
- * clean and at the revision; on any failure delete it and clone once more.
+ * Kamal's Cli::Build::Clone#prepare: clone, or reset a clone that is already there, then check
+ * the clone is clean and at the revision; on any failure delete it and clone once more. A fresh
+ * clone is at the revision already: its reset steps are recorded as skipped.
  */
 export async function prepareClone(steps: RunnerStep[], io: StepIo, revision: string, cloneDir: string): Promise<RunnerStepRecord[]> {
   const attempt = async () => {
     const records: RunnerStepRecord[] = []
-    for (const step of steps) records.push(await runRunnerStep(step, io))
+    let freshClone = false
+    for (const step of steps) {
+      if (freshClone && isCloneResetStep(step)) {
+        const now = Date.now()
+        records.push({ step, outcome: 'skipped', code: 0, startedAt: now, endedAt: now, outputTail: '' })
+        continue
+      }
+      const record = await runRunnerStep(step, io)
+      if (step.skipIf && step.argv[0] === 'git') freshClone = record.outcome === 'ok'
+      records.push(record)
+    }
     const buildDir = steps[steps.length - 1].argv[2]
     const env = definedEnv(io.env)
     const status = await runProcess(['git', '-C', buildDir, 'status', '--porcelain'], { env })
