@@ -130,7 +130,7 @@ describe('faults on real hosts', () => {
     // From `docker run` to the watch that saw the exit, per web host, from the record of what ran.
     const record = JSON.parse(fs.readFileSync(run.outputs.record, 'utf8')) as Array<{ place: string; kind: string; command: string; startedAt: number; endedAt: number }>
     for (const host of WEB) {
-      const started = record.find((entry) => entry.place === host && entry.command.startsWith('docker run --detach'))?.startedAt ?? NaN
+      const started = record.find((entry) => entry.place === host && entry.command.includes('docker run --detach'))?.startedAt ?? NaN
       const seen = Math.max(...record.filter((entry) => entry.place === host && entry.kind === 'watch').map((entry) => entry.endedAt))
       process.stdout.write(`${host}: the exit was seen ${((seen - started) / 1000).toFixed(1)} s after docker run (boot group ${bootGroupSeconds(run, host, 'web')} s)\n`)
       expect(seen - started).toBeLessThan(5000)

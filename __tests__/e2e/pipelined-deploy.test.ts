@@ -85,14 +85,20 @@ describe('a code-only deploy as per-host pipelines keeps Kamal’s guarantees', 
 
     // The worker's docker run starts after the first web container passed kamal-proxy's health check.
     const firstHealthy = Math.min(...record.filter((entry) => entry.command.includes('kamal-proxy deploy') && entry.outcome === 'ok').map((entry) => entry.endedAt))
-    const workerRun = logged[WORKER].find((item) => /^docker run .*--name fast-workers-v2 /.test(item.command))
+    const workerRun = logged[WORKER].find((item) => /(^| && |{ )docker run .*--name fast-workers-v2 /.test(item.command))
     expect(workerRun).toBeDefined()
     expect(workerRun!.at).toBeGreaterThanOrEqual(firstHealthy - 5)
+    // Its first status question went with it, in the same exec.
+    expect(workerRun!.command).toMatch(/ && docker container ls .*fast-workers-v2.* \| xargs docker inspect /)
 
     // The work overlapped: a host set up kamal-proxy while the runner was still building.
     const build = record.filter((entry) => entry.place === 'local' && entry.stage === 'Build and push')
     const buildEnd = Math.max(...build.map((entry) => entry.endedAt))
     expect(record.some((entry) => entry.stage === 'Ensure kamal-proxy' && entry.startedAt < buildEnd)).toBe(true)
+    // The SSH handshakes began while the runner was still being probed and the plan made.
+    const connects = record.filter((entry) => entry.kind === 'connect')
+    expect(connects.map((entry) => entry.place).sort()).toEqual([...WEB, WORKER].sort())
+    for (const connect of connects) expect(connect.startedAt).toBeLessThan(Math.min(...build.map((entry) => entry.startedAt)))
 
     // Old containers: stopped, and the lock released only after every stop ended.
     const stops = record.filter((entry) => /docker stop/.test(entry.command) && /fast-(web|workers)-v1/.test(entry.command))

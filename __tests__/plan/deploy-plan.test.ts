@@ -31,8 +31,15 @@ const titles = (plan: Plan, place: string) => plan.stages.filter((stage) => stag
 describe('the deploy plan', () => {
   test('stages in Kamal order on the primary host; build only on the runner', () => {
     const plan = planFor()
-    expect(titles(plan, 'vm1')).toEqual(['Connect', 'Prepare', 'Acquire deploy lock', 'Network', 'Ensure kamal-proxy', 'Stale containers', 'Before boot', 'Registry login', 'Pull image', 'Boot app', 'Tag latest image', 'Prune', 'Release deploy lock'])
+    expect(titles(plan, 'vm1')).toEqual(['Connect', 'Prepare', 'Acquire deploy lock', 'Ensure kamal-proxy', 'Stale containers', 'Before boot', 'Registry login', 'Pull image', 'Boot app', 'Tag latest image, prune', 'Release deploy lock'])
     expect(titles(plan, RUNNER)).toEqual(['Build and push'])
+    // the latest tag, then the prune, in one exec: Kamal's order and audit lines
+    const finish = plan.stages.find((stage) => stage.title === 'Tag latest image, prune')!.lanes.find((lane) => lane.place === 'vm1')!.units[0].steps
+    expect(finish).toHaveLength(1)
+    const command = finish[0].kind === 'exec' ? finish[0].command : ''
+    const order = ['as the latest image', 'docker tag ', 'Pruned containers', 'Pruned images', 'docker image prune'].map((part) => command.indexOf(part))
+    expect(order.every((at) => at >= 0)).toBe(true)
+    expect([...order].sort((a, b) => a - b)).toEqual(order)
   })
 
   test('the lock and its release happen on the primary host only; no proxy on the worker host', () => {
@@ -40,6 +47,16 @@ describe('the deploy plan', () => {
     expect(titles(plan, 'vm2')).not.toContain('Acquire deploy lock')
     expect(titles(plan, 'vm3')).not.toContain('Ensure kamal-proxy')
     expect(titles(plan, 'vm3')).not.toContain('Release deploy lock')
+  })
+
+  test('a host without kamal-proxy creates the network; on a proxy host only a kamal-proxy found not running does', () => {
+    const plan = planFor()
+    const stepsOf = (title: string, place: string) => plan.stages.filter((stage) => stage.title === title).flatMap((stage) => stage.lanes.filter((lane) => lane.place === place).flatMap((lane) => lane.units.flatMap((unit) => unit.steps)))
+    const networkOf = (title: string, place: string) => stepsOf(title, place).filter((step) => step.kind === 'exec' && step.command === 'docker network create kamal')
+    expect(networkOf('Network', 'vm3')).toEqual([expect.objectContaining({ tolerate: 'already exists' })])
+    expect(networkOf('Network', 'vm3')[0]).not.toHaveProperty('unless')
+    expect(networkOf('Ensure kamal-proxy', 'vm1')).toEqual([expect.objectContaining({ unless: 'proxy_running', tolerate: 'already exists' })])
+    expect(stepsOf('Ensure kamal-proxy', 'vm1')[0]).toMatchObject({ kind: 'proxy-version', running: 'proxy_running' })
   })
 
   test('before the lock, hosts get only the connection and `mkdir -p .kamal`; everything else that changes a host waits for it', () => {
@@ -63,8 +80,8 @@ describe('the deploy plan', () => {
     }
     expect(waitsFor(node('Ensure kamal-proxy', 'vm2'), node('Acquire deploy lock', 'vm1'))).toBe(true)
     // The web hosts tag and prune without waiting for the worker host's boot.
-    expect(waitsFor(node('Prune', 'vm1'), node('Boot app', 'vm3'))).toBe(false)
-    expect(waitsFor(node('Release deploy lock', 'vm1'), node('Prune', 'vm3'))).toBe(true)
+    expect(waitsFor(node('Tag latest image, prune', 'vm1'), node('Boot app', 'vm3'))).toBe(false)
+    expect(waitsFor(node('Release deploy lock', 'vm1'), node('Tag latest image, prune', 'vm3'))).toBe(true)
   })
 
   test('hooks and boot groups keep their barriers', () => {
@@ -149,7 +166,7 @@ describe('checkRecordAgainstPlan', () => {
   test('a command that differs from its step, a missing step, and a step out of order are each found', () => {
     const plan = planFor()
     const record = perfectRecord(plan)
-    const run = record.findIndex((entry) => entry.command.startsWith('docker run') && entry.place === 'vm1')
+    const run = record.findIndex((entry) => / docker run /.test(entry.command) && entry.place === 'vm1')
     const changed = record.map((entry, index) => (index === run ? { ...entry, command: entry.command.replace('--network kamal', '--network host') } : entry))
     expect(checkRecordAgainstPlan(plan, changed).map((drift) => drift.problem)).toEqual(["command differs from the plan's exec step"])
 

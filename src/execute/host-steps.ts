@@ -66,6 +66,7 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
         if (!value && step.emptyIsError) throw new Error(step.emptyIsError)
         values.set(step.capture, value)
       }
+      if (step.captureLastLine) values.set(step.captureLastLine, result.code === 0 ? (result.stdout.trim().split('\n').pop() ?? '').trim() : '')
       return
     }
     case 'upload': {
@@ -139,7 +140,12 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
       return
     }
     case 'health': {
-      const state = await waitUntilReady(step, (command) => capture(command, { allowFailure: true }))
+      let first = step.initial ? values.get(step.initial) : undefined
+      const state = await waitUntilReady(step, async (command) => {
+        const known = first
+        first = undefined
+        return known || capture(command, { allowFailure: true })
+      })
       if (state === 'exited' || state === 'dead' || state === 'restarting') throw new ContainerExitedError(host, 'readiness', await capture(step.watch, { allowFailure: true, kind: 'watch' }))
       return
     }
@@ -286,7 +292,10 @@ async function untilExited(running: Promise<unknown>, state: () => Promise<strin
   let settled = false
   running.then(() => (settled = true), () => (settled = true))
   while (!settled) {
-    await Promise.race([running.catch(() => undefined), sleep(1000)])
+    // The wait ends with the command: no timer left behind to hold the process open after the run.
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([running.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, 1000)))])
+    clearTimeout(timer)
     if (settled) return undefined
     const current = await state().catch(() => '')
     if (containerExited(current)) return exitCodeOf(current, state)

@@ -181,15 +181,17 @@ export function bootUnit(context: BootPlanContext, host: string, role: Role, pri
   const env = config.envFor(role, host)
   const steps: Step[] = context.prepared ? [] : beforeBootSteps(context, host, role)
   if (primaryBooting && !role.primary) steps.push({ kind: 'barrier-wait', primaryRole: config.primaryRoleName, changes: false, note: `wait until the first ${config.primaryRoleName} container is healthy` })
-  steps.push(exec(auditor.record(`Booted app version ${version}`, { role: role.name })))
-  // `docker run --detach` prints the new container's id; its first 12 characters are what `docker container ls --quiet` would answer.
-  const run = app.run({ env, hostname: `${hostnamePrefix(host)}-${placeholder('hostname_hex')}` })
+  // The audit line and the `docker run` it announces in one exec. `docker run --detach` prints the
+  // new container's id (the audit line prints nothing); its first 12 characters are what
+  // `docker container ls --quiet` would answer.
+  const run = together([auditor.record(`Booted app version ${version}`, { role: role.name }), app.run({ env, hostname: `${hostnamePrefix(host)}-${placeholder('hostname_hex')}` })])
   if (role.proxy) {
     steps.push(exec(run, { label: 'docker run', capture: 'container_id', captureLength: 12, emptyIsError: `Failed to get endpoint for ${role.name} on ${host}, did the container boot?`, note: 'its output is the new container id' }))
     steps.push(exec(proxyDeploy(config, role, placeholder('container_id')), { label: 'kamal-proxy deploy', watch: app.exitState(), note: 'kamal-proxy health-checks the new container, switches traffic, drains the old one; the container is watched and an exit fails the boot at once' }))
   } else {
-    steps.push(exec(run, { label: 'docker run' }))
-    steps.push({ kind: 'health', command: app.status(version), watch: app.exitState(), readinessDelay: config.readinessDelay, deployTimeout: config.deployTimeout, changes: false, note: `poll until healthy, or running after ${config.readinessDelay}s (timeout ${config.deployTimeout}s)` })
+    // The first status question goes with the `docker run`: one round trip fewer before the boot is known.
+    steps.push(exec(together([run, app.status(version)]), { label: 'docker run', captureLastLine: 'boot_status', note: 'then its first status' }))
+    steps.push({ kind: 'health', command: app.status(version), initial: 'boot_status', watch: app.exitState(), readinessDelay: config.readinessDelay, deployTimeout: config.deployTimeout, changes: false, note: `poll until healthy, or running after ${config.readinessDelay}s (timeout ${config.deployTimeout}s)` })
   }
   if (primaryBooting && role.primary) steps.push({ kind: 'barrier-open', changes: false, note: 'the other roles may boot' })
   if (context.allOrNothing) steps.push({ kind: 'all-healthy', changes: false, note: 'all-or-nothing: every boot of the run healthy before any old container stops; a failure anywhere puts this host back' })

@@ -162,17 +162,23 @@ export class PlanParts {
     return stages
   }
 
-  /** `kamal proxy boot` (spec §1.6): the network everywhere, then kamal-proxy on every proxy host. */
+  /**
+   * `kamal proxy boot` (spec §1.6): the network on every host, kamal-proxy on every proxy host.
+   * Where kamal-proxy runs, its container is attached to the network, so a running kamal-proxy
+   * (one `docker inspect`) needs no network, login, directory or start.
+   */
   proxy(): Stage[] {
     const { config, targets } = this
+    const network = (extra: Partial<Extract<Step, { kind: 'exec' }>> = {}) => exec(createNetwork(), { tolerate: 'already exists', note: "'already exists' is fine", ...extra })
+    const withoutProxy = targets.hosts.filter((host) => !targets.proxyHosts.includes(host))
     return [
-      stageOnEach('proxy', 'Network', targets.hosts, () => [exec(createNetwork(), { tolerate: 'already exists', note: "'already exists' is fine" })], { announce: 'Ensure kamal-proxy is running...' }),
+      ...(withoutProxy.length > 0 ? [stageOnEach('proxy', 'Network', withoutProxy, () => [network()])] : []),
       stageOnEach('proxy', 'Ensure kamal-proxy', targets.proxyHosts, (host) => [
-        // A kamal-proxy already running needs no login, directory or start: `docker container start` would do nothing.
         { kind: 'proxy-version', command: proxyVersionAndState(), minimum: DEFAULT_PROXY_IMAGE_VERSION, running: 'proxy_running', changes: false, note: `must be ${DEFAULT_PROXY_IMAGE_VERSION} or newer; running already?` },
+        network({ unless: 'proxy_running' }),
         ...this.loginStep().map((step) => ({ ...step, unless: 'proxy_running' })),
         exec(together([ensureProxyAppsDirectory(), proxyStartOrRun(config, host)]), { label: 'kamal-proxy start', unless: 'proxy_running' }),
-      ]),
+      ], { announce: 'Ensure kamal-proxy is running...' }),
     ]
   }
 
@@ -199,6 +205,21 @@ export class PlanParts {
     return stageOnEach('prune', 'Prune', this.targets.hosts, (): Step[] => [
       exec(together([this.auditor.record('Pruned containers'), prune.containers(), this.auditor.record('Pruned images'), prune.danglingImages(), prune.taggedImages()]), { label: 'prune' }),
     ], { announce: 'Prune old containers and images...' })
+  }
+
+  /** The latest tag and the prune that follows it, one exec per host (one round trip where there were two). */
+  tagAndPrune(tag: Stage, prune: Stage): Stage {
+    const commandsOn = (stage: Stage, place: string) => stage.lanes.filter((lane) => lane.place === place).flatMap((lane) => lane.units.flatMap((unit) => unit.steps.flatMap((step) => (step.kind === 'exec' ? [step.command] : []))))
+    const places = [...new Set([...tag.lanes, ...prune.lanes].map((lane) => lane.place))]
+    return {
+      phase: 'prune',
+      title: 'Tag latest image, prune',
+      announce: prune.announce,
+      lanes: places.map((place) => {
+        const tagged = commandsOn(tag, place)
+        return { place, units: [{ steps: [exec(together([...tagged, ...commandsOn(prune, place)]), { label: tagged.length > 0 ? 'docker tag, prune' : 'prune' })] }] }
+      }),
+    }
   }
 
   accessoryContext(): AccessoryPlanContext {
@@ -262,10 +283,8 @@ export class PlanParts {
     const preDeploy = this.hook('pre-deploy')
     // Under the lock, before the image: independent of each other on a host, so side by side.
     const underLock = (id: string, stage: Stage, after = ['prepare']) => pipelined(stage, { id, needs: ['lock'], placeAfter: preDeploy.length > 0 ? undefined : after })
-    const [network, proxy] = this.proxy()
     const hostWork = [
-      underLock('network', network),
-      underLock('proxy', proxy, ['network']),
+      ...this.proxy().map((stage) => underLock(stage.title === 'Network' ? 'network' : 'proxy', stage)),
       underLock('stale', this.stale()),
       // One boot pass: each host's clash check, old version and env files go ahead of the image too.
       ...(onePass ? [underLock('before-boot', beforeBootStage(context))] : []),
@@ -285,8 +304,11 @@ export class PlanParts {
     const stages: Stage[] = [...this.hook('pre-connect'), pipelined(this.connect(), { id: 'connect' }), pipelined(prepare, { id: 'prepare' }), pipelined(acquire, { id: 'lock' })]
     if (preDeploy.length > 0) stages.push(...delivery, ...preDeploy, ...hostWork)
     else stages.push(...hostWork, ...delivery)
-    stages.push(...(onePass ? bootStages({ ...context, prepared: true }).map((stage) => pipelined(stage)) : whole))
-    stages.push(pipelined(this.prune()))
+    if (onePass) {
+      const boot = bootStages({ ...context, prepared: true })
+      const tag = boot.pop()!
+      stages.push(...boot.map((stage) => pipelined(stage)), pipelined(this.tagAndPrune(tag, this.prune())))
+    } else stages.push(...whole, pipelined(this.prune()))
     stages.push(this.unlock())
     stages.push(...this.hook('post-deploy', targets.hosts, { onSuccessOnly: true }))
     return stages

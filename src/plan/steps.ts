@@ -65,6 +65,8 @@ export interface ExecStep extends Common {
   capture?: string
   /** keep only the first characters of the captured output (a container id's short form) */
   captureLength?: number
+  /** the last line of the stdout becomes this placeholder's value (a status asked for in the same exec) */
+  captureLastLine?: string
   /** names the step in an error ("docker pull", "kamal-proxy deploy") */
   label?: string
   /** the error when the captured output is empty */
@@ -140,6 +142,8 @@ export interface BarrierOpenStep extends Common {
 export interface HealthStep extends Common {
   kind: 'health'
   command: string
+  /** a value holding the first answer to `command`, asked for by an earlier step in its own exec */
+  initial?: string
   /** `<status> <exit code>` of the container, read when it has exited */
   watch: string
   readinessDelay: number
