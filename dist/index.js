@@ -56325,6 +56325,7 @@ exports.GHA_CACHE_VARIABLES = exports.BuildError = void 0;
 exports.planBuild = planBuild;
 exports.buildCommand = buildCommand;
 exports.isCloneStep = isCloneStep;
+exports.isCloneResetStep = isCloneResetStep;
 exports.cloneDirectory = cloneDirectory;
 const node_crypto_1 = __nccwpck_require__(7598);
 const path = __importStar(__nccwpck_require__(6760));
@@ -56376,6 +56377,10 @@ function buildCommand(config, { noCache = false, redactArgs = false } = {}) {
 /** The build clone's steps (Kamal's Cli::Build::Clone): the executor validates the clone after them and retries once from scratch. */
 function isCloneStep(step) {
     return step.argv[0] === 'git' || step.purpose === 'make the clone directory';
+}
+/** A step that brings a clone already there to the revision (Kamal's clone_reset_steps); not needed after a fresh clone. */
+function isCloneResetStep(step) {
+    return step.argv[0] === 'git' && !step.skipIf;
 }
 /** Kamal's clone directory, `<tmp>/kamal-clones/<service>-<13 hex of sha256(project dir)>`. */
 function cloneDirectory(service, projectDir, tempDir) {
@@ -61105,7 +61110,6 @@ exports.BuildError = void 0;
 exports.runRunnerStep = runRunnerStep;
 exports.probeRunner = probeRunner;
 exports.prepareRemoteBuilderSsh = prepareRemoteBuilderSsh;
-exports.buildAndPush = buildAndPush;
 exports.prepareClone = prepareClone;
 exports.buildCloneDirectory = buildCloneDirectory;
 const exec = __importStar(__nccwpck_require__(5236));
@@ -61288,56 +61292,26 @@ function findOnPath(command, searchPath, exclude) {
     }
     return undefined;
 }
-/** Builds the image on the runner and pushes `<repo>:<version>` and `<repo>:<latest>` (spec §4.1): `planBuild`, each step run in order. */
-async function buildAndPush(options) {
-    const { config, log } = options;
-    const env = options.env ?? process.env;
-    let facts = await probeRunner(env, { config, projectDir: options.projectDir });
-    const kind = config.builder.kind(facts.dockerArch);
-    const sshDirectory = kind === 'remote' || kind === 'hybrid' ? path.join(facts.tempDir, 'kamal-builder-ssh') : undefined;
-    try {
-        if (sshDirectory) {
-            facts = { ...facts, remoteSsh: { binDir: prepareRemoteBuilderSsh(sshDirectory, options.remoteBuilderSsh ?? { privateKeys: [] }, env, log) } };
-        }
-        const registryLogin = options.registryPassword !== undefined ? { username: options.registryUser ?? '', shown: options.registryUserLabel ?? options.registryUser ?? '' } : undefined;
-        const steps = (0, builder_1.planBuild)(config, facts, { noCache: options.noCache, registryLogin });
-        if (!facts.buildx)
-            log('docker buildx is not installed: building with `docker build` and pushing each tag');
-        if (config.builder.gitClone && facts.git)
-            log(`Building from a local git clone of ${facts.git.revision.slice(0, 12)} (uncommitted changes are not included): ${(0, builder_1.cloneDirectory)(config.service, facts.projectDir, facts.tempDir)}`);
-        const io = { secrets: (name) => options.secrets.get(name), registryPassword: options.registryPassword, env, log };
-        const records = [];
-        let warnedMissingBuilder = false;
-        const cloneSteps = steps.filter(builder_1.isCloneStep);
-        for (const step of steps) {
-            if ((0, builder_1.isCloneStep)(step)) {
-                if (step === cloneSteps[0] && facts.git)
-                    records.push(...(await prepareClone(cloneSteps, io, facts.git.revision, (0, builder_1.cloneDirectory)(config.service, facts.projectDir, facts.tempDir))));
-                continue;
-            }
-            const record = await runRunnerStep(step, io);
-            if (record.outcome !== 'skipped' && step.skipIf && !warnedMissingBuilder && step.purpose.includes('builder')) {
-                warnedMissingBuilder = true;
-                log('Missing compatible builder, so creating a new one first');
-            }
-            records.push(record);
-        }
-        return records;
-    }
-    finally {
-        if (sshDirectory)
-            fs.rmSync(sshDirectory, { recursive: true, force: true });
-    }
-}
 /**
- * Kamal's Cli::Build::Clone#prepare: clone or reset, then check the clone is
- * clean and at the revision; on any failure delete it and clone once more.
+ * Kamal's Cli::Build::Clone#prepare: clone, or reset a clone that is already there, then check
+ * the clone is clean and at the revision; on any failure delete it and clone once more. A fresh
+ * clone is at the revision already: its reset steps are recorded as skipped.
  */
 async function prepareClone(steps, io, revision, cloneDir) {
     const attempt = async () => {
         const records = [];
-        for (const step of steps)
-            records.push(await runRunnerStep(step, io));
+        let freshClone = false;
+        for (const step of steps) {
+            if (freshClone && (0, builder_1.isCloneResetStep)(step)) {
+                const now = Date.now();
+                records.push({ step, outcome: 'skipped', code: 0, startedAt: now, endedAt: now, outputTail: '' });
+                continue;
+            }
+            const record = await runRunnerStep(step, io);
+            if (step.skipIf && step.argv[0] === 'git')
+                freshClone = record.outcome === 'ok';
+            records.push(record);
+        }
         const buildDir = steps[steps.length - 1].argv[2];
         const env = definedEnv(io.env);
         const status = await runProcess(['git', '-C', buildDir, 'status', '--porcelain'], { env });
@@ -61445,6 +61419,8 @@ class HostPool {
     clock;
     connections = new Map();
     lastUsed = new Map();
+    /** handshakes started by `openEarly`, not yet taken by `connect` */
+    early = new Map();
     constructor(options, clock = Date.now) {
         this.options = options;
         this.clock = clock;
@@ -61461,9 +61437,30 @@ class HostPool {
     async connect(hosts) {
         const missing = hosts.filter((host) => !this.connections.has(host));
         await forEachLimited(missing, this.options.maxConcurrentStarts ?? 30, (host) => host, async (host) => {
-            const endpoint = { host, port: this.options.port, user: this.options.user };
-            this.connections.set(host, await ssh_connection_1.SshConnection.open(endpoint, this.options));
+            const started = this.early.get(host);
+            this.early.delete(host);
+            this.connections.set(host, await (started?.opening ?? this.open(host)));
         });
+    }
+    /**
+     * Starts the handshakes now (up to max_concurrent_starts of them), while the runner still
+     * plans; `connect` takes each one up, and a failure surfaces there, as any connect's would.
+     */
+    openEarly(hosts) {
+        const limit = this.options.maxConcurrentStarts ?? 30;
+        for (const host of hosts.filter((item) => !this.connections.has(item) && !this.early.has(item)).slice(0, limit)) {
+            const opening = this.open(host);
+            opening.catch(() => undefined);
+            this.early.set(host, { startedAt: Date.now(), opening });
+        }
+    }
+    /** When the handshake with this host began, if `openEarly` began it and `connect` has not taken it yet. */
+    earlyStart(host) {
+        return this.early.get(host)?.startedAt;
+    }
+    open(host) {
+        const endpoint = { host, port: this.options.port, user: this.options.user };
+        return ssh_connection_1.SshConnection.open(endpoint, this.options);
     }
     /** Drops and reopens the connections to these hosts (after something on the host ended the session). */
     async reconnect(hosts) {
@@ -61484,6 +61481,10 @@ class HostPool {
         for (const connection of this.connections.values())
             connection.close();
         this.connections.clear();
+        // A handshake started early and never taken (the plan failed first): closed once it is open.
+        for (const { opening } of this.early.values())
+            opening.then((connection) => connection.close(), () => undefined);
+        this.early.clear();
     }
 }
 exports.HostPool = HostPool;
@@ -62250,7 +62251,7 @@ class Execution {
             return;
         }
         if (step.kind === 'connect') {
-            const startedAt = Date.now();
+            const startedAt = this.context.pool.earlyStart(lane.place) ?? Date.now();
             await this.context.pool.connect([lane.place]);
             this.record.add({ ...meta, kind: 'connect', command: `ssh ${this.context.config.ssh.user}@${lane.place}`, outcome: 'ok', startedAt, endedAt: Date.now() });
             return;
@@ -62424,6 +62425,8 @@ async function runHostStep(execution, step, values, meta, log) {
                     throw new Error(step.emptyIsError);
                 values.set(step.capture, value);
             }
+            if (step.captureLastLine)
+                values.set(step.captureLastLine, result.code === 0 ? (result.stdout.trim().split('\n').pop() ?? '').trim() : '');
             return;
         }
         case 'upload': {
@@ -62501,7 +62504,12 @@ async function runHostStep(execution, step, values, meta, log) {
             return;
         }
         case 'health': {
-            const state = await waitUntilReady(step, (command) => capture(command, { allowFailure: true }));
+            let first = step.initial ? values.get(step.initial) : undefined;
+            const state = await waitUntilReady(step, async (command) => {
+                const known = first;
+                first = undefined;
+                return known || capture(command, { allowFailure: true });
+            });
             if (state === 'exited' || state === 'dead' || state === 'restarting')
                 throw new ContainerExitedError(host, 'readiness', await capture(step.watch, { allowFailure: true, kind: 'watch' }));
             return;
@@ -62664,7 +62672,10 @@ async function untilExited(running, state) {
     let settled = false;
     running.then(() => (settled = true), () => (settled = true));
     while (!settled) {
-        await Promise.race([running.catch(() => undefined), sleep(1000)]);
+        // The wait ends with the command: no timer left behind to hold the process open after the run.
+        let timer;
+        await Promise.race([running.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+        clearTimeout(timer);
         if (settled)
             return undefined;
         const current = await state().catch(() => '');
@@ -63986,6 +63997,7 @@ const request_2 = __nccwpck_require__(1917);
 const run_1 = __nccwpck_require__(6357);
 const summary_2 = __nccwpck_require__(7994);
 const output_file_1 = __nccwpck_require__(3852);
+const hooks_1 = __nccwpck_require__(5987);
 const bytes_sent_1 = __nccwpck_require__(5283);
 const local_registry_1 = __nccwpck_require__(1922);
 /** The action's main step. */
@@ -64030,6 +64042,11 @@ async function showPlan(inputs, prepared, where) {
     core.setOutput('result', 'planned');
 }
 const DEPLOY_COMMANDS = ['deploy', 'redeploy', 'rollback', 'setup'];
+/** The commands whose plan connects to every target host first (PlanParts.pipelinedDeployStages). */
+const PIPELINED_COMMANDS = ['deploy', 'redeploy'];
+function hookPresent(config, projectDir, hook) {
+    return fs.existsSync(path.resolve(projectDir, (0, hooks_1.hookFile)(config.hooksPath, hook)));
+}
 /** Everything toward the hosts: the plan, executed, then the summary, deployment status and annotations from its record. */
 async function deploy(inputs, prepared, where) {
     const { config, targets, secrets } = prepared;
@@ -64040,9 +64057,20 @@ async function deploy(inputs, prepared, where) {
     const url = (0, app_url_1.appUrl)(config);
     // What the post step removes: the build clone and the registry-free transfer files.
     core.saveState(post_1.TEMP_PATHS_STATE, JSON.stringify([(0, build_1.buildCloneDirectory)(config, where.projectDir, where.env), (0, local_registry_1.transferWorkDirectory)(), (0, make_plan_1.builderSshDirectory)(where.env.RUNNER_TEMP ?? os.tmpdir())]));
-    const plan = await (0, make_plan_1.makePlan)(inputs, prepared, where);
     const sshOptions = (0, ssh_options_1.sshOptionsFor)(config, inputs, secrets, where.env);
     const pool = new hosts_1.HostPool(sshOptions);
+    // A deploy's handshakes go on while the runner is probed and the plan is made (Kamal's
+    // pre-connect hook, when there is one, runs before any connection).
+    if (PIPELINED_COMMANDS.includes(command) && !hookPresent(config, where.projectDir, 'pre-connect'))
+        pool.openEarly(targets.hosts);
+    let plan;
+    try {
+        plan = await (0, make_plan_1.makePlan)(inputs, prepared, where);
+    }
+    catch (error) {
+        pool.closeAll();
+        throw error;
+    }
     let cancelled = false;
     const onSignal = (signal) => {
         if (!cancelled)
@@ -64053,7 +64081,8 @@ async function deploy(inputs, prepared, where) {
     const onTerminate = () => onSignal('SIGTERM');
     process.on('SIGINT', onInterrupt);
     process.on('SIGTERM', onTerminate);
-    const deployment = isDeploy ? await startDeployment(inputs, prepared, where.env, url) : undefined;
+    // The GitHub deployment and its in_progress status are created while the hosts work: the run does not wait on the API.
+    const deploymentStarted = isDeploy ? startDeployment(inputs, prepared, where.env, url) : Promise.resolve(undefined);
     let execution;
     const outputFile = (0, output_file_1.startOutputFile)(config, { command, subcommand: inputs.subcommand, projectDir: where.projectDir }, secrets.values());
     try {
@@ -64094,6 +64123,7 @@ async function deploy(inputs, prepared, where) {
         core.setOutput('digest', digest);
     if (!failure)
         progress.say(`  Finished all in ${progress.elapsedSeconds().toFixed(1)} seconds`);
+    const deployment = await deploymentStarted;
     await deployment?.setStatus(result === 'success' || result === 'skipped' ? 'success' : result === 'cancelled' ? 'error' : 'failure', `${command} ${config.version}: ${result}`);
     const facts = (0, summary_2.runFactsFrom)(config, targets.roles, {
         command: [command, inputs.subcommand, inputs.argument].filter(Boolean).join(' '),
@@ -64635,16 +64665,18 @@ function bootUnit(context, host, role, primaryBooting) {
     const steps = context.prepared ? [] : beforeBootSteps(context, host, role);
     if (primaryBooting && !role.primary)
         steps.push({ kind: 'barrier-wait', primaryRole: config.primaryRoleName, changes: false, note: `wait until the first ${config.primaryRoleName} container is healthy` });
-    steps.push(exec(auditor.record(`Booted app version ${version}`, { role: role.name })));
-    // `docker run --detach` prints the new container's id; its first 12 characters are what `docker container ls --quiet` would answer.
-    const run = app.run({ env, hostname: `${hostnamePrefix(host)}-${(0, steps_1.placeholder)('hostname_hex')}` });
+    // The audit line and the `docker run` it announces in one exec. `docker run --detach` prints the
+    // new container's id (the audit line prints nothing); its first 12 characters are what
+    // `docker container ls --quiet` would answer.
+    const run = (0, base_1.together)([auditor.record(`Booted app version ${version}`, { role: role.name }), app.run({ env, hostname: `${hostnamePrefix(host)}-${(0, steps_1.placeholder)('hostname_hex')}` })]);
     if (role.proxy) {
         steps.push(exec(run, { label: 'docker run', capture: 'container_id', captureLength: 12, emptyIsError: `Failed to get endpoint for ${role.name} on ${host}, did the container boot?`, note: 'its output is the new container id' }));
         steps.push(exec((0, proxy_1.proxyDeploy)(config, role, (0, steps_1.placeholder)('container_id')), { label: 'kamal-proxy deploy', watch: app.exitState(), note: 'kamal-proxy health-checks the new container, switches traffic, drains the old one; the container is watched and an exit fails the boot at once' }));
     }
     else {
-        steps.push(exec(run, { label: 'docker run' }));
-        steps.push({ kind: 'health', command: app.status(version), watch: app.exitState(), readinessDelay: config.readinessDelay, deployTimeout: config.deployTimeout, changes: false, note: `poll until healthy, or running after ${config.readinessDelay}s (timeout ${config.deployTimeout}s)` });
+        // The first status question goes with the `docker run`: one round trip fewer before the boot is known.
+        steps.push(exec((0, base_1.together)([run, app.status(version)]), { label: 'docker run', captureLastLine: 'boot_status', note: 'then its first status' }));
+        steps.push({ kind: 'health', command: app.status(version), initial: 'boot_status', watch: app.exitState(), readinessDelay: config.readinessDelay, deployTimeout: config.deployTimeout, changes: false, note: `poll until healthy, or running after ${config.readinessDelay}s (timeout ${config.deployTimeout}s)` });
     }
     if (primaryBooting && role.primary)
         steps.push({ kind: 'barrier-open', changes: false, note: 'the other roles may boot' });
@@ -65410,17 +65442,23 @@ class PlanParts {
             stages.push((0, steps_1.stageOnEach)('pull', 'Pull image', targets.appHosts, () => [...before(), ...pulling()]));
         return stages;
     }
-    /** `kamal proxy boot` (spec §1.6): the network everywhere, then kamal-proxy on every proxy host. */
+    /**
+     * `kamal proxy boot` (spec §1.6): the network on every host, kamal-proxy on every proxy host.
+     * Where kamal-proxy runs, its container is attached to the network, so a running kamal-proxy
+     * (one `docker inspect`) needs no network, login, directory or start.
+     */
     proxy() {
         const { config, targets } = this;
+        const network = (extra = {}) => exec((0, proxy_1.createNetwork)(), { tolerate: 'already exists', note: "'already exists' is fine", ...extra });
+        const withoutProxy = targets.hosts.filter((host) => !targets.proxyHosts.includes(host));
         return [
-            (0, steps_1.stageOnEach)('proxy', 'Network', targets.hosts, () => [exec((0, proxy_1.createNetwork)(), { tolerate: 'already exists', note: "'already exists' is fine" })], { announce: 'Ensure kamal-proxy is running...' }),
+            ...(withoutProxy.length > 0 ? [(0, steps_1.stageOnEach)('proxy', 'Network', withoutProxy, () => [network()])] : []),
             (0, steps_1.stageOnEach)('proxy', 'Ensure kamal-proxy', targets.proxyHosts, (host) => [
-                // A kamal-proxy already running needs no login, directory or start: `docker container start` would do nothing.
                 { kind: 'proxy-version', command: (0, proxy_1.proxyVersionAndState)(), minimum: model_1.DEFAULT_PROXY_IMAGE_VERSION, running: 'proxy_running', changes: false, note: `must be ${model_1.DEFAULT_PROXY_IMAGE_VERSION} or newer; running already?` },
+                network({ unless: 'proxy_running' }),
                 ...this.loginStep().map((step) => ({ ...step, unless: 'proxy_running' })),
                 exec((0, base_1.together)([(0, proxy_1.ensureProxyAppsDirectory)(), (0, proxy_1.proxyStartOrRun)(config, host)]), { label: 'kamal-proxy start', unless: 'proxy_running' }),
-            ]),
+            ], { announce: 'Ensure kamal-proxy is running...' }),
         ];
     }
     stale() {
@@ -65445,6 +65483,20 @@ class PlanParts {
         return (0, steps_1.stageOnEach)('prune', 'Prune', this.targets.hosts, () => [
             exec((0, base_1.together)([this.auditor.record('Pruned containers'), prune.containers(), this.auditor.record('Pruned images'), prune.danglingImages(), prune.taggedImages()]), { label: 'prune' }),
         ], { announce: 'Prune old containers and images...' });
+    }
+    /** The latest tag and the prune that follows it, one exec per host (one round trip where there were two). */
+    tagAndPrune(tag, prune) {
+        const commandsOn = (stage, place) => stage.lanes.filter((lane) => lane.place === place).flatMap((lane) => lane.units.flatMap((unit) => unit.steps.flatMap((step) => (step.kind === 'exec' ? [step.command] : []))));
+        const places = [...new Set([...tag.lanes, ...prune.lanes].map((lane) => lane.place))];
+        return {
+            phase: 'prune',
+            title: 'Tag latest image, prune',
+            announce: prune.announce,
+            lanes: places.map((place) => {
+                const tagged = commandsOn(tag, place);
+                return { place, units: [{ steps: [exec((0, base_1.together)([...tagged, ...commandsOn(prune, place)]), { label: tagged.length > 0 ? 'docker tag, prune' : 'prune' })] }] };
+            }),
+        };
     }
     accessoryContext() {
         return { config: this.config, auditor: this.auditor, login: this.login };
@@ -65513,10 +65565,8 @@ class PlanParts {
         const preDeploy = this.hook('pre-deploy');
         // Under the lock, before the image: independent of each other on a host, so side by side.
         const underLock = (id, stage, after = ['prepare']) => pipelined(stage, { id, needs: ['lock'], placeAfter: preDeploy.length > 0 ? undefined : after });
-        const [network, proxy] = this.proxy();
         const hostWork = [
-            underLock('network', network),
-            underLock('proxy', proxy, ['network']),
+            ...this.proxy().map((stage) => underLock(stage.title === 'Network' ? 'network' : 'proxy', stage)),
             underLock('stale', this.stale()),
             // One boot pass: each host's clash check, old version and env files go ahead of the image too.
             ...(onePass ? [underLock('before-boot', (0, boot_plan_1.beforeBootStage)(context))] : []),
@@ -65540,8 +65590,13 @@ class PlanParts {
             stages.push(...delivery, ...preDeploy, ...hostWork);
         else
             stages.push(...hostWork, ...delivery);
-        stages.push(...(onePass ? (0, boot_plan_1.bootStages)({ ...context, prepared: true }).map((stage) => pipelined(stage)) : whole));
-        stages.push(pipelined(this.prune()));
+        if (onePass) {
+            const boot = (0, boot_plan_1.bootStages)({ ...context, prepared: true });
+            const tag = boot.pop();
+            stages.push(...boot.map((stage) => pipelined(stage)), pipelined(this.tagAndPrune(tag, this.prune())));
+        }
+        else
+            stages.push(...whole, pipelined(this.prune()));
         stages.push(this.unlock());
         stages.push(...this.hook('post-deploy', targets.hosts, { onSuccessOnly: true }));
         return stages;

@@ -22,6 +22,8 @@ import { previewAction, readPreviewRequest } from './preview/request'
 import { runPreview } from './preview/run'
 import { deploySummaryMarkdown, runFactsFrom, summaryOutputs } from './report/summary'
 import { startOutputFile } from './report/output-file'
+import { hookFile, type HookName } from './hooks'
+import type { KamalConfig } from './config/model'
 import { bytesSentOutput, bytesSentSummaryLine } from './transfer/bytes-sent'
 import { transferWorkDirectory } from './transfer/local-registry'
 
@@ -71,6 +73,12 @@ interface Where {
 }
 
 const DEPLOY_COMMANDS = ['deploy', 'redeploy', 'rollback', 'setup'] as const
+/** The commands whose plan connects to every target host first (PlanParts.pipelinedDeployStages). */
+const PIPELINED_COMMANDS: readonly string[] = ['deploy', 'redeploy']
+
+function hookPresent(config: KamalConfig, projectDir: string, hook: HookName): boolean {
+  return fs.existsSync(path.resolve(projectDir, hookFile(config.hooksPath, hook)))
+}
 
 /** Everything toward the hosts: the plan, executed, then the summary, deployment status and annotations from its record. */
 async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where): Promise<DeployResult> {
@@ -83,9 +91,18 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
 
   // What the post step removes: the build clone and the registry-free transfer files.
   core.saveState(TEMP_PATHS_STATE, JSON.stringify([buildCloneDirectory(config, where.projectDir, where.env), transferWorkDirectory(), builderSshDirectory(where.env.RUNNER_TEMP ?? os.tmpdir())]))
-  const plan = await makePlan(inputs, prepared, where)
   const sshOptions = sshOptionsFor(config, inputs, secrets, where.env)
   const pool = new HostPool(sshOptions)
+  // A deploy's handshakes go on while the runner is probed and the plan is made (Kamal's
+  // pre-connect hook, when there is one, runs before any connection).
+  if (PIPELINED_COMMANDS.includes(command) && !hookPresent(config, where.projectDir, 'pre-connect')) pool.openEarly(targets.hosts)
+  let plan: Plan
+  try {
+    plan = await makePlan(inputs, prepared, where)
+  } catch (error) {
+    pool.closeAll()
+    throw error
+  }
 
   let cancelled = false
   const onSignal = (signal: string) => {
@@ -97,7 +114,8 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
   process.on('SIGINT', onInterrupt)
   process.on('SIGTERM', onTerminate)
 
-  const deployment = isDeploy ? await startDeployment(inputs, prepared, where.env, url) : undefined
+  // The GitHub deployment and its in_progress status are created while the hosts work: the run does not wait on the API.
+  const deploymentStarted = isDeploy ? startDeployment(inputs, prepared, where.env, url) : Promise.resolve(undefined)
   let execution: ExecutionResult
   const outputFile = startOutputFile(config, { command, subcommand: inputs.subcommand, projectDir: where.projectDir }, secrets.values())
   try {
@@ -134,6 +152,7 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
   if (digest) core.setOutput('digest', digest)
   if (!failure) progress.say(`  Finished all in ${progress.elapsedSeconds().toFixed(1)} seconds`)
 
+  const deployment = await deploymentStarted
   await deployment?.setStatus(result === 'success' || result === 'skipped' ? 'success' : result === 'cancelled' ? 'error' : 'failure', `${command} ${config.version}: ${result}`)
   const facts = runFactsFrom(config, targets.roles, {
     command: [command, inputs.subcommand, inputs.argument].filter(Boolean).join(' '),

@@ -57,6 +57,8 @@ export interface HostPoolOptions extends SshOptions {
 export class HostPool {
   private readonly connections = new Map<string, SshConnection>()
   private readonly lastUsed = new Map<string, number>()
+  /** handshakes started by `openEarly`, not yet taken by `connect` */
+  private readonly early = new Map<string, { startedAt: number; opening: Promise<SshConnection> }>()
 
   constructor(
     private readonly options: HostPoolOptions,
@@ -75,9 +77,33 @@ export class HostPool {
   async connect(hosts: string[]): Promise<void> {
     const missing = hosts.filter((host) => !this.connections.has(host))
     await forEachLimited(missing, this.options.maxConcurrentStarts ?? 30, (host) => host, async (host) => {
-      const endpoint: SshEndpoint = { host, port: this.options.port, user: this.options.user }
-      this.connections.set(host, await SshConnection.open(endpoint, this.options))
+      const started = this.early.get(host)
+      this.early.delete(host)
+      this.connections.set(host, await (started?.opening ?? this.open(host)))
     })
+  }
+
+  /**
+   * Starts the handshakes now (up to max_concurrent_starts of them), while the runner still
+   * plans; `connect` takes each one up, and a failure surfaces there, as any connect's would.
+   */
+  openEarly(hosts: string[]): void {
+    const limit = this.options.maxConcurrentStarts ?? 30
+    for (const host of hosts.filter((item) => !this.connections.has(item) && !this.early.has(item)).slice(0, limit)) {
+      const opening = this.open(host)
+      opening.catch(() => undefined)
+      this.early.set(host, { startedAt: Date.now(), opening })
+    }
+  }
+
+  /** When the handshake with this host began, if `openEarly` began it and `connect` has not taken it yet. */
+  earlyStart(host: string): number | undefined {
+    return this.early.get(host)?.startedAt
+  }
+
+  private open(host: string): Promise<SshConnection> {
+    const endpoint: SshEndpoint = { host, port: this.options.port, user: this.options.user }
+    return SshConnection.open(endpoint, this.options)
   }
 
   /** Drops and reopens the connections to these hosts (after something on the host ended the session). */
@@ -99,5 +125,8 @@ export class HostPool {
   closeAll(): void {
     for (const connection of this.connections.values()) connection.close()
     this.connections.clear()
+    // A handshake started early and never taken (the plan failed first): closed once it is open.
+    for (const { opening } of this.early.values()) opening.then((connection) => connection.close(), () => undefined)
+    this.early.clear()
   }
 }

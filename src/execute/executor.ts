@@ -336,7 +336,7 @@ export class Execution {
       return
     }
     if (step.kind === 'connect') {
-      const startedAt = Date.now()
+      const startedAt = this.context.pool.earlyStart(lane.place) ?? Date.now()
       await this.context.pool.connect([lane.place])
       this.record.add({ ...meta, kind: 'connect', command: `ssh ${this.context.config.ssh.user}@${lane.place}`, outcome: 'ok', startedAt, endedAt: Date.now() })
       return
