@@ -7,9 +7,11 @@
  * layout: the median wall time, the critical path of the median run (which step on which
  * place bounded each stretch, from the action's own record), and the floor for the change
  * (build and push, the pull, the container start and kamal-proxy's first passing health
- * check, as they ran) with the ratio to it.
+ * check, as they ran) with the ratio to it. BENCH_LAYOUTS=1,3 runs only those layouts;
+ * BENCH_RECORDS=DIR keeps each deploy's record there (<version>.json).
  */
 import * as fs from 'node:fs'
+import * as os from 'node:os'
 import { startAction } from '../__tests__/support/run-action'
 import { AppProject, appFiles } from '../__tests__/e2e/support/app-project'
 import { harnessDown, harnessUp, type HarnessState } from '../__tests__/e2e/support/harness'
@@ -39,7 +41,7 @@ servers:
   web:
     hosts:
 ${layout.web.map((host) => `      - ${host}`).join('\n')}
-${layout.worker ? `  workers:\n    hosts:\n      - ${layout.worker}\n    cmd: sh -c 'trap "exit 0" TERM; while true; do sleep 1; done'\n` : ''}proxy:
+${layout.worker ? `  workers:\n    hosts:\n      - ${layout.worker}\n    cmd: sh -c 'trap "exit 0" TERM; sleep 100000 & wait'\n` : ''}proxy:
   host: ${layout.service}.test
   healthcheck:
     path: /up
@@ -58,13 +60,26 @@ readiness_delay: 0
 
 interface Run {
   seconds: number
+  /** from starting node to the first recorded step, and from the last step's end to node's exit */
+  before: number
+  after: number
+  /** CPU time all processes on the machine used during the deploy (runner, hosts, harness). */
+  cpuSeconds: number
   record: RecordEntry[]
+}
+
+/** Busy CPU time of the whole machine so far, from /proc/stat (user, nice, system, irq, softirq). */
+function busyCpuSeconds(): number {
+  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+  const [user, nice, system, , , irq, softirq] = fields
+  return (user + nice + system + irq + softirq) / 100
 }
 
 let harness: HarnessState
 
 async function deploy(project: AppProject, version: string): Promise<Run> {
   const started = Date.now()
+  const cpuBefore = busyCpuSeconds()
   const run = await startAction(project.dir, {
     command: 'deploy',
     version,
@@ -72,9 +87,15 @@ async function deploy(project: AppProject, version: string): Promise<Run> {
     'ssh-known-hosts': fs.readFileSync(harness.knownHosts, 'utf8'),
     secrets: 'KAMAL_REGISTRY_PASSWORD=bench-registry-password',
   }, { DOCKER_HOST: harness.runner.dockerHost }).finished
-  const seconds = (Date.now() - started) / 1000
+  const ended = Date.now()
+  const seconds = (ended - started) / 1000
+  const cpuSeconds = busyCpuSeconds() - cpuBefore
   if (run.status !== 0) throw new Error(`deploy ${version} failed (exit ${run.status}):\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-2000)}`)
-  return { seconds, record: JSON.parse(fs.readFileSync(run.outputs.record, 'utf8')) }
+  const record: RecordEntry[] = JSON.parse(fs.readFileSync(run.outputs.record, 'utf8'))
+  if (process.env.BENCH_RECORDS) fs.copyFileSync(run.outputs.record, `${process.env.BENCH_RECORDS}/${version}.json`)
+  const before = (Math.min(...record.map((entry) => entry.startedAt)) - started) / 1000
+  const after = (ended - Math.max(...record.map((entry) => entry.endedAt))) / 1000
+  return { seconds, before, after, cpuSeconds, record }
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
@@ -145,6 +166,8 @@ async function benchLayout(layout: Layout): Promise<{ median: number; floor: num
   const limit = floor(typical.record, layout.web[0])
   console.log(`\n## ${layout.name} (${RUNS} code-only deploys)`)
   console.log(`wall time: ${runs.map((run) => fixed(run.seconds)).join(' s, ')} s; median ${fixed(wall)} s`)
+  console.log(`CPU used by all processes: ${runs.map((run) => fixed(run.cpuSeconds)).join(' s, ')} s (${os.cpus().length} CPUs)`)
+  console.log(`outside the record (node start to the first step / the last step to exit): ${runs.map((run) => `${fixed(run.before)}/${fixed(run.after)}`).join(', ')} s`)
   console.log(`floor: ${fixed(limit.seconds)} s (${limit.parts}); median / floor = ${(wall / limit.seconds).toFixed(2)}×`)
   console.log('critical path of the median run (seconds from the first recorded step):')
   for (const stretch of criticalPath(typical.record)) console.log(`  ${fixed(stretch.from / 1000).padStart(6)}–${fixed(stretch.to / 1000).padEnd(6)} ${stretch.what}`)
@@ -155,7 +178,11 @@ async function main(): Promise<void> {
   harness = harnessUp(8)
   try {
     const results = []
-    for (const layout of LAYOUTS) results.push(await benchLayout(layout))
+    const only = process.env.BENCH_LAYOUTS?.split(',').map(Number)
+    for (const [index, layout] of LAYOUTS.entries()) {
+      if (!only || only.includes(index + 1)) results.push(await benchLayout(layout))
+    }
+    if (only) return
     const [three, one, eight] = results
     console.log('\n## Summary')
     console.log(`3 hosts: median ${fixed(three.median)} s = ${(three.median / KAMAL_THREE_HOSTS).toFixed(2)}× Kamal 2.12's ${KAMAL_THREE_HOSTS.toFixed(1)} s (goal ≤ 0.5×); ${(three.median / three.floor).toFixed(2)}× its floor`)
