@@ -62504,12 +62504,7 @@ async function runHostStep(execution, step, values, meta, log) {
             return;
         }
         case 'health': {
-            let first = step.initial ? values.get(step.initial) : undefined;
-            const state = await waitUntilReady(step, async (command) => {
-                const known = first;
-                first = undefined;
-                return known || capture(command, { allowFailure: true });
-            });
+            const state = await waitUntilReady(step, (command) => capture(command, { allowFailure: true }), step.initial ? values.get(step.initial) : undefined);
             if (state === 'exited' || state === 'dead' || state === 'restarting')
                 throw new ContainerExitedError(host, 'readiness', await capture(step.watch, { allowFailure: true, kind: 'watch' }));
             return;
@@ -62702,11 +62697,12 @@ function containerExited(state) {
     return status === 'exited' || status === 'dead' || Number(restarts) > 0;
 }
 /** Non-proxied roles: poll until healthy, or still running after `readiness_delay` (spec §1.5). A container that exits ends the wait at once. */
-async function waitUntilReady(step, status) {
+/** `first`: the answer to the first poll, already asked for in the exec of the `docker run`. */
+async function waitUntilReady(step, status, first) {
     const deadline = Date.now() + step.deployTimeout * 1000;
     let state;
     for (let attempt = 1;; attempt++) {
-        state = await status(step.command);
+        state = (attempt === 1 && first) || (await status(step.command));
         if (state === 'healthy')
             return state;
         if (state === 'running') {
@@ -63997,7 +63993,6 @@ const request_2 = __nccwpck_require__(1917);
 const run_1 = __nccwpck_require__(6357);
 const summary_2 = __nccwpck_require__(7994);
 const output_file_1 = __nccwpck_require__(3852);
-const hooks_1 = __nccwpck_require__(5987);
 const bytes_sent_1 = __nccwpck_require__(5283);
 const local_registry_1 = __nccwpck_require__(1922);
 /** The action's main step. */
@@ -64044,9 +64039,6 @@ async function showPlan(inputs, prepared, where) {
 const DEPLOY_COMMANDS = ['deploy', 'redeploy', 'rollback', 'setup'];
 /** The commands whose plan connects to every target host first (PlanParts.pipelinedDeployStages). */
 const PIPELINED_COMMANDS = ['deploy', 'redeploy'];
-function hookPresent(config, projectDir, hook) {
-    return fs.existsSync(path.resolve(projectDir, (0, hooks_1.hookFile)(config.hooksPath, hook)));
-}
 /** Everything toward the hosts: the plan, executed, then the summary, deployment status and annotations from its record. */
 async function deploy(inputs, prepared, where) {
     const { config, targets, secrets } = prepared;
@@ -64061,7 +64053,7 @@ async function deploy(inputs, prepared, where) {
     const pool = new hosts_1.HostPool(sshOptions);
     // A deploy's handshakes go on while the runner is probed and the plan is made (Kamal's
     // pre-connect hook, when there is one, runs before any connection).
-    if (PIPELINED_COMMANDS.includes(command) && !hookPresent(config, where.projectDir, 'pre-connect'))
+    if (PIPELINED_COMMANDS.includes(command) && !(0, make_plan_1.presentHooks)(config.hooksPath, where.projectDir).has('pre-connect'))
         pool.openEarly(targets.hosts);
     let plan;
     try {
@@ -64265,6 +64257,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.makePlan = makePlan;
 exports.runnerSteps = runnerSteps;
 exports.builderSshDirectory = builderSshDirectory;
+exports.presentHooks = presentHooks;
 /**
  * From the inputs and the prepared config to the run's Plan: gathers the
  * read-only facts the pure plan builders need (hook files, error pages, the
@@ -64343,6 +64336,7 @@ function runnerSteps(config, probed, registryLogin) {
 function builderSshDirectory(tempDir) {
     return path.join(tempDir, 'kamal-builder-ssh');
 }
+/** The hook files that exist in the project (a hook step is planned only for those). */
 function presentHooks(hooksPath, projectDir) {
     return new Set(hooks_1.HOOK_NAMES.filter((hook) => fs.existsSync(path.resolve(projectDir, (0, hooks_1.hookFile)(hooksPath, hook)))));
 }
@@ -65452,13 +65446,13 @@ class PlanParts {
         const network = (extra = {}) => exec((0, proxy_1.createNetwork)(), { tolerate: 'already exists', note: "'already exists' is fine", ...extra });
         const withoutProxy = targets.hosts.filter((host) => !targets.proxyHosts.includes(host));
         return [
-            ...(withoutProxy.length > 0 ? [(0, steps_1.stageOnEach)('proxy', 'Network', withoutProxy, () => [network()])] : []),
+            ...(withoutProxy.length > 0 ? [(0, steps_1.stageOnEach)('proxy', 'Network', withoutProxy, () => [network()], { id: 'network' })] : []),
             (0, steps_1.stageOnEach)('proxy', 'Ensure kamal-proxy', targets.proxyHosts, (host) => [
                 { kind: 'proxy-version', command: (0, proxy_1.proxyVersionAndState)(), minimum: model_1.DEFAULT_PROXY_IMAGE_VERSION, running: 'proxy_running', changes: false, note: `must be ${model_1.DEFAULT_PROXY_IMAGE_VERSION} or newer; running already?` },
                 network({ unless: 'proxy_running' }),
                 ...this.loginStep().map((step) => ({ ...step, unless: 'proxy_running' })),
                 exec((0, base_1.together)([(0, proxy_1.ensureProxyAppsDirectory)(), (0, proxy_1.proxyStartOrRun)(config, host)]), { label: 'kamal-proxy start', unless: 'proxy_running' }),
-            ], { announce: 'Ensure kamal-proxy is running...' }),
+            ], { id: 'proxy', announce: 'Ensure kamal-proxy is running...' }),
         ];
     }
     stale() {
@@ -65566,7 +65560,7 @@ class PlanParts {
         // Under the lock, before the image: independent of each other on a host, so side by side.
         const underLock = (id, stage, after = ['prepare']) => pipelined(stage, { id, needs: ['lock'], placeAfter: preDeploy.length > 0 ? undefined : after });
         const hostWork = [
-            ...this.proxy().map((stage) => underLock(stage.title === 'Network' ? 'network' : 'proxy', stage)),
+            ...this.proxy().map((stage) => underLock(stage.id, stage)),
             underLock('stale', this.stale()),
             // One boot pass: each host's clash check, old version and env files go ahead of the image too.
             ...(onePass ? [underLock('before-boot', (0, boot_plan_1.beforeBootStage)(context))] : []),

@@ -11,7 +11,7 @@ import { executePlan, type ExecutionResult } from './execute/executor'
 import { outputsMarkdown } from './plan/commands/summary'
 import { GitHubDeployment, runUrl } from './github/deployments'
 import { readInputs, type ActionInputs } from './inputs'
-import { builderSshDirectory, makePlan } from './make-plan'
+import { builderSshDirectory, makePlan, presentHooks } from './make-plan'
 import type { Plan } from './plan/steps'
 import { planAsMarkdown, planAsText, planHeadline } from './plan/render'
 import { LOCK_STATE, TEMP_PATHS_STATE } from './post'
@@ -22,8 +22,6 @@ import { previewAction, readPreviewRequest } from './preview/request'
 import { runPreview } from './preview/run'
 import { deploySummaryMarkdown, runFactsFrom, summaryOutputs } from './report/summary'
 import { startOutputFile } from './report/output-file'
-import { hookFile, type HookName } from './hooks'
-import type { KamalConfig } from './config/model'
 import { bytesSentOutput, bytesSentSummaryLine } from './transfer/bytes-sent'
 import { transferWorkDirectory } from './transfer/local-registry'
 
@@ -76,10 +74,6 @@ const DEPLOY_COMMANDS = ['deploy', 'redeploy', 'rollback', 'setup'] as const
 /** The commands whose plan connects to every target host first (PlanParts.pipelinedDeployStages). */
 const PIPELINED_COMMANDS: readonly string[] = ['deploy', 'redeploy']
 
-function hookPresent(config: KamalConfig, projectDir: string, hook: HookName): boolean {
-  return fs.existsSync(path.resolve(projectDir, hookFile(config.hooksPath, hook)))
-}
-
 /** Everything toward the hosts: the plan, executed, then the summary, deployment status and annotations from its record. */
 async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where): Promise<DeployResult> {
   const { config, targets, secrets } = prepared
@@ -95,7 +89,7 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
   const pool = new HostPool(sshOptions)
   // A deploy's handshakes go on while the runner is probed and the plan is made (Kamal's
   // pre-connect hook, when there is one, runs before any connection).
-  if (PIPELINED_COMMANDS.includes(command) && !hookPresent(config, where.projectDir, 'pre-connect')) pool.openEarly(targets.hosts)
+  if (PIPELINED_COMMANDS.includes(command) && !presentHooks(config.hooksPath, where.projectDir).has('pre-connect')) pool.openEarly(targets.hosts)
   let plan: Plan
   try {
     plan = await makePlan(inputs, prepared, where)

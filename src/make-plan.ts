@@ -85,6 +85,7 @@ export function builderSshDirectory(tempDir: string): string {
   return path.join(tempDir, 'kamal-builder-ssh')
 }
 
-function presentHooks(hooksPath: string, projectDir: string): Set<HookName> {
+/** The hook files that exist in the project (a hook step is planned only for those). */
+export function presentHooks(hooksPath: string, projectDir: string): Set<HookName> {
   return new Set(HOOK_NAMES.filter((hook) => fs.existsSync(path.resolve(projectDir, hookFile(hooksPath, hook)))))
 }

@@ -140,12 +140,7 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
       return
     }
     case 'health': {
-      let first = step.initial ? values.get(step.initial) : undefined
-      const state = await waitUntilReady(step, async (command) => {
-        const known = first
-        first = undefined
-        return known || capture(command, { allowFailure: true })
-      })
+      const state = await waitUntilReady(step, (command) => capture(command, { allowFailure: true }), step.initial ? values.get(step.initial) : undefined)
       if (state === 'exited' || state === 'dead' || state === 'restarting') throw new ContainerExitedError(host, 'readiness', await capture(step.watch, { allowFailure: true, kind: 'watch' }))
       return
     }
@@ -323,11 +318,12 @@ export function containerExited(state: string): boolean {
 }
 
 /** Non-proxied roles: poll until healthy, or still running after `readiness_delay` (spec §1.5). A container that exits ends the wait at once. */
-async function waitUntilReady(step: Extract<HostStep, { kind: 'health' }>, status: (command: string) => Promise<string>): Promise<string> {
+/** `first`: the answer to the first poll, already asked for in the exec of the `docker run`. */
+async function waitUntilReady(step: Extract<HostStep, { kind: 'health' }>, status: (command: string) => Promise<string>, first?: string): Promise<string> {
   const deadline = Date.now() + step.deployTimeout * 1000
   let state: string
   for (let attempt = 1; ; attempt++) {
-    state = await status(step.command)
+    state = (attempt === 1 && first) || (await status(step.command))
     if (state === 'healthy') return state
     if (state === 'running') {
       if (step.readinessDelay === 0) return state

@@ -172,13 +172,13 @@ export class PlanParts {
     const network = (extra: Partial<Extract<Step, { kind: 'exec' }>> = {}) => exec(createNetwork(), { tolerate: 'already exists', note: "'already exists' is fine", ...extra })
     const withoutProxy = targets.hosts.filter((host) => !targets.proxyHosts.includes(host))
     return [
-      ...(withoutProxy.length > 0 ? [stageOnEach('proxy', 'Network', withoutProxy, () => [network()])] : []),
+      ...(withoutProxy.length > 0 ? [stageOnEach('proxy', 'Network', withoutProxy, () => [network()], { id: 'network' })] : []),
       stageOnEach('proxy', 'Ensure kamal-proxy', targets.proxyHosts, (host) => [
         { kind: 'proxy-version', command: proxyVersionAndState(), minimum: DEFAULT_PROXY_IMAGE_VERSION, running: 'proxy_running', changes: false, note: `must be ${DEFAULT_PROXY_IMAGE_VERSION} or newer; running already?` },
         network({ unless: 'proxy_running' }),
         ...this.loginStep().map((step) => ({ ...step, unless: 'proxy_running' })),
         exec(together([ensureProxyAppsDirectory(), proxyStartOrRun(config, host)]), { label: 'kamal-proxy start', unless: 'proxy_running' }),
-      ], { announce: 'Ensure kamal-proxy is running...' }),
+      ], { id: 'proxy', announce: 'Ensure kamal-proxy is running...' }),
     ]
   }
 
@@ -284,7 +284,7 @@ export class PlanParts {
     // Under the lock, before the image: independent of each other on a host, so side by side.
     const underLock = (id: string, stage: Stage, after = ['prepare']) => pipelined(stage, { id, needs: ['lock'], placeAfter: preDeploy.length > 0 ? undefined : after })
     const hostWork = [
-      ...this.proxy().map((stage) => underLock(stage.title === 'Network' ? 'network' : 'proxy', stage)),
+      ...this.proxy().map((stage) => underLock(stage.id!, stage)),
       underLock('stale', this.stale()),
       // One boot pass: each host's clash check, old version and env files go ahead of the image too.
       ...(onePass ? [underLock('before-boot', beforeBootStage(context))] : []),
