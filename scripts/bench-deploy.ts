@@ -14,7 +14,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import { startAction } from '../__tests__/support/run-action'
 import { AppProject, appFiles } from '../__tests__/e2e/support/app-project'
-import { harnessDown, harnessUp, type HarnessState } from '../__tests__/e2e/support/harness'
+import { harnessAccess, harnessDown, harnessUp, type HarnessState } from '../__tests__/e2e/support/harness'
 import type { RecordEntry } from '../src/execute/record'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
@@ -80,13 +80,8 @@ let harness: HarnessState
 async function deploy(project: AppProject, version: string): Promise<Run> {
   const started = Date.now()
   const cpuBefore = busyCpuSeconds()
-  const run = await startAction(project.dir, {
-    command: 'deploy',
-    version,
-    'ssh-private-key': fs.readFileSync(harness.privateKey, 'utf8'),
-    'ssh-known-hosts': fs.readFileSync(harness.knownHosts, 'utf8'),
-    secrets: 'KAMAL_REGISTRY_PASSWORD=bench-registry-password',
-  }, { DOCKER_HOST: harness.runner.dockerHost }).finished
+  const access = harnessAccess(harness)
+  const run = await startAction(project.dir, { command: 'deploy', version, ...access.inputs, secrets: 'KAMAL_REGISTRY_PASSWORD=bench-registry-password' }, access.env).finished
   const ended = Date.now()
   const seconds = (ended - started) / 1000
   const cpuSeconds = busyCpuSeconds() - cpuBefore

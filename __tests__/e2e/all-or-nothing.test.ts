@@ -1,7 +1,6 @@
-import * as fs from 'node:fs'
 import { errorAnnotations, startAction, type ActionRun } from '../support/run-action'
 import { AppProject } from './support/app-project'
-import { get, harnessDown, harnessUp, startLoad, type HarnessState } from './support/harness'
+import { get, harnessAccess, harnessDown, harnessUp, startLoad, type HarnessState } from './support/harness'
 
 // all-or-nothing: the last host's health check fails; every host ends on the previous version.
 // Without it, Kamal's behaviour: the hosts that booted keep the new version.
@@ -49,14 +48,8 @@ let harness: HarnessState
 let project: AppProject
 
 async function deploy(version: string, extra: Record<string, string> = {}): Promise<ActionRun> {
-  return startAction(project.dir, {
-    command: 'deploy',
-    version,
-    'ssh-private-key': fs.readFileSync(harness.privateKey, 'utf8'),
-    'ssh-known-hosts': fs.readFileSync(harness.knownHosts, 'utf8'),
-    secrets: 'KAMAL_REGISTRY_PASSWORD=pw',
-    ...extra,
-  }, { DOCKER_HOST: harness.runner.dockerHost }).finished
+  const access = harnessAccess(harness)
+  return startAction(project.dir, { command: 'deploy', version, ...access.inputs, secrets: 'KAMAL_REGISTRY_PASSWORD=pw', ...extra }, access.env).finished
 }
 
 const served = async (address: string) => {

@@ -3,7 +3,7 @@ import type { RecordEntry } from '../../src/execute/record'
 import { walkPlan, type Plan, type Step } from '../../src/plan/steps'
 import { startAction, type ActionRun } from '../support/run-action'
 import { AppProject, appFiles } from './support/app-project'
-import { dockerOn, harnessDown, harnessUp, loggedCommands, onHost, startLoad, type HarnessState } from './support/harness'
+import { dockerOn, harnessAccess, harnessDown, harnessUp, loggedCommands, onHost, startLoad, type HarnessState } from './support/harness'
 
 // The per-host pipelines under steady load: Kamal's guarantees, seen from the hosts' own sshd logs.
 const WEB = ['10.213.0.11', '10.213.0.12']
@@ -35,13 +35,8 @@ let harness: HarnessState
 let project: AppProject
 
 async function deploy(version: string): Promise<{ run: ActionRun; plan: Plan; record: RecordEntry[] }> {
-  const run = await startAction(project.dir, {
-    command: 'deploy',
-    version,
-    'ssh-private-key': fs.readFileSync(harness.privateKey, 'utf8'),
-    'ssh-known-hosts': fs.readFileSync(harness.knownHosts, 'utf8'),
-    secrets: 'KAMAL_REGISTRY_PASSWORD=pw',
-  }, { DOCKER_HOST: harness.runner.dockerHost }).finished
+  const access = harnessAccess(harness)
+  const run = await startAction(project.dir, { command: 'deploy', version, ...access.inputs, secrets: 'KAMAL_REGISTRY_PASSWORD=pw' }, access.env).finished
   if (run.status !== 0) process.stdout.write(`deploy ${version} (exit ${run.status}):\n${run.stdout.slice(-5000)}\n`)
   return { run, plan: JSON.parse(fs.readFileSync(run.outputs.plan, 'utf8')), record: JSON.parse(fs.readFileSync(run.outputs.record, 'utf8')) }
 }

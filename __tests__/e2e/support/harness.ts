@@ -36,6 +36,14 @@ export function readState(): HarnessState {
   return JSON.parse(fs.readFileSync(path.join(HARNESS, '.state/hosts.json'), 'utf8'))
 }
 
+/** The inputs that let the action into the harness hosts (the deploy key, their pinned host keys), and the runner's docker. */
+export function harnessAccess(state: HarnessState): { inputs: Record<string, string>; env: Record<string, string> } {
+  return {
+    inputs: { 'ssh-private-key': fs.readFileSync(state.privateKey, 'utf8'), 'ssh-known-hosts': fs.readFileSync(state.knownHosts, 'utf8') },
+    env: { DOCKER_HOST: state.runner.dockerHost },
+  }
+}
+
 /** The file each host's sshd logs every command it is asked to run into (the harness's ForceCommand). */
 export function commandsLogOf(address: string): string {
   return (readState() as unknown as { hosts: Array<{ address: string; commandsLog: string }> }).hosts.find((item) => item.address === address)?.commandsLog ?? ''
