@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { isCloneResetStep, isCloneStep, planBuild, type RunnerFacts } from '../src/commands/builder'
-import { BuildError, buildCloneDirectory, prepareClone, prepareRemoteBuilderSsh, runRunnerStep, type StepIo } from '../src/deploy/build'
+import { BuildError, buildCloneDirectory, prepareClone, prepareRemoteBuilderSsh, probeRunner, runRunnerStep, type StepIo } from '../src/deploy/build'
 import type { RunnerStep } from '../src/plan/runner-step'
 import { configFromYaml } from './support/config'
 
@@ -147,4 +147,45 @@ describe('the build clone (real git)', () => {
     expect(third.find((record) => record.step.purpose === 'clone the committed tree')?.outcome).toBe('ok')
     expect(git(buildDir, 'rev-parse', 'HEAD')).toBe(git(repo, 'rev-parse', 'HEAD'))
   }, 60_000)
+})
+
+describe('probeRunner', () => {
+  /** A `docker` on PATH that logs its argv and answers as a runner with or without buildx would. */
+  function fakeDocker(buildx: boolean): { env: NodeJS.ProcessEnv; calls: () => string[] } {
+    const bin = fs.mkdtempSync(path.join(scratch, 'bin-'))
+    const log = path.join(bin, 'calls')
+    const script = ['#!/bin/sh', `echo "$*" >> ${log}`, 'case "$1" in', `  buildx) ${buildx ? 'echo "github.com/docker/buildx v0.20.0"' : 'echo "unknown command: docker buildx" >&2; exit 1'} ;;`, '  info) echo aarch64 ;;', '  *) echo "Docker version 28.2.2" ;;', 'esac', '']
+    fs.writeFileSync(path.join(bin, 'docker'), script.join('\n'), { mode: 0o755 })
+    return { env: { PATH: `${bin}:${originalPath}` }, calls: () => fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).sort() }
+  }
+  // @actions/exec finds the executable on the process's own PATH.
+  const originalPath = process.env.PATH
+  const probe = async (docker: { env: NodeJS.ProcessEnv }, on: ReturnType<typeof project>) => {
+    process.env.PATH = docker.env.PATH
+    try {
+      return await probeRunner(docker.env, on)
+    } finally {
+      process.env.PATH = originalPath
+    }
+  }
+  const project = (builder: string) => ({ config: configFromYaml(`service: app\nimage: acme/app\nservers: [vm1]\nregistry: { username: u, password: p }\nbuilder:\n${builder}`), projectDir: scratch })
+
+  test('with buildx and no remote builder, docker info is not asked (the architecture decides nothing)', async () => {
+    const docker = fakeDocker(true)
+    const facts = await probe(docker, project('  arch: amd64\n'))
+    expect(facts.buildx).toBe(true)
+    expect(docker.calls()).toEqual(['--version', 'buildx version'])
+  })
+
+  test('without buildx, or with a remote builder, docker info gives the architecture', async () => {
+    const legacy = fakeDocker(false)
+    const withoutBuildx = await probe(legacy, project('  arch: amd64\n'))
+    expect(withoutBuildx).toMatchObject({ buildx: false, dockerArch: 'arm64' })
+    expect(legacy.calls()).toEqual(['--version', 'buildx version', 'info --format {{.Architecture}}'])
+
+    const remote = fakeDocker(true)
+    const withRemote = await probe(remote, project('  arch: [amd64, arm64]\n  remote: ssh://root@builder\n'))
+    expect(withRemote.dockerArch).toBe('arm64')
+    expect(remote.calls()).toContain('info --format {{.Architecture}}')
+  })
 })

@@ -22,7 +22,11 @@ export interface RunnerFacts {
   buildx: boolean
   /** the buildpacks `pack` CLI is on PATH */
   pack: boolean
-  /** the runner Docker's architecture as Kamal names it (Kamal::Utils.docker_arch: amd64, arm64) */
+  /**
+   * the runner Docker's architecture as Kamal names it (Kamal::Utils.docker_arch: amd64, arm64);
+   * asked of `docker info` only where it decides something (a remote builder, or no buildx),
+   * else node's own architecture
+   */
   dockerArch: string
   /** the Kamal project directory (Kamal's Dir.pwd) */
   projectDir: string

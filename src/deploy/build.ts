@@ -107,13 +107,17 @@ export async function probeRunner(env: NodeJS.ProcessEnv, project?: { config: Ka
   const probeEnv = Object.fromEntries(Object.entries(processEnv).filter(([name]) => !GHA_CACHE_VARIABLES.includes(name)))
   const ok = async (argv: string[], cwd?: string) => (await runProcess(argv, { env: probeEnv, cwd })).code === 0
   const projectDir = realPath(project?.projectDir ?? process.cwd())
-  // Side by side: each probe is a process start, and the deploy waits for all of them.
+  // Side by side: each probe is a process start, and the deploy waits for all of them. The
+  // runner's architecture matters only to a remote builder, or without buildx (a single arch
+  // other than the runner's needs it); `pack` only to a buildpacks build.
+  const builder = project?.config.builder
+  const buildxProbe = ok(['docker', 'buildx', 'version'])
   const [docker, buildx, pack, git, arch] = await Promise.all([
     ok(['docker', '--version']),
-    ok(['docker', 'buildx', 'version']),
-    ok(['pack', '--version']),
+    buildxProbe,
+    !builder || builder.isPack ? ok(['pack', '--version']) : Promise.resolve(false),
     gitFacts(projectDir, probeEnv),
-    dockerArchitecture(probeEnv),
+    !builder || builder.remote ? dockerArchitecture(probeEnv) : buildxProbe.then((present) => (present ? nodeArch() : dockerArchitecture(probeEnv))),
   ])
   return {
     docker,
