@@ -1,4 +1,4 @@
-import { AppCommands } from '../src/commands/app'
+import { AppCommands, parseStaleSurvey } from '../src/commands/app'
 import { Auditor } from '../src/commands/auditor'
 import { buildCommand } from '../src/commands/builder'
 import { LockCommands, lockDetails, mimeBase64 } from '../src/commands/lock'
@@ -190,6 +190,15 @@ describe('boot helpers (spec §1.5)', () => {
   ]
   test.each(rows)('%s', (_name, actual, expected) => {
     expect(actual).toBe(expected)
+  })
+
+  test('the stale survey: the running versions, a marker, the current version; read back into both', () => {
+    const survey = app(c).staleSurvey()
+    expect(survey).toBe(`${app(c).listVersions()}; echo =current=; ${app(c).currentRunningVersion()}`)
+    expect(parseStaleSurvey('123\n122\n=current=\n123\n')).toEqual({ versions: ['123', '122'], current: '123' })
+    expect(parseStaleSurvey('=current=\n')).toEqual({ versions: [], current: '' })
+    // No marker (the output was cut short): nothing is known to be stale, so nothing is stopped.
+    expect(parseStaleSurvey('123\n')).toEqual({ versions: [], current: '' })
   })
 
   test('stop_timeout on a role wins over drain_timeout; root stop_timeout applies to every role', () => {

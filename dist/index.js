@@ -55986,8 +55986,19 @@ function posixDirname(remote) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AppCommands = void 0;
+exports.parseStaleSurvey = parseStaleSurvey;
 const assets_1 = __nccwpck_require__(8977);
 const base_1 = __nccwpck_require__(2449);
+/** A line no container name can be ('=' is not allowed in one). */
+const STALE_SURVEY_MARKER = '=current=';
+function parseStaleSurvey(output) {
+    const lines = output.split('\n').map((item) => item.trim());
+    const marker = lines.indexOf(STALE_SURVEY_MARKER);
+    // No marker: the output was cut short, so nothing is known to be stale.
+    if (marker < 0)
+        return { versions: [], current: '' };
+    return { versions: lines.slice(0, marker).filter(Boolean), current: lines.slice(marker + 1).find(Boolean) ?? '' };
+}
 const HEALTH_STATUS_FORMAT = `'{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}'`;
 /** Commands for one role of the app on one host (Kamal::Commands::App). */
 class AppCommands {
@@ -56083,6 +56094,13 @@ class AppCommands {
     }
     currentRunningVersion() {
         return (0, base_1.pipe)(this.currentRunningContainer(`--format '{{.Names}}'`), this.extractVersionFromName());
+    }
+    /**
+     * The running versions, a marker line, then the current running version: the stale-container
+     * check's two questions in one exec (read with parseStaleSurvey).
+     */
+    staleSurvey() {
+        return `${this.listVersions()}; echo ${STALE_SURVEY_MARKER}; ${this.currentRunningVersion()}`;
     }
     listVersions() {
         return (0, base_1.pipe)((0, base_1.line)('docker ps', ...this.filterArgs(), '--format', '"{{.Names}}"'), this.extractVersionFromName());
@@ -61198,13 +61216,17 @@ async function probeRunner(env, project) {
     const probeEnv = Object.fromEntries(Object.entries(processEnv).filter(([name]) => !builder_1.GHA_CACHE_VARIABLES.includes(name)));
     const ok = async (argv, cwd) => (await runProcess(argv, { env: probeEnv, cwd })).code === 0;
     const projectDir = realPath(project?.projectDir ?? process.cwd());
-    // Side by side: each probe is a process start, and the deploy waits for all of them.
+    // Side by side: each probe is a process start, and the deploy waits for all of them. The
+    // runner's architecture matters only to a remote builder, or without buildx (a single arch
+    // other than the runner's needs it); `pack` only to a buildpacks build.
+    const builder = project?.config.builder;
+    const buildxProbe = ok(['docker', 'buildx', 'version']);
     const [docker, buildx, pack, git, arch] = await Promise.all([
         ok(['docker', '--version']),
-        ok(['docker', 'buildx', 'version']),
-        ok(['pack', '--version']),
+        buildxProbe,
+        !builder || builder.isPack ? ok(['pack', '--version']) : Promise.resolve(false),
         gitFacts(projectDir, probeEnv),
-        dockerArchitecture(probeEnv),
+        !builder || builder.remote ? dockerArchitecture(probeEnv) : buildxProbe.then((present) => (present ? nodeArch() : dockerArchitecture(probeEnv))),
     ]);
     return {
         docker,
@@ -62368,6 +62390,7 @@ exports.splitState = splitState;
 exports.containerExited = containerExited;
 /** The executor of host steps: one SSH command (or upload) at a time, each written to the record. */
 const node_crypto_1 = __nccwpck_require__(7598);
+const app_1 = __nccwpck_require__(1413);
 const lock_1 = __nccwpck_require__(7587);
 const server_1 = __nccwpck_require__(659);
 const model_1 = __nccwpck_require__(615);
@@ -62463,8 +62486,9 @@ async function runHostStep(execution, step, values, meta, log) {
             return;
         }
         case 'stale': {
-            const versions = (await capture(step.list, { allowFailure: true })).split('\n').filter(Boolean);
-            const current = await capture(step.current, { allowFailure: true });
+            const { versions, current } = (0, app_1.parseStaleSurvey)(await capture(step.survey, { allowFailure: true }));
+            if (step.currentInto)
+                values.set(step.currentInto, current);
             for (const version of versions.filter((item) => item !== current)) {
                 values.set('stale_version', version);
                 await run(step.stop, { allowFailure: true });
@@ -62476,6 +62500,8 @@ async function runHostStep(execution, step, values, meta, log) {
                 return;
             await run(step.audit);
             await run(step.rename, { label: 'rename clashing container' });
+            if (step.renamedInto)
+                values.set(step.renamedInto, 'yes');
             return;
         }
         case 'barrier-wait': {
@@ -64637,10 +64663,13 @@ function beforeBootSteps(context, host, role) {
             find: app.containerIdForVersion(version),
             audit: auditor.record(`Renaming container ${version} to ${replaced.slice(role.containerPrefix.length + 1)}`, { role: role.name }),
             rename: app.rename(container, replaced),
+            renamedInto: context.oldVersionFromStale ? 'clash_renamed' : undefined,
             changes: true,
             note: `rename to ${container}_replaced_<16 hex> if it exists`,
         },
-        { kind: 'exec', command: app.currentRunningVersion(), capture: 'old_version', allowFailure: true, changes: false, note: 'the version to stop afterwards' },
+        context.oldVersionFromStale
+            ? { kind: 'exec', command: app.currentRunningVersion(), capture: 'old_version', allowFailure: true, changes: false, when: 'clash_renamed', note: 'the version to stop afterwards, asked again after the rename (else the stale check’s answer)' }
+            : { kind: 'exec', command: app.currentRunningVersion(), capture: 'old_version', allowFailure: true, changes: false, note: 'the version to stop afterwards' },
         ...(context.allOrNothing && role.proxy
             ? [{ kind: 'exec', command: app.containerIdForVersion((0, steps_1.placeholder)('old_version')), capture: 'old_container_id', captureLength: 12, allowFailure: true, changes: false, when: 'old_version', note: 'all-or-nothing: the container to switch back to' }]
             : []),
@@ -65430,8 +65459,10 @@ class PlanParts {
         if (config.localRegistry)
             stages.push((0, steps_1.stageOn)('pull', 'Serve the image over SSH', steps_1.RUNNER, [{ kind: 'ship', hosts: targets.appHosts, changes: false, note: 'an in-process registry on 127.0.0.1, reverse-forwarded to each host while it pulls' }]));
         // Split: the pull and its label check in one exec, right when the image is pushed.
+        // Split, the login goes with the audit line and the stale tag's removal: one exec.
+        const beforeAsOne = () => (this.login ? [exec((0, base_1.together)([this.login, this.auditor.record(`Pulled image with version ${config.version}`), `${remove} || true`]), { stdin: { registryPassword: true }, label: 'docker login', note: 'password on stdin; then the audit line and the removal of a stale copy of the tag (its failure is fine)' })] : before());
         if (split)
-            stages.push((0, steps_1.stageOnEach)('pull', 'Registry login', targets.appHosts, before), (0, steps_1.stageOnEach)('pull', 'Pull image', targets.appHosts, () => [exec((0, base_1.together)([pull, checkLabel]), { label: 'docker pull', note: 'then the image must carry the service label' })]));
+            stages.push((0, steps_1.stageOnEach)('pull', 'Registry login', targets.appHosts, beforeAsOne), (0, steps_1.stageOnEach)('pull', 'Pull image', targets.appHosts, () => [exec((0, base_1.together)([pull, checkLabel]), { label: 'docker pull', note: 'then the image must carry the service label' })]));
         else
             stages.push((0, steps_1.stageOnEach)('pull', 'Pull image', targets.appHosts, () => [...before(), ...pulling()]));
         return stages;
@@ -65455,7 +65486,8 @@ class PlanParts {
             ], { id: 'proxy', announce: 'Ensure kamal-proxy is running...' }),
         ];
     }
-    stale() {
+    /** `keepCurrent`: the current running version is kept as old_version for the boot (Before boot does not ask again). */
+    stale(keepCurrent = false) {
         const { config, targets } = this;
         return {
             phase: 'stale',
@@ -65467,7 +65499,8 @@ class PlanParts {
                     .filter((role) => role.hosts.includes(host))
                     .map((role) => {
                     const app = new app_1.AppCommands(config, role, host);
-                    return { role: role.name, steps: [{ kind: 'stale', role: role.name, list: app.listVersions(), current: app.currentRunningVersion(), stop: app.stop((0, steps_1.placeholder)('stale_version')), changes: true, note: 'stop every running version other than the current one' }] };
+                    const step = { kind: 'stale', role: role.name, survey: app.staleSurvey(), currentInto: keepCurrent ? 'old_version' : undefined, stop: app.stop((0, steps_1.placeholder)('stale_version')), changes: true, note: keepCurrent ? 'stop every running version other than the current one; the current one is the version the boot replaces' : 'stop every running version other than the current one' };
+                    return { role: role.name, steps: [step] };
                 }),
             })),
         };
@@ -65553,7 +65586,7 @@ class PlanParts {
         const { config, targets, request } = this;
         const pipelined = (stage, extra = {}) => ({ ...stage, sync: 'place', ...extra });
         const [prepare, acquire] = this.lock();
-        const context = { config, targets, auditor: this.auditor, hooks: request.hooks, errorPages: request.errorPages, allOrNothing: request.allOrNothing };
+        const context = { config, targets, auditor: this.auditor, hooks: request.hooks, errorPages: request.errorPages, allOrNothing: request.allOrNothing, oldVersionFromStale: true };
         const whole = (0, boot_plan_1.bootStages)(context);
         const onePass = !whole.some((stage) => stage.waitsFor || stage.title.startsWith('Hook') || (stage.phase !== 'boot' && stage.phase !== 'tag') || stage.lanes.some((lane) => lane.place === steps_1.RUNNER));
         const preDeploy = this.hook('pre-deploy');
@@ -65561,9 +65594,10 @@ class PlanParts {
         const underLock = (id, stage, after = ['prepare']) => pipelined(stage, { id, needs: ['lock'], placeAfter: preDeploy.length > 0 ? undefined : after });
         const hostWork = [
             ...this.proxy().map((stage) => underLock(stage.id, stage)),
-            underLock('stale', this.stale()),
-            // One boot pass: each host's clash check, old version and env files go ahead of the image too.
-            ...(onePass ? [underLock('before-boot', (0, boot_plan_1.beforeBootStage)(context))] : []),
+            underLock('stale', this.stale(true)),
+            // One boot pass: each host's clash check, old version and env files go ahead of the image too,
+            // after the stale check that found the old version.
+            ...(onePass ? [underLock('before-boot', (0, boot_plan_1.beforeBootStage)(context), ['prepare', 'stale'])] : []),
         ];
         const delivery = [];
         if (!request.skipPush) {
@@ -65667,7 +65701,7 @@ function describeStep(step, role) {
         case 'proxy-version':
             return [`${prefix}${step.command}${note(step.note)}`];
         case 'stale':
-            return [`${prefix}${step.list}`, `${prefix}${step.current}`, `${prefix}${show(step.stop)}  # for each running version other than the current one`];
+            return [`${prefix}${step.survey}`, `${prefix}${show(step.stop)}  # for each running version other than the current one`];
         case 'clash':
             return [`${prefix}${step.find}  # a container of this version exists already?`, `${prefix}${show(step.audit)}  # only then`, `${prefix}${show(step.rename)}  # only then`];
         case 'barrier-wait':

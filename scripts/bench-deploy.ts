@@ -8,11 +8,12 @@
  * place bounded each stretch, from the action's own record), and the floor for the change
  * (build and push, the pull, the container start and kamal-proxy's first passing health
  * check, as they ran) with the ratio to it. BENCH_LAYOUTS=1,3 runs only those layouts;
- * BENCH_RECORDS=DIR keeps each deploy's record there (<version>.json).
+ * BENCH_RECORDS=DIR keeps each deploy's record there (<version>.json); BENCH_BASELINE=FILE
+ * deploys that bundle (an earlier dist/index.js) in turn with this one and prints its figures too.
  */
 import * as fs from 'node:fs'
 import * as os from 'node:os'
-import { startAction } from '../__tests__/support/run-action'
+import { startAction, type Entry } from '../__tests__/support/run-action'
 import { AppProject, appFiles } from '../__tests__/e2e/support/app-project'
 import { harnessAccess, harnessDown, harnessUp, type HarnessState } from '../__tests__/e2e/support/harness'
 import type { RecordEntry } from '../src/execute/record'
@@ -77,11 +78,14 @@ function busyCpuSeconds(): number {
 
 let harness: HarnessState
 
-async function deploy(project: AppProject, version: string): Promise<Run> {
+/** BENCH_BASELINE=path/to/index.js: a second bundle (an earlier commit's dist), deployed in turn with this one. */
+const BASELINE = process.env.BENCH_BASELINE
+
+async function deploy(project: AppProject, version: string, entry: Entry = 'dist'): Promise<Run> {
   const started = Date.now()
   const cpuBefore = busyCpuSeconds()
   const access = harnessAccess(harness)
-  const run = await startAction(project.dir, { command: 'deploy', version, ...access.inputs, secrets: 'KAMAL_REGISTRY_PASSWORD=bench-registry-password' }, access.env).finished
+  const run = await startAction(project.dir, { command: 'deploy', version, ...access.inputs, secrets: 'KAMAL_REGISTRY_PASSWORD=bench-registry-password' }, access.env, undefined, entry).finished
   const ended = Date.now()
   const seconds = (ended - started) / 1000
   const cpuSeconds = busyCpuSeconds() - cpuBefore
@@ -151,7 +155,14 @@ async function benchLayout(layout: Layout): Promise<{ median: number; floor: num
   const project = new AppProject({ 'config/deploy.yml': config(layout), '.kamal/secrets': 'KAMAL_REGISTRY_PASSWORD=$KAMAL_REGISTRY_PASSWORD\n', ...appFiles('warm') })
   await deploy(project, 'warm')
   const runs: Run[] = []
+  const baseline: Run[] = []
   for (let index = 1; index <= RUNS; index++) {
+    // With a baseline, the two bundles take turns, so both meet the same machine.
+    if (BASELINE) {
+      project.write({ 'www/version': `b${index}\n` })
+      project.commit(`b${index}`)
+      baseline.push(await deploy(project, `b${index}`, { bundle: BASELINE }))
+    }
     project.write({ 'www/version': `v${index}\n` })
     project.commit(`v${index}`)
     runs.push(await deploy(project, `v${index}`))
@@ -160,6 +171,9 @@ async function benchLayout(layout: Layout): Promise<{ median: number; floor: num
   const typical = runs.find((run) => run.seconds === wall) ?? runs[0]
   const limit = floor(typical.record, layout.web[0])
   console.log(`\n## ${layout.name} (${RUNS} code-only deploys)`)
+  if (BASELINE) {
+    console.log(`baseline ${BASELINE}: wall time ${baseline.map((run) => fixed(run.seconds)).join(' s, ')} s; median ${fixed(median(baseline.map((run) => run.seconds)))} s; CPU ${baseline.map((run) => fixed(run.cpuSeconds)).join(' s, ')} s`)
+  }
   console.log(`wall time: ${runs.map((run) => fixed(run.seconds)).join(' s, ')} s; median ${fixed(wall)} s`)
   console.log(`CPU used by all processes: ${runs.map((run) => fixed(run.cpuSeconds)).join(' s, ')} s (${os.cpus().length} CPUs)`)
   console.log(`outside the record (node start to the first step / the last step to exit): ${runs.map((run) => `${fixed(run.before)}/${fixed(run.after)}`).join(', ')} s`)

@@ -33,10 +33,12 @@ readiness_delay: 0
 
 let harness: HarnessState
 let project: AppProject
+/** the v2 deploy under load */
+let lastDeploy: { plan: Plan; record: RecordEntry[] }
 
-async function deploy(version: string): Promise<{ run: ActionRun; plan: Plan; record: RecordEntry[] }> {
+async function deploy(version: string, command = 'deploy'): Promise<{ run: ActionRun; plan: Plan; record: RecordEntry[] }> {
   const access = harnessAccess(harness)
-  const run = await startAction(project.dir, { command: 'deploy', version, ...access.inputs, secrets: 'KAMAL_REGISTRY_PASSWORD=pw' }, access.env).finished
+  const run = await startAction(project.dir, { command, version, ...access.inputs, secrets: 'KAMAL_REGISTRY_PASSWORD=pw' }, access.env).finished
   if (run.status !== 0) process.stdout.write(`deploy ${version} (exit ${run.status}):\n${run.stdout.slice(-5000)}\n`)
   return { run, plan: JSON.parse(fs.readFileSync(run.outputs.plan, 'utf8')), record: JSON.parse(fs.readFileSync(run.outputs.record, 'utf8')) }
 }
@@ -59,6 +61,7 @@ describe('a code-only deploy as per-host pipelines keeps Kamal’s guarantees', 
     const marks = Object.fromEntries([...WEB, WORKER].map((host) => [host, loggedCommands(host).length]))
     const load = startLoad(WEB, HOST_HEADER, 40)
     const { run, plan, record } = await deploy('v2')
+    lastDeploy = { plan, record }
     const traffic = await load.stop()
     expect(run.status).toBe(0)
     expect(traffic.failures).toBe(0)
@@ -118,5 +121,29 @@ describe('a code-only deploy as per-host pipelines keeps Kamal’s guarantees', 
     expect(onHost(worker.name, 'cat .kamal/fast-audit.log')).toContain('[workers] Booted app version v2')
     expect(onHost(web.name, 'ls .kamal')).not.toMatch(/lock-fast/)
     expect(onHost(web.name, 'stat -c %a .kamal/apps/fast/env/roles/web.env')).toBe('600')
+  })
+
+  test('a redeploy of the running version: the running container is renamed out of the way, the boot stops the renamed one, not its replacement', async () => {
+    const { run, record } = await deploy('v2', 'redeploy')
+    expect(run.status).toBe(0)
+    for (const [address, role] of [[WEB[0], 'web'], [WEB[1], 'web'], [WORKER, 'workers']]) {
+      const host = harness.hosts.find((item) => item.address === address)!
+      const containers = dockerOn(harness, host.name, ['ps', '-a', '--filter', 'label=service=fast', '--format', '{{.Names}} {{.State}}']).split('\n').filter(Boolean)
+      expect(containers.filter((item) => item.endsWith(' running'))).toEqual([`fast-${role}-v2 running`])
+      expect(containers).toContainEqual(expect.stringMatching(new RegExp(`^fast-${role}-v2_replaced_[0-9a-f]{16} exited$`)))
+    }
+    const stops = record.filter((entry) => entry.stage === 'Boot app' && /docker stop/.test(entry.command))
+    expect(stops.map((entry) => entry.place).sort()).toEqual([...WEB, WORKER].sort())
+    for (const stop of stops) expect(stop.command).toMatch(/name=\^fast-(web|workers)-v2_replaced_[0-9a-f]{16}\$/)
+    // The stale check's answer (v2, before the rename) was asked again once the clash check renamed it.
+    expect(record.filter((entry) => entry.stage === 'Before boot' && /docker ps --latest/.test(entry.command))).toHaveLength(3)
+  }, 120_000)
+
+  test('a deploy with no clash asks for the running version once per host and role, in the stale check', () => {
+    const { plan } = lastDeploy
+    const beforeBoot = plan.stages.find((stage) => stage.title === 'Before boot')!
+    expect(beforeBoot.placeAfter).toContain('stale')
+    const queries = lastDeploy.record.filter((entry) => /docker ps --latest/.test(entry.command))
+    expect(queries.map((entry) => entry.stage)).toEqual(['Stale containers', 'Stale containers', 'Stale containers'])
   })
 })

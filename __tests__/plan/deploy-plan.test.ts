@@ -84,6 +84,33 @@ describe('the deploy plan', () => {
     expect(waitsFor(node('Release deploy lock', 'vm1'), node('Tag latest image, prune', 'vm3'))).toBe(true)
   })
 
+  test('the stale check keeps the running version for the boot; Before boot waits for it and asks again only after a rename', () => {
+    const plan = planFor()
+    const nodes = scheduleNodes(plan.stages)
+    const node = (title: string, place: string) => nodes.find((item) => item.stage.title === title && item.lane?.place === place)!
+    const waitsFor = (item: ScheduledNode, target: ScheduledNode): boolean => item.after.some((before) => before === target || waitsFor(before, target))
+    for (const place of ['vm1', 'vm3']) {
+      const [stale] = node('Stale containers', place).lane!.units[0].steps
+      expect(stale).toMatchObject({ kind: 'stale', currentInto: 'old_version' })
+      expect(waitsFor(node('Before boot', place), node('Stale containers', place))).toBe(true)
+      const steps = node('Before boot', place).lane!.units[0].steps
+      const clash = steps.find((step) => step.kind === 'clash')!
+      const again = steps.find((step) => step.kind === 'exec' && step.capture === 'old_version')!
+      expect(clash).toMatchObject({ renamedInto: 'clash_renamed' })
+      expect(again).toMatchObject({ when: 'clash_renamed' })
+      expect(steps.indexOf(clash)).toBeLessThan(steps.indexOf(again))
+    }
+  })
+
+  test('app boot, without a stale check, asks for the running version itself', () => {
+    const plan = planFor({ command: 'app', subcommand: 'boot' })
+    const boot = plan.stages.find((stage) => stage.title === 'Boot app')!
+    const asks = boot.lanes.flatMap((lane) => lane.units.flatMap((unit) => unit.steps.filter((step) => step.kind === 'exec' && step.capture === 'old_version')))
+    expect(asks.length).toBeGreaterThan(0)
+    expect(asks.every((step) => step.when === undefined)).toBe(true)
+    expect(plan.stages.some((stage) => stage.title === 'Stale containers')).toBe(false)
+  })
+
   test('hooks and boot groups keep their barriers', () => {
     const withHooks = scheduleNodes(planFor({ hooks: new Set(['pre-deploy', 'pre-app-boot']) }).stages)
     const waitsFor = (item: ScheduledNode, target: ScheduledNode): boolean => item.after.some((before) => before === target || waitsFor(before, target))
@@ -125,7 +152,8 @@ describe('the deploy plan', () => {
     const plan = planFor()
     const login = [...walkPlan(plan)].find(({ stage, step }) => stage.title === 'Registry login' && step.kind === 'exec' && step.label === 'docker login')!.step
     expect(login).toMatchObject({ stdin: { registryPassword: true } })
-    expect(describeStep(login).join('\n')).toBe('docker login registry.test -u "deployer" --password-stdin  # password on stdin')
+    const shown = describeStep(login).join('\n')
+    expect(shown).toMatch(/^docker login registry\.test -u "deployer" --password-stdin && .*Pulled image with version 999.* # password on stdin/)
   })
 
   test('boot.limit splits the boot into groups, each its own stage in order', () => {
@@ -149,7 +177,7 @@ describe('checkRecordAgainstPlan', () => {
       const fill = (command: string) => fillPlaceholders(command, values, () => 'secret')
       if (step.kind === 'exec' || step.kind === 'health' || step.kind === 'proxy-version') entries.push({ ...base, command: fill(step.command) })
       else if (step.kind === 'lock') entries.push({ ...base, command: fill(step.command) })
-      else if (step.kind === 'stale') entries.push({ ...base, command: step.list }, { ...base, command: step.current })
+      else if (step.kind === 'stale') entries.push({ ...base, command: step.survey })
       else if (step.kind === 'clash') entries.push({ ...base, command: step.find })
       else if (step.kind === 'upload') entries.push({ ...base, command: `upload ${step.path} (mode 0600)` })
       else if (step.kind === 'runner') entries.push({ ...base, command: step.display })

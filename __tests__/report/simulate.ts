@@ -134,8 +134,8 @@ export function simulate(scenario: Scenario): RunFacts {
           sim.lockHeld = true
           break
         case 'stale':
-          add(step, step.list, ms)
-          add(step, step.current, ms)
+          if (step.currentInto) values.set(step.currentInto, previous(place) ?? '')
+          add(step, step.survey, ms)
           break
         case 'clash':
           add(step, step.find, ms)

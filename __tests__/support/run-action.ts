@@ -7,11 +7,14 @@ import { pathToFileURL } from 'node:url'
 export const DIST = path.resolve(__dirname, '../../dist/index.js')
 const SOURCE = path.resolve(__dirname, '../../src/index.ts')
 
-/** `dist`: the bundle, as the runner runs it; `source`: src/ through tsx, so a change in src is tested before it is bundled. */
-export type Entry = 'dist' | 'source'
+/**
+ * `dist`: the bundle, as the runner runs it; `source`: src/ through tsx, so a change in src is
+ * tested before it is bundled; `{ bundle }`: another build of the bundle (a benchmark's baseline).
+ */
+export type Entry = 'dist' | 'source' | { bundle: string }
 // tsx by absolute path: the action runs with the user's project as its working directory.
 const TSX = pathToFileURL(require.resolve('tsx')).href
-const entryArgs = (entry: Entry) => (entry === 'dist' ? [DIST] : ['--import', TSX, SOURCE])
+const entryArgs = (entry: Entry) => (entry === 'dist' ? [DIST] : entry === 'source' ? ['--import', TSX, SOURCE] : [path.resolve(entry.bundle)])
 
 export interface ActionRun {
   status: number | null

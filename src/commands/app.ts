@@ -3,6 +3,17 @@ import type { KamalConfig, Role } from '../config/model'
 import { assetContainerPath, assetVolumeDirectory, roleHasAssets } from './assets'
 import { argumentize, containerIdFor, docker, line, makeDirectory, optionize, pipe, shell, xargs } from './base'
 
+/** A line no container name can be ('=' is not allowed in one). */
+const STALE_SURVEY_MARKER = '=current='
+
+export function parseStaleSurvey(output: string): { versions: string[]; current: string } {
+  const lines = output.split('\n').map((item) => item.trim())
+  const marker = lines.indexOf(STALE_SURVEY_MARKER)
+  // No marker: the output was cut short, so nothing is known to be stale.
+  if (marker < 0) return { versions: [], current: '' }
+  return { versions: lines.slice(0, marker).filter(Boolean), current: lines.slice(marker + 1).find(Boolean) ?? '' }
+}
+
 const HEALTH_STATUS_FORMAT = `'{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}'`
 
 /** Commands for one role of the app on one host (Kamal::Commands::App). */
@@ -141,6 +152,14 @@ export class AppCommands {
 
   currentRunningVersion(): string {
     return pipe(this.currentRunningContainer(`--format '{{.Names}}'`), this.extractVersionFromName())
+  }
+
+  /**
+   * The running versions, a marker line, then the current running version: the stale-container
+   * check's two questions in one exec (read with parseStaleSurvey).
+   */
+  staleSurvey(): string {
+    return `${this.listVersions()}; echo ${STALE_SURVEY_MARKER}; ${this.currentRunningVersion()}`
   }
 
   listVersions(): string {

@@ -1,5 +1,6 @@
 /** The executor of host steps: one SSH command (or upload) at a time, each written to the record. */
 import { randomBytes } from 'node:crypto'
+import { parseStaleSurvey } from '../commands/app'
 import { lockDetails, mimeBase64 } from '../commands/lock'
 import { bootstrapHost, dockerMissingMessage } from '../commands/server'
 import { compareVersions } from '../config/model'
@@ -102,8 +103,8 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
       return
     }
     case 'stale': {
-      const versions = (await capture(step.list, { allowFailure: true })).split('\n').filter(Boolean)
-      const current = await capture(step.current, { allowFailure: true })
+      const { versions, current } = parseStaleSurvey(await capture(step.survey, { allowFailure: true }))
+      if (step.currentInto) values.set(step.currentInto, current)
       for (const version of versions.filter((item) => item !== current)) {
         values.set('stale_version', version)
         await run(step.stop, { allowFailure: true })
@@ -114,6 +115,7 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
       if (!(await capture(step.find, { allowFailure: true }))) return
       await run(step.audit)
       await run(step.rename, { label: 'rename clashing container' })
+      if (step.renamedInto) values.set(step.renamedInto, 'yes')
       return
     }
     case 'barrier-wait': {

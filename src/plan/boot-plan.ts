@@ -27,6 +27,12 @@ export interface BootPlanContext {
   prepared?: boolean
   /** the all-or-nothing input: old containers stay until every boot is healthy; any failure puts every switched host back */
   allOrNothing?: boolean
+  /**
+   * The stale-container check ran first on each host and kept the current running version as
+   * old_version; it is asked again only after the clash check renamed a container (then Kamal's
+   * answer is the renamed one).
+   */
+  oldVersionFromStale?: boolean
 }
 
 /** kamal-proxy's table of services and their targets. */
@@ -159,10 +165,13 @@ function beforeBootSteps(context: BootPlanContext, host: string, role: Role): St
       find: app.containerIdForVersion(version),
       audit: auditor.record(`Renaming container ${version} to ${replaced.slice(role.containerPrefix.length + 1)}`, { role: role.name }),
       rename: app.rename(container, replaced),
+      renamedInto: context.oldVersionFromStale ? 'clash_renamed' : undefined,
       changes: true,
       note: `rename to ${container}_replaced_<16 hex> if it exists`,
     },
-    { kind: 'exec', command: app.currentRunningVersion(), capture: 'old_version', allowFailure: true, changes: false, note: 'the version to stop afterwards' },
+    context.oldVersionFromStale
+      ? { kind: 'exec', command: app.currentRunningVersion(), capture: 'old_version', allowFailure: true, changes: false, when: 'clash_renamed', note: 'the version to stop afterwards, asked again after the rename (else the stale check’s answer)' }
+      : { kind: 'exec', command: app.currentRunningVersion(), capture: 'old_version', allowFailure: true, changes: false, note: 'the version to stop afterwards' },
     ...(context.allOrNothing && role.proxy
       ? [{ kind: 'exec', command: app.containerIdForVersion(placeholder('old_version')), capture: 'old_container_id', captureLength: 12, allowFailure: true, changes: false, when: 'old_version', note: 'all-or-nothing: the container to switch back to' } as Step]
       : []),

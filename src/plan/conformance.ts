@@ -31,7 +31,7 @@ export function stepCommandPatterns(step: Step): RegExp[] | undefined {
     case 'lock':
       return [template(step.command), template(step.status)]
     case 'stale':
-      return [template(step.list), template(step.current), template(step.stop)]
+      return [template(step.survey), template(step.stop)]
     case 'clash':
       return [template(step.find), template(step.audit), template(step.rename)]
     case 'upload':

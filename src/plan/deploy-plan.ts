@@ -157,7 +157,9 @@ export class PlanParts {
     const stages: Stage[] = []
     if (config.localRegistry) stages.push(stageOn('pull', 'Serve the image over SSH', RUNNER, [{ kind: 'ship', hosts: targets.appHosts, changes: false, note: 'an in-process registry on 127.0.0.1, reverse-forwarded to each host while it pulls' }]))
     // Split: the pull and its label check in one exec, right when the image is pushed.
-    if (split) stages.push(stageOnEach('pull', 'Registry login', targets.appHosts, before), stageOnEach('pull', 'Pull image', targets.appHosts, () => [exec(together([pull, checkLabel]), { label: 'docker pull', note: 'then the image must carry the service label' })]))
+    // Split, the login goes with the audit line and the stale tag's removal: one exec.
+    const beforeAsOne = (): Step[] => (this.login ? [exec(together([this.login, this.auditor.record(`Pulled image with version ${config.version}`), `${remove} || true`]), { stdin: { registryPassword: true }, label: 'docker login', note: 'password on stdin; then the audit line and the removal of a stale copy of the tag (its failure is fine)' })] : before())
+    if (split) stages.push(stageOnEach('pull', 'Registry login', targets.appHosts, beforeAsOne), stageOnEach('pull', 'Pull image', targets.appHosts, () => [exec(together([pull, checkLabel]), { label: 'docker pull', note: 'then the image must carry the service label' })]))
     else stages.push(stageOnEach('pull', 'Pull image', targets.appHosts, () => [...before(), ...pulling()]))
     return stages
   }
@@ -182,7 +184,8 @@ export class PlanParts {
     ]
   }
 
-  stale(): Stage {
+  /** `keepCurrent`: the current running version is kept as old_version for the boot (Before boot does not ask again). */
+  stale(keepCurrent = false): Stage {
     const { config, targets } = this
     return {
       phase: 'stale',
@@ -194,7 +197,8 @@ export class PlanParts {
           .filter((role) => role.hosts.includes(host))
           .map((role) => {
             const app = new AppCommands(config, role, host)
-            return { role: role.name, steps: [{ kind: 'stale', role: role.name, list: app.listVersions(), current: app.currentRunningVersion(), stop: app.stop(placeholder('stale_version')), changes: true, note: 'stop every running version other than the current one' } as Step] }
+            const step: Step = { kind: 'stale', role: role.name, survey: app.staleSurvey(), currentInto: keepCurrent ? 'old_version' : undefined, stop: app.stop(placeholder('stale_version')), changes: true, note: keepCurrent ? 'stop every running version other than the current one; the current one is the version the boot replaces' : 'stop every running version other than the current one' }
+            return { role: role.name, steps: [step] }
           }),
       })),
     }
@@ -277,7 +281,7 @@ export class PlanParts {
     const { config, targets, request } = this
     const pipelined = (stage: Stage, extra: Partial<Stage> = {}): Stage => ({ ...stage, sync: 'place', ...extra })
     const [prepare, acquire] = this.lock()
-    const context = { config, targets, auditor: this.auditor, hooks: request.hooks, errorPages: request.errorPages, allOrNothing: request.allOrNothing }
+    const context = { config, targets, auditor: this.auditor, hooks: request.hooks, errorPages: request.errorPages, allOrNothing: request.allOrNothing, oldVersionFromStale: true }
     const whole = bootStages(context)
     const onePass = !whole.some((stage) => stage.waitsFor || stage.title.startsWith('Hook') || (stage.phase !== 'boot' && stage.phase !== 'tag') || stage.lanes.some((lane) => lane.place === RUNNER))
     const preDeploy = this.hook('pre-deploy')
@@ -285,9 +289,10 @@ export class PlanParts {
     const underLock = (id: string, stage: Stage, after = ['prepare']) => pipelined(stage, { id, needs: ['lock'], placeAfter: preDeploy.length > 0 ? undefined : after })
     const hostWork = [
       ...this.proxy().map((stage) => underLock(stage.id!, stage)),
-      underLock('stale', this.stale()),
-      // One boot pass: each host's clash check, old version and env files go ahead of the image too.
-      ...(onePass ? [underLock('before-boot', beforeBootStage(context))] : []),
+      underLock('stale', this.stale(true)),
+      // One boot pass: each host's clash check, old version and env files go ahead of the image too,
+      // after the stale check that found the old version.
+      ...(onePass ? [underLock('before-boot', beforeBootStage(context), ['prepare', 'stale'])] : []),
     ]
     const delivery: Stage[] = []
     if (!request.skipPush) {

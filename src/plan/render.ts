@@ -17,7 +17,7 @@ export function describeStep(step: Step, role?: string): string[] {
     case 'proxy-version':
       return [`${prefix}${step.command}${note(step.note)}`]
     case 'stale':
-      return [`${prefix}${step.list}`, `${prefix}${step.current}`, `${prefix}${show(step.stop)}  # for each running version other than the current one`]
+      return [`${prefix}${step.survey}`, `${prefix}${show(step.stop)}  # for each running version other than the current one`]
     case 'clash':
       return [`${prefix}${step.find}  # a container of this version exists already?`, `${prefix}${show(step.audit)}  # only then`, `${prefix}${show(step.rename)}  # only then`]
     case 'barrier-wait':

@@ -106,8 +106,10 @@ export interface ProxyVersionStep extends Common {
 export interface StaleStep extends Common {
   kind: 'stale'
   role: string
-  list: string
-  current: string
+  /** the running versions, then the current one (AppCommands.staleSurvey) */
+  survey: string
+  /** the value the current running version is kept in, for the boot that follows */
+  currentInto?: string
   /** with [[kda:stale_version]] */
   stop: string
 }
@@ -120,6 +122,8 @@ export interface ClashStep extends Common {
   /** with [[kda:replaced]]: the `_replaced_<16 hex>` suffix */
   audit: string
   rename: string
+  /** set to 'yes' when a container was renamed */
+  renamedInto?: string
 }
 
 /** Non-primary roles wait until the first primary container is healthy. */
