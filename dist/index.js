@@ -62791,6 +62791,7 @@ var __importStar = (this && this.__importStar) || (function () {
     };
 })();
 Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.RunFailedElsewhereError = void 0;
 exports.runLocalStep = runLocalStep;
 /** The executor of runner steps: processes on the runner (build), local hooks, waits. */
 const exec = __importStar(__nccwpck_require__(5236));
@@ -62799,11 +62800,26 @@ const build_1 = __nccwpck_require__(5083);
 const build_2 = __nccwpck_require__(7042);
 const hooks_output_1 = __nccwpck_require__(8686);
 const hooks_1 = __nccwpck_require__(5987);
+/** A runner step not started because the run had already failed; the first failure is what the run reports. */
+class RunFailedElsewhereError extends Error {
+    constructor(purpose) {
+        super(`${purpose}: not run, the run had already failed`);
+        this.name = 'RunFailedElsewhereError';
+    }
+}
+exports.RunFailedElsewhereError = RunFailedElsewhereError;
 async function runLocalStep(execution, step, meta, log) {
     const { context } = execution;
     const startedAt = Date.now();
     switch (step.kind) {
         case 'runner': {
+            // A run that failed elsewhere (the lock held by another deploy) pushes nothing more: its
+            // push would only race the other deploy's in the registry.
+            if (execution.runFailed) {
+                log(`$ ${step.display}  (not run: the run has already failed)`);
+                execution.record.add({ ...meta, kind: 'runner', command: step.display, argv: step.argv, outcome: 'skipped', startedAt, endedAt: startedAt });
+                throw new RunFailedElsewhereError(step.purpose);
+            }
             if (step.note)
                 log(step.note);
             const result = await (0, build_1.runRunnerStep)(step, io()).catch((error) => {

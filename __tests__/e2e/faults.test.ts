@@ -109,6 +109,13 @@ describe('faults on real hosts', () => {
     const message = errorAnnotations(loser.stdout).map((annotation) => annotation.message).join('\n')
     expect(message).toMatch(/Deploy lock found on 10\.213\.0\.11[\s\S]*Locked by: Deployer/)
     expect(`${loser.stdout}${loser.stderr}`).not.toMatch(/getwd|No such file or directory.*kamal-clones/)
+    // Once it found the lock held, the loser pushed nothing: its pushes would race the winner's in the registry.
+    const loserRecord = JSON.parse(fs.readFileSync(loser.outputs.record, 'utf8')) as Array<{ kind: string; command: string; outcome: string; startedAt: number; endedAt: number }>
+    const lockFound = Math.max(...loserRecord.filter((entry) => entry.kind === 'lock' || entry.kind === 'lock-status').map((entry) => entry.endedAt))
+    const pushes = loserRecord.filter((entry) => entry.command.startsWith('docker push'))
+    expect(pushes.length).toBeGreaterThan(0)
+    for (const push of pushes.filter((entry) => entry.startedAt >= lockFound)) expect(push.outcome).toBe('skipped')
+    expect(pushes.filter((entry) => entry.outcome === 'ok').every((entry) => entry.startedAt < lockFound)).toBe(true)
     expect(lockOn('host1')).toBe('free')
   }, 240_000)
 

@@ -9,11 +9,26 @@ import type { LocalStep } from '../plan/steps'
 import type { Execution } from './executor'
 import type { StepMeta } from './host-steps'
 
+/** A runner step not started because the run had already failed; the first failure is what the run reports. */
+export class RunFailedElsewhereError extends Error {
+  constructor(purpose: string) {
+    super(`${purpose}: not run, the run had already failed`)
+    this.name = 'RunFailedElsewhereError'
+  }
+}
+
 export async function runLocalStep(execution: Execution, step: LocalStep, meta: StepMeta, log: (line: string) => void): Promise<void> {
   const { context } = execution
   const startedAt = Date.now()
   switch (step.kind) {
     case 'runner': {
+      // A run that failed elsewhere (the lock held by another deploy) pushes nothing more: its
+      // push would only race the other deploy's in the registry.
+      if (execution.runFailed) {
+        log(`$ ${step.display}  (not run: the run has already failed)`)
+        execution.record.add({ ...meta, kind: 'runner', command: step.display, argv: step.argv, outcome: 'skipped', startedAt, endedAt: startedAt })
+        throw new RunFailedElsewhereError(step.purpose)
+      }
       if (step.note) log(step.note)
       const result = await runRunnerStep(step, io()).catch((error: unknown) => {
         execution.record.add({ ...meta, kind: 'runner', command: step.display, argv: step.argv, outcome: 'failed', startedAt, endedAt: Date.now() })
