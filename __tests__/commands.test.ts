@@ -178,6 +178,7 @@ describe('boot helpers (spec §1.5)', () => {
       app(c, 'workers').status('999'),
       "docker container ls --all --filter 'name=^app-workers-999$' --quiet | xargs docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}'",
     ],
+    ['readiness status by name (the first question, with docker run)', app(c, 'workers').statusByName('999'), "docker container inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' app-workers-999"],
     ['container logs', app(c).logs('999'), "docker container ls --all --filter 'name=^app-web-999$' --quiet | xargs docker logs --timestamps 2>&1"],
     ['ensure env directory', app(c).ensureEnvDirectory(), 'mkdir -p .kamal/apps/app/env/roles'],
     [

@@ -56056,6 +56056,10 @@ class AppCommands {
     status(version) {
         return (0, base_1.pipe)(this.containerIdForVersion(version), (0, base_1.xargs)((0, base_1.docker)('inspect', '--format', HEALTH_STATUS_FORMAT)));
     }
+    /** The status of the container by its name: the answer of `status`, asked with one docker command instead of two. */
+    statusByName(version) {
+        return (0, base_1.docker)('container', 'inspect', '--format', HEALTH_STATUS_FORMAT, this.containerName(version));
+    }
     stop(version) {
         const source = version ? this.containerIdForVersion(version) : this.currentRunningContainerId();
         return (0, base_1.pipe)(source, (0, base_1.xargs)((0, base_1.docker)('stop', ...this.stopArgs())));
@@ -64714,7 +64718,7 @@ function bootUnit(context, host, role, primaryBooting) {
     }
     else {
         // The first status question goes with the `docker run`: one round trip fewer before the boot is known.
-        steps.push(exec((0, base_1.together)([run, app.status(version)]), { label: 'docker run', captureLastLine: 'boot_status', note: 'then its first status' }));
+        steps.push(exec((0, base_1.together)([run, app.statusByName(version)]), { label: 'docker run', captureLastLine: 'boot_status', note: 'then its first status' }));
         steps.push({ kind: 'health', command: app.status(version), initial: 'boot_status', watch: app.exitState(), readinessDelay: config.readinessDelay, deployTimeout: config.deployTimeout, changes: false, note: `poll until healthy, or running after ${config.readinessDelay}s (timeout ${config.deployTimeout}s)` });
     }
     if (primaryBooting && role.primary)

@@ -87,7 +87,7 @@ describe('a code-only deploy as per-host pipelines keeps Kamal’s guarantees', 
     expect(workerRun).toBeDefined()
     expect(workerRun!.at).toBeGreaterThanOrEqual(firstHealthy - 5)
     // Its first status question went with it, in the same exec.
-    expect(workerRun!.command).toMatch(/ && docker container ls .*fast-workers-v2.* \| xargs docker inspect /)
+    expect(workerRun!.command).toMatch(/ && docker container inspect --format '.*' fast-workers-v2$/)
 
     // The work overlapped: a host set up kamal-proxy while the runner was still building.
     const build = record.filter((entry) => entry.place === 'local' && entry.stage === 'Build and push')

@@ -101,6 +101,11 @@ export class AppCommands {
     return pipe(this.containerIdForVersion(version), xargs(docker('inspect', '--format', HEALTH_STATUS_FORMAT)))
   }
 
+  /** The status of the container by its name: the answer of `status`, asked with one docker command instead of two. */
+  statusByName(version: string): string {
+    return docker('container', 'inspect', '--format', HEALTH_STATUS_FORMAT, this.containerName(version))
+  }
+
   stop(version?: string): string {
     const source = version ? this.containerIdForVersion(version) : this.currentRunningContainerId()
     return pipe(source, xargs(docker('stop', ...this.stopArgs())))

@@ -199,7 +199,7 @@ export function bootUnit(context: BootPlanContext, host: string, role: Role, pri
     steps.push(exec(proxyDeploy(config, role, placeholder('container_id')), { label: 'kamal-proxy deploy', watch: app.exitState(), note: 'kamal-proxy health-checks the new container, switches traffic, drains the old one; the container is watched and an exit fails the boot at once' }))
   } else {
     // The first status question goes with the `docker run`: one round trip fewer before the boot is known.
-    steps.push(exec(together([run, app.status(version)]), { label: 'docker run', captureLastLine: 'boot_status', note: 'then its first status' }))
+    steps.push(exec(together([run, app.statusByName(version)]), { label: 'docker run', captureLastLine: 'boot_status', note: 'then its first status' }))
     steps.push({ kind: 'health', command: app.status(version), initial: 'boot_status', watch: app.exitState(), readinessDelay: config.readinessDelay, deployTimeout: config.deployTimeout, changes: false, note: `poll until healthy, or running after ${config.readinessDelay}s (timeout ${config.deployTimeout}s)` })
   }
   if (primaryBooting && role.primary) steps.push({ kind: 'barrier-open', changes: false, note: 'the other roles may boot' })
