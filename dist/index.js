@@ -62052,6 +62052,10 @@ class Execution {
             const { stage } = node;
             if (node.barrier)
                 await this.settleBackground();
+            // Kamal prunes after the old container's stop (a stopped container counts toward retain_containers):
+            // a host's next stage waits for the stops started on that host.
+            else if (node.lane)
+                await this.settleBackground(node.lane.place);
             const runnable = stage.always === 'lock-held' ? this.lockHeld : !this.failed && !this.unavailableVersion;
             if (!runnable || (stage.onSuccessOnly && this.failed))
                 return;
@@ -62100,14 +62104,22 @@ class Execution {
         const failure = first === undefined ? undefined : unwrapped.has(first) ? unwrapped.get(first) : new hosts_1.MultiHostError(failures.get(first) ?? []);
         return { record: this.record, boots: this.boots, bytesSent: this.bytesSent, message: this.message, unavailableVersion: this.unavailableVersion, failure, outputs: this.outputs, shared: this.shared };
     }
-    /** Steps started in the background (an old container's stop): the run waits for them at its next barrier. */
+    /**
+     * Steps started in the background (an old container's stop), with their place: the run waits
+     * for them at its next barrier, and a pipelined stage for those on its own place.
+     */
     background = [];
-    runInBackground(work) {
-        this.background.push(work.catch(() => undefined));
+    runInBackground(place, work) {
+        this.background.push({ place, work: work.catch(() => undefined) });
     }
-    async settleBackground() {
-        while (this.background.length > 0)
-            await Promise.all(this.background.splice(0));
+    async settleBackground(place) {
+        const pending = () => this.background.filter((item) => place === undefined || item.place === place);
+        while (pending().length > 0) {
+            const settling = pending();
+            for (const item of settling)
+                this.background.splice(this.background.indexOf(item), 1);
+            await Promise.all(settling.map((item) => item.work));
+        }
     }
     /** Registry-free: the runner serves the image while the hosts pull. */
     async ship(stage, pull) {
@@ -62156,7 +62168,7 @@ class Execution {
                 if (step.background) {
                     // Its own log group: the unit's group is printed when the unit ends, maybe before this step does.
                     const snapshot = new Map(values);
-                    this.runInBackground(this.context.progress.phase(lane.place, `${stage.title}: ${step.note ?? stepName(step)}`, (own) => this.runStep(stage, lane, unit, step, snapshot, own), unit.role));
+                    this.runInBackground(lane.place, this.context.progress.phase(lane.place, `${stage.title}: ${step.note ?? stepName(step)}`, (own) => this.runStep(stage, lane, unit, step, snapshot, own), unit.role));
                     continue;
                 }
                 await this.runStep(stage, lane, unit, step, values, log);
@@ -64725,9 +64737,9 @@ function bootUnit(context, host, role, primaryBooting) {
         steps.push({ kind: 'barrier-open', changes: false, note: 'the other roles may boot' });
     if (context.allOrNothing)
         steps.push({ kind: 'all-healthy', changes: false, note: 'all-or-nothing: every boot of the run healthy before any old container stops; a failure anywhere puts this host back' });
-    // Its traffic has moved (kamal-proxy drained it), so nothing waits for the stop but the end of the run.
+    // Its traffic has moved (kamal-proxy drained it), so only the host’s prune (Kamal prunes after the stop) and the end of the run wait for the stop.
     const cleanUpAfter = (0, assets_1.roleHasAssets)(role) || Boolean(config.errorPagesPath);
-    steps.push(exec(app.stop((0, steps_1.placeholder)('old_version')), { allowFailure: true, when: 'old_version', background: !cleanUpAfter, note: cleanUpAfter ? 'if an old version was running' : 'stop the old version, if one was running (the run waits for it at its end)' }));
+    steps.push(exec(app.stop((0, steps_1.placeholder)('old_version')), { allowFailure: true, when: 'old_version', background: !cleanUpAfter, note: cleanUpAfter ? 'if an old version was running' : 'stop the old version, if one was running (the host’s prune and the run’s end wait for it)' }));
     if ((0, assets_1.roleHasAssets)(role))
         steps.push(exec((0, assets_1.cleanUpAssets)(config, role), { allowFailure: true, when: 'old_version' }));
     if (config.errorPagesPath)

@@ -29,6 +29,7 @@ builder:
 deploy_timeout: 20
 drain_timeout: 3
 readiness_delay: 0
+retain_containers: 1
 `
 
 let harness: HarnessState
@@ -101,6 +102,11 @@ describe('a code-only deploy as per-host pipelines keeps Kamal’s guarantees', 
     // Old containers: stopped, and the lock released only after every stop ended.
     const stops = record.filter((entry) => /docker stop/.test(entry.command) && /fast-(web|workers)-v1/.test(entry.command))
     expect(stops.map((entry) => entry.place).sort()).toEqual([...WEB, WORKER].sort())
+    // Each host prunes after its old container's stop, as Kamal does (a stopped container counts toward retain_containers).
+    for (const stop of stops) {
+      const prune = record.find((entry) => entry.place === stop.place && entry.stage === 'Tag latest image, prune')!
+      expect(prune.startedAt).toBeGreaterThanOrEqual(stop.endedAt)
+    }
     const release = record.find((entry) => entry.stage === 'Release deploy lock')!
     expect(release.startedAt).toBeGreaterThanOrEqual(Math.max(...stops.map((entry) => entry.endedAt)))
     for (const host of harness.hosts) {
@@ -130,7 +136,9 @@ describe('a code-only deploy as per-host pipelines keeps Kamal’s guarantees', 
       const host = harness.hosts.find((item) => item.address === address)!
       const containers = dockerOn(harness, host.name, ['ps', '-a', '--filter', 'label=service=fast', '--format', '{{.Names}} {{.State}}']).split('\n').filter(Boolean)
       expect(containers.filter((item) => item.endsWith(' running'))).toEqual([`fast-${role}-v2 running`])
-      expect(containers).toContainEqual(expect.stringMatching(new RegExp(`^fast-${role}-v2_replaced_[0-9a-f]{16} exited$`)))
+      // retain_containers: 1, as Kamal leaves it: the prune ran after the replaced container's stop, so that
+      // one is the stopped container kept, and v1 is gone.
+      expect(containers.filter((item) => !item.endsWith(' running'))).toEqual([expect.stringMatching(new RegExp(`^fast-${role}-v2_replaced_[0-9a-f]{16} exited$`))])
     }
     const stops = record.filter((entry) => entry.stage === 'Boot app' && /docker stop/.test(entry.command))
     expect(stops.map((entry) => entry.place).sort()).toEqual([...WEB, WORKER].sort())

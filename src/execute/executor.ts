@@ -125,6 +125,9 @@ export class Execution {
       await Promise.all(node.after.map((before) => done.get(before)))
       const { stage } = node
       if (node.barrier) await this.settleBackground()
+      // Kamal prunes after the old container's stop (a stopped container counts toward retain_containers):
+      // a host's next stage waits for the stops started on that host.
+      else if (node.lane) await this.settleBackground(node.lane.place)
       const runnable = stage.always === 'lock-held' ? this.lockHeld : !this.failed && !this.unavailableVersion
       if (!runnable || (stage.onSuccessOnly && this.failed)) return
       const slot = slots.get(stage) ?? slots.set(stage, new Semaphore(this.context.parallelism ?? 30)).get(stage)!
@@ -165,15 +168,23 @@ export class Execution {
     return { record: this.record, boots: this.boots, bytesSent: this.bytesSent, message: this.message, unavailableVersion: this.unavailableVersion, failure, outputs: this.outputs, shared: this.shared }
   }
 
-  /** Steps started in the background (an old container's stop): the run waits for them at its next barrier. */
-  private readonly background: Array<Promise<unknown>> = []
+  /**
+   * Steps started in the background (an old container's stop), with their place: the run waits
+   * for them at its next barrier, and a pipelined stage for those on its own place.
+   */
+  private readonly background: Array<{ place: string; work: Promise<unknown> }> = []
 
-  runInBackground(work: Promise<unknown>): void {
-    this.background.push(work.catch(() => undefined))
+  runInBackground(place: string, work: Promise<unknown>): void {
+    this.background.push({ place, work: work.catch(() => undefined) })
   }
 
-  private async settleBackground(): Promise<void> {
-    while (this.background.length > 0) await Promise.all(this.background.splice(0))
+  private async settleBackground(place?: string): Promise<void> {
+    const pending = () => this.background.filter((item) => place === undefined || item.place === place)
+    while (pending().length > 0) {
+      const settling = pending()
+      for (const item of settling) this.background.splice(this.background.indexOf(item), 1)
+      await Promise.all(settling.map((item) => item.work))
+    }
   }
 
   /** Registry-free: the runner serves the image while the hosts pull. */
@@ -221,7 +232,7 @@ export class Execution {
         if (step.background) {
           // Its own log group: the unit's group is printed when the unit ends, maybe before this step does.
           const snapshot = new Map(values)
-          this.runInBackground(this.context.progress.phase(lane.place, `${stage.title}: ${step.note ?? stepName(step)}`, (own) => this.runStep(stage, lane, unit, step, snapshot, own), unit.role))
+          this.runInBackground(lane.place, this.context.progress.phase(lane.place, `${stage.title}: ${step.note ?? stepName(step)}`, (own) => this.runStep(stage, lane, unit, step, snapshot, own), unit.role))
           continue
         }
         await this.runStep(stage, lane, unit, step, values, log)
