@@ -62113,11 +62113,12 @@ class Execution {
         this.background.push({ place, work: work.catch(() => undefined) });
     }
     async settleBackground(place) {
-        const pending = () => this.background.filter((item) => place === undefined || item.place === place);
-        while (pending().length > 0) {
-            const settling = pending();
-            for (const item of settling)
-                this.background.splice(this.background.indexOf(item), 1);
+        // A loop: a step settled here may have started more background work.
+        for (;;) {
+            const settling = this.background.filter((item) => place === undefined || item.place === place);
+            if (settling.length === 0)
+                return;
+            this.background = this.background.filter((item) => !settling.includes(item));
             await Promise.all(settling.map((item) => item.work));
         }
     }
@@ -64699,9 +64700,14 @@ function beforeBootSteps(context, host, role) {
             changes: true,
             note: `rename to ${container}_replaced_<16 hex> if it exists`,
         },
-        context.oldVersionFromStale
-            ? { kind: 'exec', command: app.currentRunningVersion(), capture: 'old_version', allowFailure: true, changes: false, when: 'clash_renamed', note: 'the version to stop afterwards, asked again after the rename (else the stale check’s answer)' }
-            : { kind: 'exec', command: app.currentRunningVersion(), capture: 'old_version', allowFailure: true, changes: false, note: 'the version to stop afterwards' },
+        {
+            kind: 'exec',
+            command: app.currentRunningVersion(),
+            capture: 'old_version',
+            allowFailure: true,
+            changes: false,
+            ...(context.oldVersionFromStale ? { when: 'clash_renamed', note: 'the version to stop afterwards, asked again after the rename (else the stale check’s answer)' } : { note: 'the version to stop afterwards' }),
+        },
         ...(context.allOrNothing && role.proxy
             ? [{ kind: 'exec', command: app.containerIdForVersion((0, steps_1.placeholder)('old_version')), capture: 'old_container_id', captureLength: 12, allowFailure: true, changes: false, when: 'old_version', note: 'all-or-nothing: the container to switch back to' }]
             : []),
@@ -65482,17 +65488,16 @@ class PlanParts {
     pullStages(split = false) {
         const { config, targets } = this;
         const [remove, pull, checkLabel] = (0, registry_1.pullCommands)(config);
-        const before = () => [
-            ...this.loginStep(),
-            exec((0, base_1.together)([this.auditor.record(`Pulled image with version ${config.version}`), `${remove} || true`]), { note: 'audit line, then remove a stale copy of the tag (its failure is fine)' }),
-        ];
+        // The audit line, then the removal of a stale copy of the tag (its failure is fine).
+        const audited = (0, base_1.together)([this.auditor.record(`Pulled image with version ${config.version}`), `${remove} || true`]);
+        const before = () => [...this.loginStep(), exec(audited, { note: 'audit line, then remove a stale copy of the tag (its failure is fine)' })];
+        // Split, the login goes with the audit line and the removal: one exec.
+        const beforeAsOne = () => (this.login ? [exec((0, base_1.together)([this.login, audited]), { stdin: { registryPassword: true }, label: 'docker login', note: 'password on stdin; then the audit line and the removal of a stale copy of the tag (its failure is fine)' })] : before());
         const pulling = () => [exec(pull, { label: 'docker pull' }), readOnly(checkLabel, { label: 'image label check' })];
         const stages = [];
         if (config.localRegistry)
             stages.push((0, steps_1.stageOn)('pull', 'Serve the image over SSH', steps_1.RUNNER, [{ kind: 'ship', hosts: targets.appHosts, changes: false, note: 'an in-process registry on 127.0.0.1, reverse-forwarded to each host while it pulls' }]));
         // Split: the pull and its label check in one exec, right when the image is pushed.
-        // Split, the login goes with the audit line and the stale tag's removal: one exec.
-        const beforeAsOne = () => (this.login ? [exec((0, base_1.together)([this.login, this.auditor.record(`Pulled image with version ${config.version}`), `${remove} || true`]), { stdin: { registryPassword: true }, label: 'docker login', note: 'password on stdin; then the audit line and the removal of a stale copy of the tag (its failure is fine)' })] : before());
         if (split)
             stages.push((0, steps_1.stageOnEach)('pull', 'Registry login', targets.appHosts, beforeAsOne), (0, steps_1.stageOnEach)('pull', 'Pull image', targets.appHosts, () => [exec((0, base_1.together)([pull, checkLabel]), { label: 'docker pull', note: 'then the image must carry the service label' })]));
         else

@@ -162,16 +162,15 @@ async function benchLayout(layout: Layout): Promise<{ median: number; floor: num
   await deploy(project, 'warm')
   const runs: Run[] = []
   const baseline: Run[] = []
+  const changeAndDeploy = (version: string, entry?: Entry) => {
+    project.write({ 'www/version': changedFile(layout, version) })
+    project.commit(version)
+    return deploy(project, version, entry)
+  }
   for (let index = 1; index <= RUNS; index++) {
     // With a baseline, the two bundles take turns, so both meet the same machine.
-    if (BASELINE) {
-      project.write({ 'www/version': changedFile(layout, `b${index}`) })
-      project.commit(`b${index}`)
-      baseline.push(await deploy(project, `b${index}`, { bundle: BASELINE }))
-    }
-    project.write({ 'www/version': changedFile(layout, `v${index}`) })
-    project.commit(`v${index}`)
-    runs.push(await deploy(project, `v${index}`))
+    if (BASELINE) baseline.push(await changeAndDeploy(`b${index}`, { bundle: BASELINE }))
+    runs.push(await changeAndDeploy(`v${index}`))
   }
   const wall = median(runs.map((run) => run.seconds))
   const typical = runs.find((run) => run.seconds === wall) ?? runs[0]

@@ -172,17 +172,18 @@ export class Execution {
    * Steps started in the background (an old container's stop), with their place: the run waits
    * for them at its next barrier, and a pipelined stage for those on its own place.
    */
-  private readonly background: Array<{ place: string; work: Promise<unknown> }> = []
+  private background: Array<{ place: string; work: Promise<unknown> }> = []
 
   runInBackground(place: string, work: Promise<unknown>): void {
     this.background.push({ place, work: work.catch(() => undefined) })
   }
 
   private async settleBackground(place?: string): Promise<void> {
-    const pending = () => this.background.filter((item) => place === undefined || item.place === place)
-    while (pending().length > 0) {
-      const settling = pending()
-      for (const item of settling) this.background.splice(this.background.indexOf(item), 1)
+    // A loop: a step settled here may have started more background work.
+    for (;;) {
+      const settling = this.background.filter((item) => place === undefined || item.place === place)
+      if (settling.length === 0) return
+      this.background = this.background.filter((item) => !settling.includes(item))
       await Promise.all(settling.map((item) => item.work))
     }
   }

@@ -169,9 +169,14 @@ function beforeBootSteps(context: BootPlanContext, host: string, role: Role): St
       changes: true,
       note: `rename to ${container}_replaced_<16 hex> if it exists`,
     },
-    context.oldVersionFromStale
-      ? { kind: 'exec', command: app.currentRunningVersion(), capture: 'old_version', allowFailure: true, changes: false, when: 'clash_renamed', note: 'the version to stop afterwards, asked again after the rename (else the stale check’s answer)' }
-      : { kind: 'exec', command: app.currentRunningVersion(), capture: 'old_version', allowFailure: true, changes: false, note: 'the version to stop afterwards' },
+    {
+      kind: 'exec',
+      command: app.currentRunningVersion(),
+      capture: 'old_version',
+      allowFailure: true,
+      changes: false,
+      ...(context.oldVersionFromStale ? { when: 'clash_renamed', note: 'the version to stop afterwards, asked again after the rename (else the stale check’s answer)' } : { note: 'the version to stop afterwards' }),
+    },
     ...(context.allOrNothing && role.proxy
       ? [{ kind: 'exec', command: app.containerIdForVersion(placeholder('old_version')), capture: 'old_container_id', captureLength: 12, allowFailure: true, changes: false, when: 'old_version', note: 'all-or-nothing: the container to switch back to' } as Step]
       : []),

@@ -149,16 +149,15 @@ export class PlanParts {
   pullStages(split = false): Stage[] {
     const { config, targets } = this
     const [remove, pull, checkLabel] = pullCommands(config)
-    const before = (): Step[] => [
-      ...this.loginStep(),
-      exec(together([this.auditor.record(`Pulled image with version ${config.version}`), `${remove} || true`]), { note: 'audit line, then remove a stale copy of the tag (its failure is fine)' }),
-    ]
+    // The audit line, then the removal of a stale copy of the tag (its failure is fine).
+    const audited = together([this.auditor.record(`Pulled image with version ${config.version}`), `${remove} || true`])
+    const before = (): Step[] => [...this.loginStep(), exec(audited, { note: 'audit line, then remove a stale copy of the tag (its failure is fine)' })]
+    // Split, the login goes with the audit line and the removal: one exec.
+    const beforeAsOne = (): Step[] => (this.login ? [exec(together([this.login, audited]), { stdin: { registryPassword: true }, label: 'docker login', note: 'password on stdin; then the audit line and the removal of a stale copy of the tag (its failure is fine)' })] : before())
     const pulling = (): Step[] => [exec(pull, { label: 'docker pull' }), readOnly(checkLabel, { label: 'image label check' })]
     const stages: Stage[] = []
     if (config.localRegistry) stages.push(stageOn('pull', 'Serve the image over SSH', RUNNER, [{ kind: 'ship', hosts: targets.appHosts, changes: false, note: 'an in-process registry on 127.0.0.1, reverse-forwarded to each host while it pulls' }]))
     // Split: the pull and its label check in one exec, right when the image is pushed.
-    // Split, the login goes with the audit line and the stale tag's removal: one exec.
-    const beforeAsOne = (): Step[] => (this.login ? [exec(together([this.login, this.auditor.record(`Pulled image with version ${config.version}`), `${remove} || true`]), { stdin: { registryPassword: true }, label: 'docker login', note: 'password on stdin; then the audit line and the removal of a stale copy of the tag (its failure is fine)' })] : before())
     if (split) stages.push(stageOnEach('pull', 'Registry login', targets.appHosts, beforeAsOne), stageOnEach('pull', 'Pull image', targets.appHosts, () => [exec(together([pull, checkLabel]), { label: 'docker pull', note: 'then the image must carry the service label' })]))
     else stages.push(stageOnEach('pull', 'Pull image', targets.appHosts, () => [...before(), ...pulling()]))
     return stages
