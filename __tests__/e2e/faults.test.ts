@@ -112,7 +112,8 @@ describe('faults on real hosts', () => {
     // Once it found the lock held, the loser pushed nothing: its pushes would race the winner's in the registry.
     const loserRecord = JSON.parse(fs.readFileSync(loser.outputs.record, 'utf8')) as Array<{ kind: string; command: string; outcome: string; startedAt: number; endedAt: number }>
     const lockFound = Math.max(...loserRecord.filter((entry) => entry.kind === 'lock' || entry.kind === 'lock-status').map((entry) => entry.endedAt))
-    const pushes = loserRecord.filter((entry) => entry.command.startsWith('docker push'))
+    // Without buildx the pushes are `docker push` steps; with buildx the build pushes (`--push` / `type=registry`).
+    const pushes = loserRecord.filter((entry) => entry.command.startsWith('docker push') || (/^docker buildx build /.test(entry.command) && /--push|type=registry/.test(entry.command)))
     expect(pushes.length).toBeGreaterThan(0)
     for (const push of pushes.filter((entry) => entry.startedAt >= lockFound)) expect(push.outcome).toBe('skipped')
     expect(pushes.filter((entry) => entry.outcome === 'ok').every((entry) => entry.startedAt < lockFound)).toBe(true)
