@@ -78,6 +78,10 @@ export function runnerSteps(config: KamalConfig, probed: RunnerFacts, registryLo
     else if (step === clone[0] && facts.git) steps.push({ kind: 'clone', steps: clone, revision: facts.git.revision, directory: cloneDirectory(config.service, facts.projectDir, facts.tempDir), changes: true })
   }
   if (sshDirectory) steps.push({ kind: 'remove-directory', path: sshDirectory, changes: true, note: 'the key files go as soon as the build is done' })
+  // The registry login and the clone need nothing of each other; the build waits for both.
+  const cloneAt = steps.findIndex((step) => step.kind === 'clone')
+  const before = steps[cloneAt - 1]
+  if (cloneAt > 0 && before.kind === 'runner' && before.argv[1] === 'login') steps[cloneAt - 1] = { ...before, alongsideNext: true, note: 'alongside the clone; the build waits for both' }
   return steps
 }
 

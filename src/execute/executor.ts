@@ -225,6 +225,8 @@ export class Execution {
     const started = Date.now()
     let healthyAt: number | undefined
     let current: Step | undefined
+    // A step started alongside the next one (alongsideNext), with the step it went ahead of.
+    let alongside: { step: Step; running: Promise<void> } | undefined
     try {
       for (const step of unit.steps) {
         if (!this.shouldRun(step, values)) continue
@@ -236,11 +238,30 @@ export class Execution {
           this.runInBackground(lane.place, this.context.progress.phase(lane.place, `${stage.title}: ${step.note ?? stepName(step)}`, (own) => this.runStep(stage, lane, unit, step, snapshot, own), unit.role))
           continue
         }
-        await this.runStep(stage, lane, unit, step, values, log)
+        if (step.alongsideNext && !alongside) {
+          const running = this.runStep(stage, lane, unit, step, values, log)
+          running.catch(() => undefined)
+          alongside = { step, running }
+          continue
+        }
+        if (alongside) {
+          const earlier = alongside
+          alongside = undefined
+          const [first, second] = await Promise.allSettled([earlier.running, this.runStep(stage, lane, unit, step, values, log)])
+          if (first.status === 'rejected') {
+            current = earlier.step
+            throw first.reason
+          }
+          if (second.status === 'rejected') throw second.reason
+        } else await this.runStep(stage, lane, unit, step, values, log)
         if (step.kind === 'health' || (step.kind === 'exec' && step.label === 'kamal-proxy deploy')) {
           healthyAt = Date.now()
           values.set('took_traffic', 'yes')
         }
+      }
+      if (alongside) {
+        current = alongside.step
+        await alongside.running
       }
     } catch (error) {
       if (error instanceof UnitSkipped) return

@@ -50,6 +50,8 @@ interface Common {
    * barrier stage (an old container's stop, once its traffic has moved)
    */
   background?: boolean
+  /** the next step starts without waiting for this one; the step after that waits for both */
+  alongsideNext?: boolean
 }
 
 /** One command on a host. */
