@@ -22,6 +22,8 @@ function io(extra: Partial<StepIo> = {}): StepIo & { lines: string[] } {
 
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }))
 
+const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim()
+
 describe('runRunnerStep', () => {
   test('cache-service variables reach only steps that pass them by name; secrets by env, redacted from the output', async () => {
     const names = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_CACHE_URL', 'OTHER', 'TOKEN', 'EXTRA']
@@ -99,7 +101,6 @@ test('the build clone is per job: under RUNNER_TEMP when set', () => {
 })
 
 describe('the build clone (real git)', () => {
-  const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim()
 
   test('clone, reuse and reset to the new revision, and delete + clone again when the clone is broken', async () => {
     const repo = path.join(scratch, 'my app')
@@ -169,6 +170,25 @@ describe('probeRunner', () => {
     }
   }
   const project = (builder: string) => ({ config: configFromYaml(`service: app\nimage: acme/app\nservers: [vm1]\nregistry: { username: u, password: p }\nbuilder:\n${builder}`), projectDir: scratch })
+
+  test('the checkout: its root, HEAD, and whether HEAD has a .gitmodules (a working-tree file alone does not count)', async () => {
+    const repo = fs.mkdtempSync(path.join(scratch, 'modules-'))
+    git(repo, 'init', '-q', '-b', 'main')
+    git(repo, 'config', 'user.email', 'd@example.com')
+    git(repo, 'config', 'user.name', 'D')
+    fs.writeFileSync(path.join(repo, 'Dockerfile'), 'FROM scratch\n')
+    git(repo, 'add', '-A')
+    git(repo, 'commit', '-qm', 'one')
+    const on = { ...project('  arch: amd64\n'), projectDir: repo }
+    const docker = fakeDocker(true)
+    const first = await probe(docker, on)
+    expect(first.git).toEqual({ root: fs.realpathSync(repo), revision: git(repo, 'rev-parse', 'HEAD'), submodules: false })
+    fs.writeFileSync(path.join(repo, '.gitmodules'), '[submodule "lib"]\n\tpath = lib\n\turl = ../lib\n')
+    expect((await probe(docker, on)).git?.submodules).toBe(false)
+    git(repo, 'add', '-A')
+    git(repo, 'commit', '-qm', 'modules')
+    expect((await probe(docker, on)).git?.submodules).toBe(true)
+  })
 
   test('with buildx and no remote builder, docker info is not asked (the architecture decides nothing)', async () => {
     const docker = fakeDocker(true)

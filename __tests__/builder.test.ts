@@ -209,6 +209,15 @@ describe('login, clone, context and dockerfile', () => {
     expect(buildStep(steps).cwd).toBe(`${dir}/repo/apps/web`)
   })
 
+  test('no .gitmodules at HEAD: the clone without --recurse-submodules and no `submodule update` (both would do nothing)', () => {
+    const steps = plan('  arch: amd64\n', { projectDir: '/work/repo', git: { root: '/work/repo', revision: 'abc123', submodules: false } })
+    const gitSteps = steps.filter((step) => step.argv[0] === 'git').map((step) => step.argv.slice(3).join(' '))
+    expect(gitSteps[0]).toBe('clone /work/repo')
+    expect(gitSteps.filter((words) => words.includes('submodule'))).toEqual([])
+    const withModules = plan('  arch: amd64\n', { projectDir: '/work/repo', git: { root: '/work/repo', revision: 'abc123', submodules: true } })
+    expect(withModules.filter((step) => step.argv[0] === 'git').map((step) => step.argv.slice(3).join(' ')).filter((words) => /submodule/.test(words))).toEqual(['clone /work/repo --recurse-submodules', 'submodule update --init'])
+  })
+
   test('clone paths are shell-escaped in the display, plain in argv (Kamal: "path\\ with\\ spaces")', () => {
     const steps = plan('  arch: amd64\n', { projectDir: '/absolute/path with spaces', git: { root: '/absolute/path with spaces', revision: 'abc' } })
     const cloneStep = steps.find((step) => step.purpose === 'clone the committed tree')

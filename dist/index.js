@@ -56470,20 +56470,22 @@ class BuildPlan {
     }
     /** Kamal::Commands::Builder::Clone: clone once, then reset the clone to HEAD on every build. */
     clone(git) {
+        // Without a .gitmodules at HEAD, --recurse-submodules and `submodule update` do nothing but start ~20 processes.
+        const recurse = git.submodules !== false;
         const root = (0, shell_1.shellEscape)(git.root);
         const repository = (0, shell_1.shellEscape)(path.join(this.cloneDir, path.basename(git.root)));
         const buildDirectory = (0, shell_1.shellEscape)(this.buildDirectory);
         const inClone = (purpose, ...words) => this.step(purpose, ['git', '-C', buildDirectory, ...words]);
         return [
             this.step('make the clone directory', ['mkdir', '-p', (0, shell_1.shellEscape)(this.cloneDir)]),
-            this.step('clone the committed tree', ['git', '-C', (0, shell_1.shellEscape)(this.cloneDir), 'clone', root, '--recurse-submodules'], {
+            this.step('clone the committed tree', ['git', '-C', (0, shell_1.shellEscape)(this.cloneDir), 'clone', root, ...(recurse ? ['--recurse-submodules'] : [])], {
                 skipIf: this.check(['git', '-C', repository, 'rev-parse', '--git-dir']),
             }),
             inClone('point the clone at the repository', 'remote', 'set-url', 'origin', root),
             inClone('fetch into the clone', 'fetch', 'origin'),
             inClone('reset the clone to the revision', 'reset', '--hard', git.revision),
             inClone('clean the clone', 'clean', '-fdx'),
-            inClone('update the clone\'s submodules', 'submodule', 'update', '--init'),
+            ...(recurse ? [inClone('update the clone\'s submodules', 'submodule', 'update', '--init')] : []),
             inClone('compact the clone', 'gc', '--auto', '--quiet'),
         ];
     }
@@ -61258,13 +61260,14 @@ function nodeArch() {
     return os.arch() === 'x64' ? 'amd64' : os.arch();
 }
 async function gitFacts(projectDir, env) {
-    const root = await runProcess(['git', 'rev-parse', '--show-toplevel'], { cwd: projectDir, env });
-    if (root.code !== 0)
+    const [root, revision, gitmodules] = await Promise.all([
+        runProcess(['git', 'rev-parse', '--show-toplevel'], { cwd: projectDir, env }),
+        runProcess(['git', 'rev-parse', 'HEAD'], { cwd: projectDir, env }),
+        runProcess(['git', 'cat-file', '-e', 'HEAD:.gitmodules'], { cwd: projectDir, env }),
+    ]);
+    if (root.code !== 0 || revision.code !== 0)
         return undefined;
-    const revision = await runProcess(['git', 'rev-parse', 'HEAD'], { cwd: projectDir, env });
-    if (revision.code !== 0)
-        return undefined;
-    return { root: root.output.trim(), revision: revision.output.trim() };
+    return { root: root.output.trim(), revision: revision.output.trim(), submodules: gitmodules.code === 0 };
 }
 /**
  * A remote builder's ssh: docker's ssh:// connection helper (docker/cli

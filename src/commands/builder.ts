@@ -31,7 +31,8 @@ export interface RunnerFacts {
   /** the Kamal project directory (Kamal's Dir.pwd) */
   projectDir: string
   /** the repository the project is in (Kamal::Git.root and .revision), if any */
-  git?: { root: string; revision: string }
+  /** the checkout: its root, HEAD, and whether HEAD has a .gitmodules (false: none, so there is nothing to recurse into) */
+  git?: { root: string; revision: string; submodules?: boolean }
   /** where build clones go: RUNNER_TEMP (one per job) when set, else the OS temp dir */
   tempDir: string
   /** `builder.dockerfile` exists relative to the project directory (Kamal checks before building) */
@@ -179,21 +180,23 @@ class BuildPlan {
   }
 
   /** Kamal::Commands::Builder::Clone: clone once, then reset the clone to HEAD on every build. */
-  clone(git: { root: string; revision: string }): RunnerStep[] {
+  clone(git: { root: string; revision: string; submodules?: boolean }): RunnerStep[] {
+    // Without a .gitmodules at HEAD, --recurse-submodules and `submodule update` do nothing but start ~20 processes.
+    const recurse = git.submodules !== false
     const root = shellEscape(git.root)
     const repository = shellEscape(path.join(this.cloneDir, path.basename(git.root)))
     const buildDirectory = shellEscape(this.buildDirectory)
     const inClone = (purpose: string, ...words: string[]) => this.step(purpose, ['git', '-C', buildDirectory, ...words])
     return [
       this.step('make the clone directory', ['mkdir', '-p', shellEscape(this.cloneDir)]),
-      this.step('clone the committed tree', ['git', '-C', shellEscape(this.cloneDir), 'clone', root, '--recurse-submodules'], {
+      this.step('clone the committed tree', ['git', '-C', shellEscape(this.cloneDir), 'clone', root, ...(recurse ? ['--recurse-submodules'] : [])], {
         skipIf: this.check(['git', '-C', repository, 'rev-parse', '--git-dir']),
       }),
       inClone('point the clone at the repository', 'remote', 'set-url', 'origin', root),
       inClone('fetch into the clone', 'fetch', 'origin'),
       inClone('reset the clone to the revision', 'reset', '--hard', git.revision),
       inClone('clean the clone', 'clean', '-fdx'),
-      inClone('update the clone\'s submodules', 'submodule', 'update', '--init'),
+      ...(recurse ? [inClone('update the clone\'s submodules', 'submodule', 'update', '--init')] : []),
       inClone('compact the clone', 'gc', '--auto', '--quiet'),
     ]
   }

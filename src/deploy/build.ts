@@ -146,11 +146,13 @@ function nodeArch(): string {
 }
 
 async function gitFacts(projectDir: string, env: Record<string, string>): Promise<RunnerFacts['git']> {
-  const root = await runProcess(['git', 'rev-parse', '--show-toplevel'], { cwd: projectDir, env })
-  if (root.code !== 0) return undefined
-  const revision = await runProcess(['git', 'rev-parse', 'HEAD'], { cwd: projectDir, env })
-  if (revision.code !== 0) return undefined
-  return { root: root.output.trim(), revision: revision.output.trim() }
+  const [root, revision, gitmodules] = await Promise.all([
+    runProcess(['git', 'rev-parse', '--show-toplevel'], { cwd: projectDir, env }),
+    runProcess(['git', 'rev-parse', 'HEAD'], { cwd: projectDir, env }),
+    runProcess(['git', 'cat-file', '-e', 'HEAD:.gitmodules'], { cwd: projectDir, env }),
+  ])
+  if (root.code !== 0 || revision.code !== 0) return undefined
+  return { root: root.output.trim(), revision: revision.output.trim(), submodules: gitmodules.code === 0 }
 }
 
 /**
