@@ -2,7 +2,8 @@
 # Builds the images every harness host needs (nothing can be pulled) and saves them as
 # tarballs under harness/.state/images/, using a throwaway dockerd in its own namespaces:
 #   busybox:harness              FROM scratch + Debian's busybox-static (sh, httpd, wget, ...)
-#   basecamp/kamal-proxy:v0.9.2  the kamal-proxy stand-in (node binary + its libs + harness/kamal-proxy)
+#   basecamp/kamal-proxy:v0.9.2  the kamal-proxy stand-in (node binary + its libs + harness/kamal-proxy,
+#                                /usr/local/bin/kamal-proxy = its C client, kamal-proxy/cli.c; needs gcc)
 # Usage: harness/images/build.sh          build (always)
 #        harness/images/build.sh --stale  print "stale" if inputs changed since the last build
 set -euo pipefail
@@ -11,8 +12,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 NODE_BIN=$(readlink -f "$(command -v node)")
 BUSYBOX_BIN=/bin/busybox
 inputs_hash() {
-  { cat "$HARNESS_DIR/images/build.sh" "$HARNESS_DIR"/kamal-proxy/*.js "$HARNESS_DIR"/kamal-proxy/lib/*.js
-    stat -c '%s %Y %n' "$NODE_BIN" "$BUSYBOX_BIN"; } | sha256sum | cut -c1-16
+  { cat "$HARNESS_DIR/images/build.sh" "$HARNESS_DIR"/kamal-proxy/*.js "$HARNESS_DIR"/kamal-proxy/lib/*.js "$HARNESS_DIR"/kamal-proxy/cli.c
+    stat -c '%s %Y %n' "$NODE_BIN" "$BUSYBOX_BIN"; command -v gcc || echo no-gcc; } | sha256sum | cut -c1-16
 }
 if [[ ${1:-} == --stale ]]; then
   [[ -f $IMAGES_DIR/inputs.sha && "$(cat "$IMAGES_DIR/inputs.sha")" == "$(inputs_hash)" && -f $IMAGES_DIR/busybox.tar && -f $IMAGES_DIR/kamal-proxy.tar ]] || echo stale
@@ -59,18 +60,27 @@ for lib in $(ldd "$NODE_BIN" | grep -oE '/[^ ]+'); do
 done
 cp -r "$HARNESS_DIR/kamal-proxy" "$P/opt/kamal-proxy"
 rm -rf "$P/opt/kamal-proxy/test"
-ln -s /opt/kamal-proxy/kamal-proxy.js "$P/usr/local/bin/kamal-proxy"
+rm -f "$P/opt/kamal-proxy/cli.c"
 chmod 755 "$P/opt/kamal-proxy/kamal-proxy.js"
 sed -i '1s|.*|#!/usr/bin/node|' "$P/opt/kamal-proxy/kamal-proxy.js"
+# The CLI: a static C client that has the running server execute the command (a node CLI would add
+# ~40 ms of node start-up to every `docker exec kamal-proxy kamal-proxy ...`); it execs the node CLI
+# for `run`. It finds the socket in KAMAL_PROXY_SOCKET, set below to what lib/paths.js computes in
+# the image (its one definition; env -i: the image sets no TMPDIR).
+KP_SOCKET=$(env -i "$NODE_BIN" -p "require('$HARNESS_DIR/kamal-proxy/lib/paths').socketPath()")
+if command -v gcc >/dev/null && gcc -O2 -static -o "$P/usr/local/bin/kamal-proxy" "$HARNESS_DIR/kamal-proxy/cli.c"; then :; else
+  log "note: no gcc (or no static libc): /usr/local/bin/kamal-proxy is the node CLI (~40 ms slower per call)"
+  ln -sf /opt/kamal-proxy/kamal-proxy.js "$P/usr/local/bin/kamal-proxy"
+fi
 printf 'root:x:0:0:root:/root:/usr/sbin/nologin\nkamal-proxy:x:1000:1000::/home/kamal-proxy:/usr/sbin/nologin\n' >"$P/etc/passwd"
 printf 'root:x:0:\nkamal-proxy:x:1000:\n' >"$P/etc/group"
 printf 'hosts: files dns\n' >"$P/etc/nsswitch.conf"
 chmod 1777 "$P/tmp"
-cat >"$CTX/kamal-proxy/Dockerfile" <<'DF'
+cat >"$CTX/kamal-proxy/Dockerfile" <<DF
 FROM scratch
 COPY rootfs/ /
 LABEL org.opencontainers.image.title=kamal-proxy
-ENV HOME=/home/kamal-proxy PATH=/usr/local/bin:/usr/bin:/bin
+ENV HOME=/home/kamal-proxy PATH=/usr/local/bin:/usr/bin:/bin KAMAL_PROXY_SOCKET=$KP_SOCKET
 WORKDIR /home/kamal-proxy
 EXPOSE 80 443
 CMD ["kamal-proxy", "run"]
@@ -91,6 +101,9 @@ quiet_build -t basecamp/kamal-proxy:v0.9.2 "$CTX/kamal-proxy"
 # smoke tests
 docker run --rm busybox:harness sh -c 'httpd --help >/dev/null 2>&1; wget --help >/dev/null 2>&1; echo ok' | grep -qx ok || die "busybox image broken"
 docker run --rm --entrypoint kamal-proxy basecamp/kamal-proxy:v0.9.2 version | grep -q stand-in || die "kamal-proxy image broken"
+docker run --detach --name kp-smoke --network none basecamp/kamal-proxy:v0.9.2 >/dev/null
+wait_for 10 "kamal-proxy list" docker exec kp-smoke kamal-proxy list || die "kamal-proxy image: the CLI does not reach the server"
+docker rm --force kp-smoke >/dev/null
 mkdir -p "$IMAGES_DIR"
 docker save -o "$IMAGES_DIR/busybox.tar" busybox:harness
 docker save -o "$IMAGES_DIR/kamal-proxy.tar" basecamp/kamal-proxy:v0.9.2

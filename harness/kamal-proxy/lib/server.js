@@ -9,6 +9,7 @@ const fs = require('fs');
 const path = require('path');
 const { stateDir, stateFile, socketPath } = require('./paths');
 const { formatDuration } = require('./flags');
+const { execute } = require('./cli');
 const { routeFor, findConflict, normalizeHosts, normalizePathPrefixes } = require('./router');
 
 const services = new Map(); // name -> Service
@@ -426,6 +427,23 @@ function sniCallback(servername, cb) {
 
 // ---------------------------------------------------------------- control socket + run
 
+// One control command; `payload` parses the request's payload.
+async function dispatch(cmd, payload) {
+  try {
+    if (!commands[cmd]) throw new Error(`unknown command ${cmd}`);
+    return { ok: true, ...(await commands[cmd](payload())) };
+  } catch (e) {
+    return { ok: false, error: e.message };
+  }
+}
+// What crosses the socket between lib/client.js and the server is JSON: keep that in-process too.
+const wire = (value) => JSON.parse(JSON.stringify(value));
+const cliDispatch = async (cmd, payload) => wire(await dispatch(cmd, () => wire(payload)));
+const cliRun = async () => { throw new Error('"run" cannot be handled by the running server'); };
+
+// POST /<command> with a JSON payload: lib/client.js (the node CLI).
+// POST /cli with the CLI's argv, each argument followed by a NUL byte: the C client (cli.c). Runs
+// lib/cli.js here; answers "<exit code>\n<stdout length in bytes>\n<stdout><stderr>".
 function controlServer() {
   return http.createServer((req, res) => {
     let body = '';
@@ -433,13 +451,15 @@ function controlServer() {
     req.on('data', (c) => { body += c; });
     req.on('end', async () => {
       const cmd = (req.url || '').slice(1);
-      let reply;
-      try {
-        if (!commands[cmd]) throw new Error(`unknown command ${cmd}`);
-        reply = { ok: true, ...(await commands[cmd](JSON.parse(body || '{}'))) };
-      } catch (e) {
-        reply = { ok: false, error: e.message };
+      if (cmd === 'cli') {
+        const out = await execute(body.split('\0').slice(0, -1), { dispatch: cliDispatch, run: cliRun });
+        const stdout = Buffer.from(out.stdout);
+        const reply = Buffer.concat([Buffer.from(`${out.code}\n${stdout.length}\n`), stdout, Buffer.from(out.stderr)]);
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': reply.length });
+        res.end(reply);
+        return;
       }
+      const reply = await dispatch(cmd, () => JSON.parse(body || '{}'));
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(reply));
     });
