@@ -24,6 +24,17 @@ afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }))
 
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim()
 
+/** A git repository at `repo` with one commit holding `dockerfile` (a path inside it). */
+function committedRepo(repo: string, dockerfile: string): void {
+  fs.mkdirSync(path.dirname(path.join(repo, dockerfile)), { recursive: true })
+  git(repo, 'init', '-q', '-b', 'main')
+  git(repo, 'config', 'user.email', 'd@example.com')
+  git(repo, 'config', 'user.name', 'D')
+  fs.writeFileSync(path.join(repo, dockerfile), 'FROM scratch\n')
+  git(repo, 'add', '-A')
+  git(repo, 'commit', '-qm', 'one')
+}
+
 describe('runRunnerStep', () => {
   test('cache-service variables reach only steps that pass them by name; secrets by env, redacted from the output', async () => {
     const names = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_CACHE_URL', 'OTHER', 'TOKEN', 'EXTRA']
@@ -104,13 +115,7 @@ describe('the build clone (real git)', () => {
 
   test('clone, reuse and reset to the new revision, and delete + clone again when the clone is broken', async () => {
     const repo = path.join(scratch, 'my app')
-    fs.mkdirSync(path.join(repo, 'web'), { recursive: true })
-    git(repo, 'init', '-q', '-b', 'main')
-    git(repo, 'config', 'user.email', 'd@example.com')
-    git(repo, 'config', 'user.name', 'D')
-    fs.writeFileSync(path.join(repo, 'web/Dockerfile'), 'FROM scratch\n')
-    git(repo, 'add', '-A')
-    git(repo, 'commit', '-qm', 'one')
+    committedRepo(repo, 'web/Dockerfile')
     const config = configFromYaml('service: app\nimage: a/b\nregistry: { username: u, password: p }\nservers: [1.1.1.1]\nbuilder: { arch: amd64 }\n')
     const projectDir = path.join(repo, 'web')
     const tempDir = path.join(scratch, 'job-temp')
@@ -173,12 +178,7 @@ describe('probeRunner', () => {
 
   test('the checkout: its root, HEAD, and whether HEAD has a .gitmodules (a working-tree file alone does not count)', async () => {
     const repo = fs.mkdtempSync(path.join(scratch, 'modules-'))
-    git(repo, 'init', '-q', '-b', 'main')
-    git(repo, 'config', 'user.email', 'd@example.com')
-    git(repo, 'config', 'user.name', 'D')
-    fs.writeFileSync(path.join(repo, 'Dockerfile'), 'FROM scratch\n')
-    git(repo, 'add', '-A')
-    git(repo, 'commit', '-qm', 'one')
+    committedRepo(repo, 'Dockerfile')
     const on = { ...project('  arch: amd64\n'), projectDir: repo }
     const docker = fakeDocker(true)
     const first = await probe(docker, on)
