@@ -205,6 +205,18 @@ describe('checkRecordAgainstPlan', () => {
     ;[swapped[upload - 1], swapped[upload]] = [swapped[upload], swapped[upload - 1]]
     expect(checkRecordAgainstPlan(plan, swapped).map((drift) => drift.problem)).toContain('ran out of plan order')
   })
+
+  test('a step started alongside the next one may be recorded after it, and only after that one', () => {
+    const runner = (display: string, extra = {}) => ({ kind: 'runner' as const, purpose: display, argv: display.split(' '), display, cwd: '/tmp', changes: true, ...extra })
+    const plan = planFor({ build: [runner('docker login', { alongsideNext: true }), runner('git clone'), runner('docker build .'), runner('docker push')] })
+    const record = perfectRecord(plan)
+    const at = (display: string) => record.findIndex((entry) => entry.command === display)
+    const swap = (first: number, second: number) => record.map((entry, index) => (index === first ? record[second] : index === second ? record[first] : entry))
+    expect(checkRecordAgainstPlan(plan, swap(at('docker login'), at('git clone')))).toEqual([])
+    expect(checkRecordAgainstPlan(plan, swap(at('git clone'), at('docker build .'))).map((drift) => drift.problem)).toEqual(['ran out of plan order'])
+    const loginLast = [...record.filter((entry) => entry.command !== 'docker login'), record[at('docker login')]]
+    expect(checkRecordAgainstPlan(plan, loginLast).map((drift) => drift.problem)).toEqual(['ran out of plan order'])
+  })
 })
 
 describe('all-or-nothing', () => {
