@@ -30,8 +30,7 @@ export interface RunnerFacts {
   dockerArch: string
   /** the Kamal project directory (Kamal's Dir.pwd) */
   projectDir: string
-  /** the repository the project is in (Kamal::Git.root and .revision), if any */
-  /** the checkout: its root, HEAD, and whether HEAD has a .gitmodules (false: none, so there is nothing to recurse into) */
+  /** the repository the project is in (Kamal::Git.root and .revision), if any; `submodules: false` when HEAD has no .gitmodules */
   git?: { root: string; revision: string; submodules?: boolean }
   /** where build clones go: RUNNER_TEMP (one per job) when set, else the OS temp dir */
   tempDir: string
@@ -180,7 +179,7 @@ class BuildPlan {
   }
 
   /** Kamal::Commands::Builder::Clone: clone once, then reset the clone to HEAD on every build. */
-  clone(git: { root: string; revision: string; submodules?: boolean }): RunnerStep[] {
+  clone(git: NonNullable<RunnerFacts['git']>): RunnerStep[] {
     // Without a .gitmodules at HEAD, --recurse-submodules and `submodule update` do nothing but start ~20 processes.
     const recurse = git.submodules !== false
     const root = shellEscape(git.root)
