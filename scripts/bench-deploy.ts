@@ -10,9 +10,14 @@
  * check, as they ran) with the ratio to it. BENCH_LAYOUTS=1,3 runs only those layouts;
  * BENCH_RECORDS=DIR keeps each deploy's record there (<version>.json); BENCH_BASELINE=FILE
  * deploys that bundle (an earlier dist/index.js) in turn with this one and prints its figures too.
+ * BENCH_KAMAL=DIR (Kamal's and dotenv's sources, scripts/kamal-side/setup.sh DIR): the real Kamal
+ * 2.12 CLI deploys the same app (as service <name>-k, on the same hosts) in turn with this bundle,
+ * and the ratio is printed run by run: both meet the same machine, whose speed drifts.
  */
 import * as fs from 'node:fs'
+import { spawn } from 'node:child_process'
 import * as os from 'node:os'
+import * as path from 'node:path'
 import { startAction, type Entry } from '../__tests__/support/run-action'
 import { AppProject, appFiles } from '../__tests__/e2e/support/app-project'
 import { harnessAccess, harnessDown, harnessUp, type HarnessState } from '../__tests__/e2e/support/harness'
@@ -97,6 +102,43 @@ async function deploy(project: AppProject, version: string, entry: Entry = 'dist
   return { seconds, before, after, cpuSeconds, record }
 }
 
+/** BENCH_KAMAL=DIR: the directory holding kamal/ (v2.12.0) and dotenv/ sources for scripts/kamal-side/kamal. */
+const KAMAL_SOURCES = process.env.BENCH_KAMAL
+
+/** The layout's app for Kamal itself: the same config as service <name>-k, plus the ssh section Kamal reads its key and pinned host keys from. */
+function kamalProject(layout: Layout, scratch: string): AppProject {
+  const sshConfig = path.join(scratch, 'ssh_config')
+  fs.writeFileSync(sshConfig, `Host 10.213.0.*\n  UserKnownHostsFile ${harness.knownHosts}\n  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n`)
+  const ssh = `ssh:\n  user: root\n  keys_only: true\n  keys: [ "${harness.privateKey}" ]\n  config: [ "${sshConfig}" ]\n`
+  return new AppProject({ 'config/deploy.yml': config({ ...layout, service: `${layout.service}-k` }) + ssh, '.kamal/secrets': 'KAMAL_REGISTRY_PASSWORD=$KAMAL_REGISTRY_PASSWORD\n', ...appFiles('warm') })
+}
+
+/** `kamal deploy` in the project, timed as this bundle's deploy is (wall time and the machine's CPU). */
+async function kamalDeploy(project: AppProject, name: string, scratch: string): Promise<{ seconds: number; cpuSeconds: number }> {
+  // With the real buildx plugin in DOCKER_CONFIG (scripts/install-buildx.sh), Kamal builds with it too; without, the wrapper builds as this bundle does.
+  const realBuildx = process.env.DOCKER_CONFIG !== undefined && fs.existsSync(path.join(process.env.DOCKER_CONFIG, 'cli-plugins', 'docker-buildx'))
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KAMAL_SIDE_SOURCES: KAMAL_SOURCES,
+    DOCKER_HOST: harness.runner.dockerHost,
+    DOCKER_CONFIG: process.env.DOCKER_CONFIG ?? path.join(scratch, 'docker-config'),
+    KAMAL_REGISTRY_PASSWORD: 'bench-registry-password',
+    // Kamal's build clone (Dir.tmpdir/kamal-clones)
+    TMPDIR: scratch,
+    ...(realBuildx ? { KAMAL_SIDE_REAL_BUILDX: '1' } : { DOCKER_BUILDKIT: '0' }),
+  }
+  const log = path.join(scratch, `${name}.log`)
+  const started = Date.now()
+  const cpuBefore = busyCpuSeconds()
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn(path.join(__dirname, 'kamal-side', 'kamal'), ['deploy'], { cwd: project.dir, env, stdio: ['ignore', fs.openSync(log, 'w'), fs.openSync(log, 'a')] })
+    child.on('close', resolve)
+  })
+  const result = { seconds: (Date.now() - started) / 1000, cpuSeconds: busyCpuSeconds() - cpuBefore }
+  if (code !== 0) throw new Error(`kamal deploy ${name} failed (exit ${code}); ${log}:\n${fs.readFileSync(log, 'utf8').slice(-4000)}`)
+  return result
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 const fixed = (seconds: number) => seconds.toFixed(2)
 
@@ -157,20 +199,30 @@ export function floor(record: RecordEntry[], primary: string): { seconds: number
  */
 const changedFile = (layout: Layout, version: string) => `${version} ${layout.service} ${Date.now()}\n`
 
-async function benchLayout(layout: Layout): Promise<{ median: number; floor: number }> {
+async function benchLayout(layout: Layout): Promise<{ median: number; floor: number; kamal?: number }> {
   const project = new AppProject({ 'config/deploy.yml': config(layout), '.kamal/secrets': 'KAMAL_REGISTRY_PASSWORD=$KAMAL_REGISTRY_PASSWORD\n', ...appFiles('warm') })
   await deploy(project, 'warm')
   const runs: Run[] = []
   const baseline: Run[] = []
+  const kamal: Array<{ seconds: number; cpuSeconds: number }> = []
   const changeAndDeploy = (version: string, entry?: Entry) => {
     project.write({ 'www/version': changedFile(layout, version) })
     project.commit(version)
     return deploy(project, version, entry)
   }
+  const kamalScratch = KAMAL_SOURCES ? fs.mkdtempSync(path.join(os.tmpdir(), 'bench-kamal-')) : ''
+  const kamalApp = KAMAL_SOURCES ? kamalProject(layout, kamalScratch) : undefined
+  const changeAndDeployWithKamal = (version: string) => {
+    kamalApp!.write({ 'www/version': changedFile({ ...layout, service: `${layout.service}-k` }, version) })
+    kamalApp!.commit(version)
+    return kamalDeploy(kamalApp!, version, kamalScratch)
+  }
+  if (kamalApp) await changeAndDeployWithKamal('warm')
   for (let index = 1; index <= RUNS; index++) {
-    // With a baseline, the two bundles take turns, so both meet the same machine.
+    // With a baseline or Kamal, the deploys take turns, so all meet the same machine.
     if (BASELINE) baseline.push(await changeAndDeploy(`b${index}`, { bundle: BASELINE }))
     runs.push(await changeAndDeploy(`v${index}`))
+    if (kamalApp) kamal.push(await changeAndDeployWithKamal(`v${index}`))
   }
   const wall = median(runs.map((run) => run.seconds))
   const typical = runs.find((run) => run.seconds === wall) ?? runs[0]
@@ -180,12 +232,18 @@ async function benchLayout(layout: Layout): Promise<{ median: number; floor: num
     console.log(`baseline ${BASELINE}: wall time ${baseline.map((run) => fixed(run.seconds)).join(' s, ')} s; median ${fixed(median(baseline.map((run) => run.seconds)))} s; CPU ${baseline.map((run) => fixed(run.cpuSeconds)).join(' s, ')} s`)
   }
   console.log(`wall time: ${runs.map((run) => fixed(run.seconds)).join(' s, ')} s; median ${fixed(wall)} s`)
+  const kamalMedian = kamal.length > 0 ? median(kamal.map((run) => run.seconds)) : undefined
+  if (kamalMedian !== undefined) {
+    const ratios = runs.map((run, index) => run.seconds / kamal[index].seconds)
+    console.log(`Kamal 2.12, in turn: wall time ${kamal.map((run) => fixed(run.seconds)).join(' s, ')} s; median ${fixed(kamalMedian)} s; CPU ${kamal.map((run) => fixed(run.cpuSeconds)).join(' s, ')} s`)
+    console.log(`this bundle / Kamal, run by run: ${ratios.map((ratio) => ratio.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}× (medians: ${(wall / kamalMedian).toFixed(2)}×)`)
+  }
   console.log(`CPU used by all processes: ${runs.map((run) => fixed(run.cpuSeconds)).join(' s, ')} s (${os.cpus().length} CPUs)`)
   console.log(`outside the record (node start to the first step / the last step to exit): ${runs.map((run) => `${fixed(run.before)}/${fixed(run.after)}`).join(', ')} s`)
   console.log(`floor: ${fixed(limit.seconds)} s (${limit.parts}); median / floor = ${(wall / limit.seconds).toFixed(2)}×`)
   console.log('critical path of the median run (seconds from the first recorded step):')
   for (const stretch of criticalPath(typical.record)) console.log(`  ${fixed(stretch.from / 1000).padStart(6)}–${fixed(stretch.to / 1000).padEnd(6)} ${stretch.what}`)
-  return { median: wall, floor: limit.seconds }
+  return { median: wall, floor: limit.seconds, kamal: kamalMedian }
 }
 
 async function main(): Promise<void> {
@@ -199,7 +257,8 @@ async function main(): Promise<void> {
     if (only) return
     const [three, one, eight] = results
     console.log('\n## Summary')
-    console.log(`3 hosts: median ${fixed(three.median)} s = ${(three.median / KAMAL_THREE_HOSTS).toFixed(2)}× Kamal 2.12's ${KAMAL_THREE_HOSTS.toFixed(1)} s (goal ≤ 0.5×); ${(three.median / three.floor).toFixed(2)}× its floor`)
+    const kamalThree = three.kamal ?? KAMAL_THREE_HOSTS
+    console.log(`3 hosts: median ${fixed(three.median)} s = ${(three.median / kamalThree).toFixed(2)}× Kamal 2.12's ${kamalThree.toFixed(2)} s${three.kamal ? ' (measured in turn)' : ''} (goal ≤ 0.5×); ${(three.median / three.floor).toFixed(2)}× its floor`)
     console.log(`8 hosts / 1 host: ${fixed(eight.median)} s / ${fixed(one.median)} s = ${(eight.median / one.median).toFixed(2)}× (goal ≤ 1.3×)`)
   } finally {
     if (!process.env.KEEP_HARNESS) harnessDown()
