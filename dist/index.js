@@ -62379,7 +62379,12 @@ function scheduleNodes(stages) {
         const stage = stages[index];
         const shipping = stage.lanes.some((lane) => lane.units.some((unit) => unit.steps.some((step) => step.kind === 'ship')));
         const pipelined = stage.sync === 'place' && !shipping;
-        const needs = (stage.needs ?? []).flatMap((id) => byId.get(id) ?? []);
+        const needs = (stage.needs ?? []).flatMap((id) => {
+            // A need on a stage planned later would wait for nothing; one this plan has not (no build when skipping the push) is met.
+            if (!byId.has(id) && stages.slice(index + 1).some((later) => later.id === id))
+                throw new Error(`Plan error: stage "${stage.title}" needs "${id}", which comes after it`);
+            return byId.get(id) ?? [];
+        });
         const made = [];
         if (shipping) {
             const pull = stages[index + 1];

@@ -84,6 +84,16 @@ describe('the deploy plan', () => {
     expect(waitsFor(node('Release deploy lock', 'vm1'), node('Tag latest image, prune', 'vm3'))).toBe(true)
   })
 
+  test("a stage's needs name stages before it: a need on a later stage is a plan error, one on a stage this plan lacks is met", () => {
+    const stages = planFor().stages
+    const pull = stages.findIndex((stage) => stage.title === 'Pull image')
+    const build = stages.findIndex((stage) => stage.id === 'build')
+    expect(stages[pull].needs).toContain('build')
+    expect(scheduleNodes(stages.filter((_, index) => index !== build)).some((node) => node.stage.title === 'Pull image')).toBe(true)
+    const reordered = [...stages.filter((_, index) => index !== build), stages[build]]
+    expect(() => scheduleNodes(reordered)).toThrow('stage "Pull image" needs "build", which comes after it')
+  })
+
   test('the stale check keeps the running version for the boot; Before boot waits for it and asks again only after a rename', () => {
     const plan = planFor()
     const nodes = scheduleNodes(plan.stages)
