@@ -13,6 +13,8 @@
  * BENCH_KAMAL=DIR (Kamal's and dotenv's sources, scripts/kamal-side/setup.sh DIR): the real Kamal
  * 2.12 CLI deploys the same app (as service <name>-k, on the same hosts) in turn with this bundle,
  * and the ratio is printed run by run: both meet the same machine, whose speed drifts.
+ * BENCH_SETTLE=SECONDS waits that long before each timed deploy (default 0), so none starts while
+ * the hosts still finish the work the deploy before it left them.
  */
 import * as fs from 'node:fs'
 import { spawn } from 'node:child_process'
@@ -24,6 +26,8 @@ import { harnessAccess, harnessDown, harnessUp, type HarnessState } from '../__t
 import type { RecordEntry } from '../src/execute/record'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+const SETTLE_MS = Number(process.env.BENCH_SETTLE ?? 0) * 1000
+const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
 const address = (index: number) => `10.213.0.${11 + index}`
 /** Kamal 2.12's time for the 3-host layout: the issue's side-by-side figure, or BENCH_KAMAL_THREE (measured on this machine). */
 const KAMAL_THREE_HOSTS = Number(process.env.BENCH_KAMAL_THREE ?? 5.0)
@@ -205,17 +209,25 @@ async function benchLayout(layout: Layout): Promise<{ median: number; floor: num
   const runs: Run[] = []
   const baseline: Run[] = []
   const kamal: Array<{ seconds: number; cpuSeconds: number }> = []
-  const changeAndDeploy = (version: string, entry?: Entry) => {
+  const changeAndDeploy = async (version: string, entry?: Entry) => {
     project.write({ 'www/version': changedFile(layout, version) })
     project.commit(version)
+    await settle()
     return deploy(project, version, entry)
   }
   const kamalScratch = KAMAL_SOURCES ? fs.mkdtempSync(path.join(os.tmpdir(), 'bench-kamal-')) : ''
   const kamalApp = KAMAL_SOURCES ? kamalProject(layout, kamalScratch) : undefined
-  const changeAndDeployWithKamal = (version: string) => {
+  const changeAndDeployWithKamal = async (version: string) => {
     kamalApp!.write({ 'www/version': changedFile({ ...layout, service: `${layout.service}-k` }, version) })
     kamalApp!.commit(version)
-    return kamalDeploy(kamalApp!, version, kamalScratch)
+    await settle()
+    try {
+      return await kamalDeploy(kamalApp!, version, kamalScratch)
+    } catch (error) {
+      // A failed Kamal deploy is not timed: reported, then tried once more with the same commit.
+      console.log(`Kamal's deploy ${version} failed, tried again: ${(error instanceof Error ? error.message : String(error)).split('\n').filter((line) => /ERROR/.test(line)).join(' | ')}`)
+      return kamalDeploy(kamalApp!, `${version}-again`, kamalScratch)
+    }
   }
   if (kamalApp) await changeAndDeployWithKamal('warm')
   for (let index = 1; index <= RUNS; index++) {
