@@ -134,10 +134,12 @@ async function kamalDeploy(project: AppProject, name: string, scratch: string): 
   const log = path.join(scratch, `${name}.log`)
   const started = Date.now()
   const cpuBefore = busyCpuSeconds()
+  const output = fs.openSync(log, 'w')
   const code = await new Promise<number | null>((resolve) => {
-    const child = spawn(path.join(__dirname, 'kamal-side', 'kamal'), ['deploy'], { cwd: project.dir, env, stdio: ['ignore', fs.openSync(log, 'w'), fs.openSync(log, 'a')] })
+    const child = spawn(path.join(__dirname, 'kamal-side', 'kamal'), ['deploy'], { cwd: project.dir, env, stdio: ['ignore', output, output] })
     child.on('close', resolve)
   })
+  fs.closeSync(output)
   const result = { seconds: (Date.now() - started) / 1000, cpuSeconds: busyCpuSeconds() - cpuBefore }
   if (code !== 0) throw new Error(`kamal deploy ${name} failed (exit ${code}); ${log}:\n${fs.readFileSync(log, 'utf8').slice(-4000)}`)
   return result
@@ -271,7 +273,7 @@ async function main(): Promise<void> {
     console.log('\n## Summary')
     const kamalThree = three.kamal ?? KAMAL_THREE_HOSTS
     console.log(`3 hosts: median ${fixed(three.median)} s = ${(three.median / kamalThree).toFixed(2)}× Kamal 2.12's ${kamalThree.toFixed(2)} s${three.kamal ? ' (measured in turn)' : ''} (goal ≤ 0.5×); ${(three.median / three.floor).toFixed(2)}× its floor`)
-    console.log(`8 hosts / 1 host: ${fixed(eight.median)} s / ${fixed(one.median)} s = ${(eight.median / one.median).toFixed(2)}× (goal ≤ 1.3×)`)
+    console.log(`8 hosts / 1 host: ${fixed(eight.median)} s / ${fixed(one.median)} s = ${(eight.median / one.median).toFixed(2)}× (goal ≤ 1.3×)${eight.kamal && one.kamal ? `; Kamal's: ${(eight.kamal / one.kamal).toFixed(2)}×` : ''}`)
   } finally {
     if (!process.env.KEEP_HARNESS) harnessDown()
   }
