@@ -109,12 +109,16 @@ async function deploy(project: AppProject, version: string, entry: Entry = 'dist
 /** BENCH_KAMAL=DIR: the directory holding kamal/ (v2.12.0) and dotenv/ sources for scripts/kamal-side/kamal. */
 const KAMAL_SOURCES = process.env.BENCH_KAMAL
 
-/** The layout's app for Kamal itself: the same config as service <name>-k, plus the ssh section Kamal reads its key and pinned host keys from. */
+/** The layout's app in a git repository of its own; `extraConfig` goes at the end of its deploy.yml. */
+function appProject(layout: Layout, extraConfig = ''): AppProject {
+  return new AppProject({ 'config/deploy.yml': config(layout) + extraConfig, '.kamal/secrets': 'KAMAL_REGISTRY_PASSWORD=$KAMAL_REGISTRY_PASSWORD\n', ...appFiles('warm') })
+}
+
+/** The layout's app for Kamal itself (its layout: service <name>-k), plus the ssh section Kamal reads its key and pinned host keys from. */
 function kamalProject(layout: Layout, scratch: string): AppProject {
   const sshConfig = path.join(scratch, 'ssh_config')
   fs.writeFileSync(sshConfig, `Host 10.213.0.*\n  UserKnownHostsFile ${harness.knownHosts}\n  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n`)
-  const ssh = `ssh:\n  user: root\n  keys_only: true\n  keys: [ "${harness.privateKey}" ]\n  config: [ "${sshConfig}" ]\n`
-  return new AppProject({ 'config/deploy.yml': config({ ...layout, service: `${layout.service}-k` }) + ssh, '.kamal/secrets': 'KAMAL_REGISTRY_PASSWORD=$KAMAL_REGISTRY_PASSWORD\n', ...appFiles('warm') })
+  return appProject(layout, `ssh:\n  user: root\n  keys_only: true\n  keys: [ "${harness.privateKey}" ]\n  config: [ "${sshConfig}" ]\n`)
 }
 
 /** `kamal deploy` in the project, timed as this bundle's deploy is (wall time and the machine's CPU). */
@@ -206,23 +210,26 @@ export function floor(record: RecordEntry[], primary: string): { seconds: number
 const changedFile = (layout: Layout, version: string) => `${version} ${layout.service} ${Date.now()}\n`
 
 async function benchLayout(layout: Layout): Promise<{ median: number; floor: number; kamal?: number }> {
-  const project = new AppProject({ 'config/deploy.yml': config(layout), '.kamal/secrets': 'KAMAL_REGISTRY_PASSWORD=$KAMAL_REGISTRY_PASSWORD\n', ...appFiles('warm') })
+  const project = appProject(layout)
   await deploy(project, 'warm')
   const runs: Run[] = []
   const baseline: Run[] = []
   const kamal: Array<{ seconds: number; cpuSeconds: number }> = []
-  const changeAndDeploy = async (version: string, entry?: Entry) => {
-    project.write({ 'www/version': changedFile(layout, version) })
-    project.commit(version)
+  /** A one-file change, committed; then the pause before the deploy. */
+  const change = async (app: AppProject, of: Layout, version: string) => {
+    app.write({ 'www/version': changedFile(of, version) })
+    app.commit(version)
     await settle()
+  }
+  const changeAndDeploy = async (version: string, entry?: Entry) => {
+    await change(project, layout, version)
     return deploy(project, version, entry)
   }
+  const kamalLayout = { ...layout, service: `${layout.service}-k` }
   const kamalScratch = KAMAL_SOURCES ? fs.mkdtempSync(path.join(os.tmpdir(), 'bench-kamal-')) : ''
-  const kamalApp = KAMAL_SOURCES ? kamalProject(layout, kamalScratch) : undefined
+  const kamalApp = KAMAL_SOURCES ? kamalProject(kamalLayout, kamalScratch) : undefined
   const changeAndDeployWithKamal = async (version: string) => {
-    kamalApp!.write({ 'www/version': changedFile({ ...layout, service: `${layout.service}-k` }, version) })
-    kamalApp!.commit(version)
-    await settle()
+    await change(kamalApp!, kamalLayout, version)
     try {
       return await kamalDeploy(kamalApp!, version, kamalScratch)
     } catch (error) {
