@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { isCloneResetStep, isCloneStep, planBuild, type RunnerFacts } from '../src/commands/builder'
-import { BuildError, buildCloneDirectory, prepareClone, prepareRemoteBuilderSsh, probeRunner, runRunnerStep, type StepIo } from '../src/deploy/build'
+import { BuildError, buildCloneDirectory, prepareClone, prepareRemoteBuilderSsh, probeRunner, runRunnerStep, StepStoppedError, type StepIo } from '../src/deploy/build'
 import type { RunnerStep } from '../src/plan/runner-step'
 import { configFromYaml } from './support/config'
 
@@ -66,6 +66,43 @@ describe('runRunnerStep', () => {
     await expect(runRunnerStep(failing, io())).rejects.toThrow(/create the builder failed on the runner with exit status 3: sh -c echo boom; exit 3\nboom/)
     expect(await runRunnerStep({ ...failing, allowFailure: true }, io())).toMatchObject({ outcome: 'failed', code: 3, outputTail: 'boom' })
     expect((await runRunnerStep({ ...failing, argv: ['no-such-program-here'], allowFailure: true }, io())).code).toBe(127)
+  })
+
+  test('an aborted signal stops the running process (SIGTERM) and throws StepStoppedError; the step after it never starts', async () => {
+    const controller = new AbortController()
+    const marker = path.join(scratch, 'finished')
+    // the shell notes its SIGTERM; its sleep, a child as docker's buildx plugin is, gets one too (the whole group)
+    const slow = step(['sh', '-c', `trap 'echo stopped > ${marker}.term; exit 143' TERM; sleep 30 & echo $! > ${marker}.pid; wait; echo done > ${marker}`])
+    const started = Date.now()
+    const running = runRunnerStep(slow, io({ signal: controller.signal }))
+    setTimeout(() => controller.abort(), 300)
+    await expect(running).rejects.toThrow(StepStoppedError)
+    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(fs.readFileSync(`${marker}.term`, 'utf8')).toBe('stopped\n')
+    expect(fs.existsSync(marker)).toBe(false)
+    // gone, or a zombie waiting to be reaped by whoever adopted it
+    const sleeper = Number(fs.readFileSync(`${marker}.pid`, 'utf8'))
+    const sleeperRuns = () => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${sleeper}/stat`, 'utf8'))
+      } catch {
+        return false
+      }
+    }
+    for (let waited = 0; sleeperRuns() && waited < 3000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(sleeperRuns()).toBe(false)
+    await expect(runRunnerStep(step(['sh', '-c', `echo ran > ${marker}`]), io({ signal: controller.signal }))).rejects.toThrow(StepStoppedError)
+    expect(fs.existsSync(marker)).toBe(false)
+  })
+
+  test('a stopped step does not wait for a process it left behind holding the output open', async () => {
+    const controller = new AbortController()
+    const started = Date.now()
+    // the sleep leaves the process group (setsid), so the stop does not reach it: it holds the output pipes for 6 s
+    const running = runRunnerStep(step(['sh', '-c', 'setsid sleep 6 & wait']), io({ signal: controller.signal }))
+    setTimeout(() => controller.abort(), 200)
+    await expect(running).rejects.toThrow(StepStoppedError)
+    expect(Date.now() - started).toBeLessThan(5000)
   })
 })
 

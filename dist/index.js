@@ -61130,13 +61130,13 @@ var __importStar = (this && this.__importStar) || (function () {
     };
 })();
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.BuildError = void 0;
+exports.StepStoppedError = exports.BuildError = void 0;
 exports.runRunnerStep = runRunnerStep;
 exports.probeRunner = probeRunner;
 exports.prepareRemoteBuilderSsh = prepareRemoteBuilderSsh;
 exports.prepareClone = prepareClone;
 exports.buildCloneDirectory = buildCloneDirectory;
-const exec = __importStar(__nccwpck_require__(5236));
+const node_child_process_1 = __nccwpck_require__(1421);
 const fs = __importStar(__nccwpck_require__(3024));
 const os = __importStar(__nccwpck_require__(8161));
 const path = __importStar(__nccwpck_require__(6760));
@@ -61144,7 +61144,21 @@ const builder_1 = __nccwpck_require__(249);
 const shell_1 = __nccwpck_require__(997);
 var builder_2 = __nccwpck_require__(249);
 Object.defineProperty(exports, "BuildError", ({ enumerable: true, get: function () { return builder_2.BuildError; } }));
+/** A runner step whose process was stopped because the run failed elsewhere. */
+class StepStoppedError extends Error {
+    step;
+    startedAt;
+    constructor(step, startedAt) {
+        super(`${step.purpose}: stopped, the run had failed elsewhere`);
+        this.step = step;
+        this.startedAt = startedAt;
+        this.name = 'StepStoppedError';
+    }
+}
+exports.StepStoppedError = StepStoppedError;
 const OUTPUT_TAIL_LINES = 40;
+/** how long a stopped step waits for what its process left behind (docker's buildx plugin) to end */
+const STOP_GRACE_MS = 2000;
 /**
  * Runs one runner step: its skipIf first (exit 0 skips it), then its argv
  * without a shell. The environment is the runner's minus the cache-service
@@ -61153,6 +61167,8 @@ const OUTPUT_TAIL_LINES = 40;
  */
 async function runRunnerStep(step, io) {
     const startedAt = Date.now();
+    if (io.signal?.aborted)
+        throw new StepStoppedError(step, startedAt);
     const secretValues = (step.secretEnv ?? []).map((name) => io.secrets(name));
     if (step.stdin === 'registry-password') {
         if (io.registryPassword === undefined)
@@ -61170,7 +61186,9 @@ async function runRunnerStep(step, io) {
     }
     io.log(`$ ${step.display}`);
     const input = step.stdin === 'registry-password' ? io.registryPassword : undefined;
-    const result = await runProcess(step.argv, { cwd: step.cwd, env, input });
+    const result = await runProcess(step.argv, { cwd: step.cwd, env, input, signal: io.signal });
+    if (result.stopped)
+        throw new StepStoppedError(step, startedAt);
     const outputTail = redact(result.output.trimEnd().split('\n').slice(-OUTPUT_TAIL_LINES).join('\n'));
     for (const line of outputTail.split('\n').filter(Boolean))
         io.log(`  ${line}`);
@@ -61195,26 +61213,60 @@ function stepEnvironment(step, io) {
         env[name] = io.secrets(name);
     return env;
 }
-async function runProcess(argv, options) {
-    let output = '';
-    try {
-        const code = await exec.exec(argv[0], argv.slice(1), {
-            cwd: options.cwd,
-            env: options.env,
-            input: options.input !== undefined ? Buffer.from(options.input) : undefined,
-            ignoreReturnCode: true,
-            silent: true,
-            listeners: {
-                stdout: (data) => (output += data.toString()),
-                stderr: (data) => (output += data.toString()),
-            },
+/**
+ * Runs argv without a shell, output captured; a missing program exits 127. With a signal, the
+ * process leads its own process group and an abort stops the whole group (SIGTERM): docker
+ * passes no signal on to its buildx plugin, which would otherwise build and push to the end.
+ */
+function runProcess(argv, options) {
+    const { signal } = options;
+    return new Promise((resolve) => {
+        let output = '';
+        const child = (0, node_child_process_1.spawn)(argv[0], argv.slice(1), { cwd: options.cwd, env: options.env, stdio: [options.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: signal !== undefined });
+        const stop = () => {
+            try {
+                if (child.pid !== undefined)
+                    process.kill(-child.pid, 'SIGTERM');
+            }
+            catch {
+                // the group has ended already
+            }
+        };
+        signal?.addEventListener('abort', stop, { once: true });
+        child.stdout?.on('data', (data) => (output += data.toString()));
+        child.stderr?.on('data', (data) => (output += data.toString()));
+        let settled = false;
+        const settle = (result) => {
+            if (settled)
+                return;
+            settled = true;
+            signal?.removeEventListener('abort', stop);
+            resolve(result);
+        };
+        child.on('error', (error) => settle({ code: 127, output: `${output}${error.message}` }));
+        const ended = (exitCode, exitSignal) => {
+            const code = exitCode ?? 128 + (exitSignal ? os.constants.signals[exitSignal] : 0);
+            // A process that ended well just as the run failed did its work: that is not a stop.
+            settle({ code, output, stopped: signal?.aborted === true && code !== 0 });
+        };
+        child.on('close', ended);
+        // Stopped, a process that outlived the group's SIGTERM may hold the output open: 'close' would wait for it.
+        child.on('exit', (code, exitSignal) => {
+            if (!signal?.aborted)
+                return;
+            setTimeout(() => {
+                child.stdout?.destroy();
+                child.stderr?.destroy();
+                ended(code, exitSignal);
+            }, STOP_GRACE_MS).unref();
         });
-        return { code, output };
-    }
-    catch (error) {
-        // @actions/exec throws when the executable is not on PATH (or the cwd is missing).
-        return { code: 127, output: `${output}${error instanceof Error ? error.message : String(error)}` };
-    }
+        // A program that exits without reading its input must not fail the run with EPIPE.
+        child.stdin?.on('error', () => undefined);
+        if (options.input !== undefined)
+            child.stdin?.end(options.input);
+        if (signal?.aborted)
+            stop();
+    });
 }
 /** What the build plan needs from the runner: Docker, buildx, pack, the architecture, git, the Dockerfile. */
 async function probeRunner(env, project) {
@@ -62038,10 +62090,13 @@ class Execution {
     message;
     unavailableVersion = false;
     failed = false;
+    failure = new AbortController();
+    stopSignal;
     constructor(plan, context) {
         this.plan = plan;
         this.context = context;
         this.auditor = new auditor_1.Auditor(context.config, context.performer);
+        this.stopSignal = context.cancelSignal ? AbortSignal.any([this.failure.signal, context.cancelSignal]) : this.failure.signal;
         let index = 0;
         let boots = 0;
         for (const { step, unit, failureStep } of (0, steps_1.walkPlan)(plan)) {
@@ -62056,6 +62111,10 @@ class Execution {
     }
     get runFailed() {
         return this.failed;
+    }
+    /** aborted once the run has failed or the job is cancelled: runner processes still going are stopped */
+    get failedSignal() {
+        return this.stopSignal;
     }
     async run() {
         const nodes = scheduleNodes(this.plan.stages);
@@ -62106,6 +62165,7 @@ class Execution {
                 else
                     (failures.get(node.stageIndex) ?? failures.set(node.stageIndex, []).get(node.stageIndex)).push({ host: node.lane.place, error: error instanceof Error ? error : new Error(String(error)) });
                 this.failed = true;
+                this.failure.abort();
                 this.allHealthy.fail(node.lane?.place ?? steps_1.RUNNER, firstLine(error));
             }
             finally {
@@ -62116,8 +62176,11 @@ class Execution {
             done.set(node, runNode(node));
         await Promise.all(done.values());
         await this.settleBackground();
-        // The first failure is the earliest stage's, as when stages ran one after another.
-        const first = [...failures.keys(), ...unwrapped.keys()].sort((a, b) => a - b)[0];
+        // The first failure is the earliest stage's, as when stages ran one after another; a runner
+        // step stopped or not run because the run had failed elsewhere is never that failure.
+        const elsewhere = (index) => (unwrapped.has(index) ? [unwrapped.get(index)] : (failures.get(index) ?? []).map((item) => item.error)).every((error) => error instanceof local_steps_1.RunFailedElsewhereError);
+        const failed = [...failures.keys(), ...unwrapped.keys()].sort((a, b) => a - b);
+        const first = failed.find((index) => !elsewhere(index)) ?? failed[0];
         const failure = first === undefined ? undefined : unwrapped.has(first) ? unwrapped.get(first) : new hosts_1.MultiHostError(failures.get(first) ?? []);
         return { record: this.record, boots: this.boots, bytesSent: this.bytesSent, message: this.message, unavailableVersion: this.unavailableVersion, failure, outputs: this.outputs, shared: this.shared };
     }
@@ -62863,6 +62926,7 @@ const build_1 = __nccwpck_require__(5083);
 const build_2 = __nccwpck_require__(7042);
 const hooks_output_1 = __nccwpck_require__(8686);
 const hooks_1 = __nccwpck_require__(5987);
+const request_1 = __nccwpck_require__(4046);
 /** A runner step not started because the run had already failed; the first failure is what the run reports. */
 class RunFailedElsewhereError extends Error {
     constructor(purpose) {
@@ -62886,6 +62950,13 @@ async function runLocalStep(execution, step, meta, log) {
             if (step.note)
                 log(step.note);
             const result = await (0, build_1.runRunnerStep)(step, io()).catch((error) => {
+                // Stopped mid-way when the run failed elsewhere (a build whose push would race the lock holder's).
+                if (error instanceof build_1.StepStoppedError) {
+                    const cancelled = execution.context.cancelled?.() === true;
+                    log(`  (stopped: ${cancelled ? 'the job is being cancelled' : 'the run has failed'})`);
+                    execution.record.add({ ...meta, kind: 'runner', command: step.display, argv: step.argv, outcome: 'stopped', startedAt, endedAt: Date.now() });
+                    throw cancelled ? new request_1.CancelledError() : new RunFailedElsewhereError(step.purpose);
+                }
                 execution.record.add({ ...meta, kind: 'runner', command: step.display, argv: step.argv, outcome: 'failed', startedAt, endedAt: Date.now() });
                 throw error;
             });
@@ -62960,7 +63031,7 @@ async function runLocalStep(execution, step, meta, log) {
         }
     }
     function io() {
-        return { secrets: (name) => context.secrets.get(name), registryPassword: context.registryPassword, env: context.env, log };
+        return { secrets: (name) => context.secrets.get(name), registryPassword: context.registryPassword, env: context.env, log, signal: execution.failedSignal };
     }
 }
 
@@ -64169,10 +64240,12 @@ async function deploy(inputs, prepared, where) {
         throw error;
     }
     let cancelled = false;
+    const cancel = new AbortController();
     const onSignal = (signal) => {
         if (!cancelled)
-            core.warning(`${signal} received (the job is being cancelled): finishing the host work under way, starting no more, then releasing the deploy lock.`);
+            core.warning(`${signal} received (the job is being cancelled): finishing the host work under way, stopping the build, starting no more, then releasing the deploy lock.`);
         cancelled = true;
+        cancel.abort();
     };
     const onInterrupt = () => onSignal('SIGINT');
     const onTerminate = () => onSignal('SIGTERM');
@@ -64196,6 +64269,7 @@ async function deploy(inputs, prepared, where) {
             rolesFilter: inputs.roles.length > 0 ? targets.roles.map((role) => role.name) : undefined,
             env: where.env,
             cancelled: () => cancelled,
+            cancelSignal: cancel.signal,
             // lock acquire leaves the lock held on purpose: the post step must not release it.
             onLock: command === 'lock' && inputs.subcommand === 'acquire' ? undefined : (lock) => core.saveState(post_1.LOCK_STATE, lock ? JSON.stringify(lock) : ''),
             redact,
@@ -68561,7 +68635,7 @@ function entryLine(entry, redact) {
     const text = redact(entry.command);
     const shown = NOT_COMMANDS.has(entry.kind) ? `# ${text}` : text;
     const exit = entry.code !== undefined ? `exit ${entry.code}` : entry.outcome === 'failed' ? 'failed' : undefined;
-    const outcome = entry.outcome === 'tolerated' ? ', tolerated' : entry.outcome === 'skipped' ? ', rest skipped' : entry.outcome === 'failed' && entry.code !== undefined ? ', FAILED' : '';
+    const outcome = entry.outcome === 'tolerated' ? ', tolerated' : entry.outcome === 'skipped' ? ', rest skipped' : entry.outcome === 'stopped' ? ', stopped: the run had failed' : entry.outcome === 'failed' && entry.code !== undefined ? ', FAILED' : '';
     const status = [exit ? `${exit}${outcome}` : outcome.slice(2), (0, plan_index_1.secondsText)(entry.endedAt - entry.startedAt)].filter(Boolean).join(' · ');
     return `${entry.role ? `[${entry.role}] ` : ''}${shown}  # ${status}`;
 }

@@ -99,9 +99,11 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
   }
 
   let cancelled = false
+  const cancel = new AbortController()
   const onSignal = (signal: string) => {
-    if (!cancelled) core.warning(`${signal} received (the job is being cancelled): finishing the host work under way, starting no more, then releasing the deploy lock.`)
+    if (!cancelled) core.warning(`${signal} received (the job is being cancelled): finishing the host work under way, stopping the build, starting no more, then releasing the deploy lock.`)
     cancelled = true
+    cancel.abort()
   }
   const onInterrupt = () => onSignal('SIGINT')
   const onTerminate = () => onSignal('SIGTERM')
@@ -126,6 +128,7 @@ async function deploy(inputs: ActionInputs, prepared: PreparedRun, where: Where)
       rolesFilter: inputs.roles.length > 0 ? targets.roles.map((role) => role.name) : undefined,
       env: where.env,
       cancelled: () => cancelled,
+      cancelSignal: cancel.signal,
       // lock acquire leaves the lock held on purpose: the post step must not release it.
       onLock: command === 'lock' && inputs.subcommand === 'acquire' ? undefined : (lock) => core.saveState(LOCK_STATE, lock ? JSON.stringify(lock) : ''),
       redact,

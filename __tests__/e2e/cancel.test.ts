@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import { errorAnnotations, startAction, type ActionRun } from '../support/run-action'
 import { AppProject, appFiles } from './support/app-project'
@@ -111,4 +112,36 @@ test('killed while holding the lock: the post step (with the saved state) releas
   expect(fs.existsSync(removed as string)).toBe(false)
   await new Promise((resolve) => setTimeout(resolve, 7000))
   for (const answer of await served()) expect(answer).toEqual({ status: 200, body: expect.stringMatching(/^v[123]$/) })
+}, 180_000)
+
+test('SIGINT during the build: the build is stopped, no host gets the new version, lock released, result cancelled', async () => {
+  const files = appFiles('v4')
+  // A build step slow enough to interrupt, with a sleep no other process here has.
+  files.Dockerfile = files.Dockerfile.replace('RUN echo ok > /www/up', 'RUN sleep 47 && echo ok > /www/up')
+  project.write(files)
+  project.commit('v4')
+  const action = startAction(project.dir, inputs('v4'), { DOCKER_HOST: harness.runner.dockerHost })
+  // (pgrep's pattern does not match itself: "sleep 4[7]")
+  const building = () => spawnSync('pgrep', ['-f', 'sleep 4[7]'], { encoding: 'utf8' }).stdout.trim() !== ''
+  const deadline = Date.now() + 60_000
+  while (!building() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200))
+  expect(building()).toBe(true)
+  const interruptedAt = Date.now()
+  process.kill(action.pid, 'SIGINT')
+  const run = await action.finished
+  const tookMs = Date.now() - interruptedAt
+  process.stdout.write(`cancelled build: the action ended ${tookMs} ms after SIGINT\n`)
+
+  expect(run.status).not.toBe(0)
+  expect(tookMs).toBeLessThan(20_000)
+  expect(run.outputs.result).toBe('cancelled')
+  expect(errorAnnotations(run.stdout).map((annotation) => annotation.message)).toEqual([expect.stringContaining('The deploy was cancelled')])
+  const record = JSON.parse(fs.readFileSync(run.outputs.record, 'utf8')) as Array<{ kind: string; command: string; outcome: string }>
+  expect(record.filter((entry) => entry.kind === 'runner' && /^docker (buildx )?build /.test(entry.command)).map((entry) => entry.outcome)).toEqual(['stopped'])
+  expect(record.some((entry) => /docker (pull|run) /.test(entry.command))).toBe(false)
+  expect(lockState()).toBe('free')
+  for (const answer of await served()) expect(answer).toEqual({ status: 200, body: expect.stringMatching(/^v[123]$/) })
+  // The build's own processes are gone too, not left to finish and push.
+  await new Promise((resolve) => setTimeout(resolve, 3000))
+  expect(building()).toBe(false)
 }, 180_000)

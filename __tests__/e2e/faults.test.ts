@@ -109,16 +109,25 @@ describe('faults on real hosts', () => {
     const message = errorAnnotations(loser.stdout).map((annotation) => annotation.message).join('\n')
     expect(message).toMatch(/Deploy lock found on 10\.213\.0\.11[\s\S]*Locked by: Deployer/)
     expect(`${loser.stdout}${loser.stderr}`).not.toMatch(/getwd|No such file or directory.*kamal-clones/)
-    // Once it found the lock held, the loser pushed nothing: its pushes would race the winner's in the registry.
+    // Once it found the lock held, the loser pushed nothing more: its pushes would race the winner's in the registry.
     const loserRecord = JSON.parse(fs.readFileSync(loser.outputs.record, 'utf8')) as Array<{ kind: string; command: string; outcome: string; startedAt: number; endedAt: number }>
     const lockFound = Math.max(...loserRecord.filter((entry) => entry.kind === 'lock' || entry.kind === 'lock-status').map((entry) => entry.endedAt))
     // Without buildx the pushes are `docker push` steps; with buildx the build pushes (`--push` / `type=registry`).
-    // The lock is often found before the build starts: then the build is the step recorded as not run.
+    // The lock is often found before the build starts: then the build is the step recorded as not run. Found
+    // while the build runs, the build's process is stopped (recorded as such).
     const pushes = loserRecord.filter((entry) => entry.command.startsWith('docker push') || (/^docker buildx build /.test(entry.command) && /--push|type=registry/.test(entry.command)))
-    const runnerAfterLock = loserRecord.filter((entry) => entry.kind === 'runner' && entry.startedAt >= lockFound)
-    expect(runnerAfterLock.length).toBeGreaterThan(0)
+    const runner = loserRecord.filter((entry) => entry.kind === 'runner')
+    const runnerAfterLock = runner.filter((entry) => entry.startedAt >= lockFound)
+    const stoppedAtLock = runner.filter((entry) => entry.outcome === 'stopped')
+    process.stdout.write(runner.map((entry) => `  ${entry.outcome} ${entry.startedAt - lockFound}..${entry.endedAt - lockFound} ms ${entry.command.slice(0, 80)}\n`).join(''))
+    process.stdout.write(`loser: lock found ${lockFound - Math.min(...loserRecord.map((entry) => entry.startedAt))} ms in; runner steps not run ${runnerAfterLock.length}, stopped ${stoppedAtLock.length}\n`)
     for (const step of runnerAfterLock) expect(step.outcome).toBe('skipped')
     expect(pushes.filter((entry) => entry.outcome === 'ok').every((entry) => entry.startedAt < lockFound)).toBe(true)
+    // No runner step ran on for long after the lock was found (a stop takes well under a second).
+    for (const step of runner.filter((entry) => entry.outcome !== 'skipped' && entry.outcome !== 'stopped')) expect(step.endedAt).toBeLessThan(lockFound + 1000)
+    for (const step of stoppedAtLock) expect(step.endedAt - lockFound).toBeLessThan(5000)
+    // Unless the whole build was over before the lock was found (Kamal's order), some runner step was not run or stopped.
+    if (runner.some((entry) => entry.endedAt >= lockFound)) expect(runnerAfterLock.length + stoppedAtLock.length).toBeGreaterThan(0)
     expect(lockOn('host1')).toBe('free')
   }, 240_000)
 

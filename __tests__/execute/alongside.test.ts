@@ -6,7 +6,7 @@ import { runnerSteps } from '../../src/make-plan'
 import { Progress } from '../../src/deploy/progress'
 import { executePlan } from '../../src/execute/executor'
 import { selectTargets } from '../../src/plan/targets'
-import { RUNNER, type LocalStep, type Plan } from '../../src/plan/steps'
+import { RUNNER, type LocalStep, type Plan, type Stage } from '../../src/plan/steps'
 import { Secrets } from '../../src/secrets/load'
 import { configFromYaml } from '../support/config'
 
@@ -17,8 +17,8 @@ afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }))
 const config = configFromYaml('service: app\nimage: a/b\nregistry: { username: u, password: p }\nservers: [10.0.0.1]\nbuilder: { arch: amd64 }\n')
 const shell = (script: string, extra: Partial<LocalStep> = {}): LocalStep => ({ kind: 'runner', purpose: 'test step', argv: ['sh', '-c', script], display: script, cwd: scratch, changes: true, ...extra }) as LocalStep
 
-async function runOnRunner(steps: LocalStep[]) {
-  const plan: Plan = { command: 'build', service: 'app', version: '999', image: 'a/b', primaryHost: '10.0.0.1', hosts: [], roles: [], stages: [{ phase: 'build', title: 'Build and push', lanes: [{ place: RUNNER, units: [{ steps }] }] }] }
+async function runOnRunner(steps: LocalStep[], stages: Stage[] = [{ phase: 'build', title: 'Build and push', lanes: [{ place: RUNNER, units: [{ steps }] }] }]) {
+  const plan: Plan = { command: 'build', service: 'app', version: '999', image: 'a/b', primaryHost: '10.0.0.1', hosts: [], roles: [], stages }
   return executePlan(plan, {
     config,
     targets: selectTargets(config, { roles: [], hosts: [] }),
@@ -66,4 +66,18 @@ test('the plan logs in to the registry alongside the build clone, and builds aft
   expect(kinds[login + 2]).toMatch(/^docker buildx/)
   // Without a git checkout there is no clone, and the login goes first on its own.
   expect(runnerSteps(config, { ...facts, git: undefined }, { username: 'u', shown: 'u' }).some((step) => step.alongsideNext)).toBe(false)
+})
+
+test('a failure elsewhere stops a runner process still going; the run reports that failure, not the stop', async () => {
+  const marker = path.join(scratch, 'built')
+  // The build is planned first, so the stop's error would be the earliest stage's if it counted.
+  const build: Stage = { phase: 'build', title: 'Build and push', sync: 'place', id: 'build', lanes: [{ place: RUNNER, units: [{ steps: [shell(`sleep 30 & wait; echo built > ${marker}`, { purpose: 'build and push' })] }] }] }
+  const lock: Stage = { phase: 'lock', title: 'Acquire deploy lock', sync: 'place', placeAfter: [], lanes: [{ place: RUNNER, units: [{ steps: [shell('sleep 0.3; exit 3', { purpose: 'the lock' })] }] }] }
+  const started = Date.now()
+  const result = await runOnRunner([], [build, lock])
+  expect(Date.now() - started).toBeLessThan(10_000)
+  expect(String(result.failure)).toMatch(/the lock failed on the runner with exit status 3/)
+  const stopped = result.record.entries.find((entry) => entry.stage === 'Build and push')
+  expect(stopped?.outcome).toBe('stopped')
+  expect(fs.existsSync(marker)).toBe(false)
 })

@@ -1,4 +1,4 @@
-import * as exec from '@actions/exec'
+import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -23,9 +23,24 @@ export interface StepIo {
   /** the runner's environment the step starts from */
   env: NodeJS.ProcessEnv
   log: (line: string) => void
+  /** aborted when the run fails elsewhere: the step's process is stopped (SIGTERM) */
+  signal?: AbortSignal
+}
+
+/** A runner step whose process was stopped because the run failed elsewhere. */
+export class StepStoppedError extends Error {
+  constructor(
+    readonly step: RunnerStep,
+    readonly startedAt: number,
+  ) {
+    super(`${step.purpose}: stopped, the run had failed elsewhere`)
+    this.name = 'StepStoppedError'
+  }
 }
 
 const OUTPUT_TAIL_LINES = 40
+/** how long a stopped step waits for what its process left behind (docker's buildx plugin) to end */
+const STOP_GRACE_MS = 2000
 
 /**
  * Runs one runner step: its skipIf first (exit 0 skips it), then its argv
@@ -35,6 +50,7 @@ const OUTPUT_TAIL_LINES = 40
  */
 export async function runRunnerStep(step: RunnerStep, io: StepIo): Promise<RunnerStepRecord> {
   const startedAt = Date.now()
+  if (io.signal?.aborted) throw new StepStoppedError(step, startedAt)
   const secretValues = (step.secretEnv ?? []).map((name) => io.secrets(name))
   if (step.stdin === 'registry-password') {
     if (io.registryPassword === undefined) throw new BuildError(`${step.purpose}: no registry password to give on standard input (set registry.password in the config)`)
@@ -53,7 +69,8 @@ export async function runRunnerStep(step: RunnerStep, io: StepIo): Promise<Runne
 
   io.log(`$ ${step.display}`)
   const input = step.stdin === 'registry-password' ? io.registryPassword : undefined
-  const result = await runProcess(step.argv, { cwd: step.cwd, env, input })
+  const result = await runProcess(step.argv, { cwd: step.cwd, env, input, signal: io.signal })
+  if (result.stopped) throw new StepStoppedError(step, startedAt)
   const outputTail = redact(result.output.trimEnd().split('\n').slice(-OUTPUT_TAIL_LINES).join('\n'))
   for (const line of outputTail.split('\n').filter(Boolean)) io.log(`  ${line}`)
   const record: RunnerStepRecord = { step, outcome: result.code === 0 ? 'ok' : 'failed', code: result.code, startedAt, endedAt: Date.now(), outputTail }
@@ -78,27 +95,58 @@ function stepEnvironment(step: RunnerStep, io: StepIo): Record<string, string> {
 interface ProcessResult {
   code: number
   output: string
+  /** the signal was aborted and the process stopped */
+  stopped?: boolean
 }
 
-async function runProcess(argv: string[], options: { cwd?: string; env: Record<string, string>; input?: string }): Promise<ProcessResult> {
-  let output = ''
-  try {
-    const code = await exec.exec(argv[0], argv.slice(1), {
-      cwd: options.cwd,
-      env: options.env,
-      input: options.input !== undefined ? Buffer.from(options.input) : undefined,
-      ignoreReturnCode: true,
-      silent: true,
-      listeners: {
-        stdout: (data) => (output += data.toString()),
-        stderr: (data) => (output += data.toString()),
-      },
+/**
+ * Runs argv without a shell, output captured; a missing program exits 127. With a signal, the
+ * process leads its own process group and an abort stops the whole group (SIGTERM): docker
+ * passes no signal on to its buildx plugin, which would otherwise build and push to the end.
+ */
+function runProcess(argv: string[], options: { cwd?: string; env: Record<string, string>; input?: string; signal?: AbortSignal }): Promise<ProcessResult> {
+  const { signal } = options
+  return new Promise((resolve) => {
+    let output = ''
+    const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd, env: options.env, stdio: [options.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: signal !== undefined })
+    const stop = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM')
+      } catch {
+        // the group has ended already
+      }
+    }
+    signal?.addEventListener('abort', stop, { once: true })
+    child.stdout?.on('data', (data: Buffer) => (output += data.toString()))
+    child.stderr?.on('data', (data: Buffer) => (output += data.toString()))
+    let settled = false
+    const settle = (result: ProcessResult) => {
+      if (settled) return
+      settled = true
+      signal?.removeEventListener('abort', stop)
+      resolve(result)
+    }
+    child.on('error', (error: Error) => settle({ code: 127, output: `${output}${error.message}` }))
+    const ended = (exitCode: number | null, exitSignal: NodeJS.Signals | null) => {
+      const code = exitCode ?? 128 + (exitSignal ? os.constants.signals[exitSignal] : 0)
+      // A process that ended well just as the run failed did its work: that is not a stop.
+      settle({ code, output, stopped: signal?.aborted === true && code !== 0 })
+    }
+    child.on('close', ended)
+    // Stopped, a process that outlived the group's SIGTERM may hold the output open: 'close' would wait for it.
+    child.on('exit', (code, exitSignal) => {
+      if (!signal?.aborted) return
+      setTimeout(() => {
+        child.stdout?.destroy()
+        child.stderr?.destroy()
+        ended(code, exitSignal)
+      }, STOP_GRACE_MS).unref()
     })
-    return { code, output }
-  } catch (error) {
-    // @actions/exec throws when the executable is not on PATH (or the cwd is missing).
-    return { code: 127, output: `${output}${error instanceof Error ? error.message : String(error)}` }
-  }
+    // A program that exits without reading its input must not fail the run with EPIPE.
+    child.stdin?.on('error', () => undefined)
+    if (options.input !== undefined) child.stdin?.end(options.input)
+    if (signal?.aborted) stop()
+  })
 }
 
 /** What the build plan needs from the runner: Docker, buildx, pack, the architecture, git, the Dockerfile. */

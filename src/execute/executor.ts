@@ -17,7 +17,7 @@ import type { BytesSent } from '../transfer/bytes-sent'
 import { shipThroughLocalRegistry } from '../transfer/local-registry'
 import { AllHealthyBarrier, PrimaryBarrier } from './barrier'
 import { RolledBackError, runHostStep, UnitSkipped } from './host-steps'
-import { runLocalStep } from './local-steps'
+import { RunFailedElsewhereError, runLocalStep } from './local-steps'
 import type { Values } from './placeholders'
 import { RunRecord } from './record'
 
@@ -39,6 +39,8 @@ export interface ExecutionContext {
   onLock?: (state: { host: string; directory: string } | null) => void
   /** true once the job was asked to stop: no new host work starts */
   cancelled?: () => boolean
+  /** aborted when the job is asked to stop: a runner process still going (the build) is stopped */
+  cancelSignal?: AbortSignal
   /** how many places get work at once */
   parallelism?: number
   /** text known to be secret, removed from logs and records */
@@ -91,12 +93,15 @@ export class Execution {
   message?: string
   unavailableVersion = false
   private failed = false
+  private readonly failure = new AbortController()
+  private readonly stopSignal: AbortSignal
 
   constructor(
     readonly plan: Plan,
     readonly context: ExecutionContext,
   ) {
     this.auditor = new Auditor(context.config, context.performer)
+    this.stopSignal = context.cancelSignal ? AbortSignal.any([this.failure.signal, context.cancelSignal]) : this.failure.signal
     let index = 0
     let boots = 0
     for (const { step, unit, failureStep } of walkPlan(plan)) {
@@ -112,6 +117,11 @@ export class Execution {
 
   get runFailed(): boolean {
     return this.failed
+  }
+
+  /** aborted once the run has failed or the job is cancelled: runner processes still going are stopped */
+  get failedSignal(): AbortSignal {
+    return this.stopSignal
   }
 
   async run(): Promise<ExecutionResult> {
@@ -154,6 +164,7 @@ export class Execution {
         if (!node.lane || error instanceof CancelledError) unwrapped.set(node.stageIndex, unwrapped.get(node.stageIndex) ?? error)
         else (failures.get(node.stageIndex) ?? failures.set(node.stageIndex, []).get(node.stageIndex)!).push({ host: node.lane.place, error: error instanceof Error ? error : new Error(String(error)) })
         this.failed = true
+        this.failure.abort()
         this.allHealthy.fail(node.lane?.place ?? RUNNER, firstLine(error))
       } finally {
         slot.release()
@@ -162,8 +173,11 @@ export class Execution {
     for (const node of nodes) done.set(node, runNode(node))
     await Promise.all(done.values())
     await this.settleBackground()
-    // The first failure is the earliest stage's, as when stages ran one after another.
-    const first = [...failures.keys(), ...unwrapped.keys()].sort((a, b) => a - b)[0]
+    // The first failure is the earliest stage's, as when stages ran one after another; a runner
+    // step stopped or not run because the run had failed elsewhere is never that failure.
+    const elsewhere = (index: number) => (unwrapped.has(index) ? [unwrapped.get(index)] : (failures.get(index) ?? []).map((item) => item.error)).every((error) => error instanceof RunFailedElsewhereError)
+    const failed = [...failures.keys(), ...unwrapped.keys()].sort((a, b) => a - b)
+    const first = failed.find((index) => !elsewhere(index)) ?? failed[0]
     const failure = first === undefined ? undefined : unwrapped.has(first) ? unwrapped.get(first) : new MultiHostError(failures.get(first) ?? [])
     return { record: this.record, boots: this.boots, bytesSent: this.bytesSent, message: this.message, unavailableVersion: this.unavailableVersion, failure, outputs: this.outputs, shared: this.shared }
   }

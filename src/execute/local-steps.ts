@@ -1,10 +1,11 @@
 /** The executor of runner steps: processes on the runner (build), local hooks, waits. */
 import * as exec from '@actions/exec'
 import * as fs from 'node:fs'
-import { prepareClone, prepareRemoteBuilderSsh, runRunnerStep } from '../deploy/build'
+import { prepareClone, prepareRemoteBuilderSsh, runRunnerStep, StepStoppedError } from '../deploy/build'
 import { imageDigest } from '../plan/commands/build'
 import { hooksOutputFor } from '../config/hooks-output'
 import { hookEnvironment, hookLogLines, hookReceivesSecrets, runHook } from '../hooks'
+import { CancelledError } from '../deploy/request'
 import type { LocalStep } from '../plan/steps'
 import type { Execution } from './executor'
 import type { StepMeta } from './host-steps'
@@ -31,6 +32,13 @@ export async function runLocalStep(execution: Execution, step: LocalStep, meta: 
       }
       if (step.note) log(step.note)
       const result = await runRunnerStep(step, io()).catch((error: unknown) => {
+        // Stopped mid-way when the run failed elsewhere (a build whose push would race the lock holder's).
+        if (error instanceof StepStoppedError) {
+          const cancelled = execution.context.cancelled?.() === true
+          log(`  (stopped: ${cancelled ? 'the job is being cancelled' : 'the run has failed'})`)
+          execution.record.add({ ...meta, kind: 'runner', command: step.display, argv: step.argv, outcome: 'stopped', startedAt, endedAt: Date.now() })
+          throw cancelled ? new CancelledError() : new RunFailedElsewhereError(step.purpose)
+        }
         execution.record.add({ ...meta, kind: 'runner', command: step.display, argv: step.argv, outcome: 'failed', startedAt, endedAt: Date.now() })
         throw error
       })
@@ -100,6 +108,6 @@ export async function runLocalStep(execution: Execution, step: LocalStep, meta: 
   }
 
   function io() {
-    return { secrets: (name: string) => context.secrets.get(name), registryPassword: context.registryPassword, env: context.env, log }
+    return { secrets: (name: string) => context.secrets.get(name), registryPassword: context.registryPassword, env: context.env, log, signal: execution.failedSignal }
   }
 }

@@ -10,7 +10,8 @@ export interface RecordEntry {
   command: string
   /** a runner process's argv (no secret is ever in an argv) */
   argv?: string[]
-  outcome: 'ok' | 'failed' | 'tolerated' | 'skipped'
+  /** 'stopped': a runner process ended early because the run had failed elsewhere */
+  outcome: 'ok' | 'failed' | 'tolerated' | 'skipped' | 'stopped'
   code?: number
   startedAt: number
   endedAt: number

@@ -78,7 +78,7 @@ export function checkRecordAgainstPlan(plan: Plan, entries: RecordEntry[]): Drif
   }
   // Every unconditional step of a stage that ran to its end left an entry (units that failed or were skipped stop early).
   const ranStages = new Set(entries.map((entry) => `${entry.place}|${entry.stage}`))
-  const failedUnits = new Set(entries.filter((entry) => entry.outcome === 'failed' || entry.outcome === 'skipped').map((entry) => `${entry.place}|${entry.stage}|${entry.role ?? ''}`))
+  const failedUnits = new Set(entries.filter((entry) => entry.outcome === 'failed' || entry.outcome === 'skipped' || entry.outcome === 'stopped').map((entry) => `${entry.place}|${entry.stage}|${entry.role ?? ''}`))
   const seen = new Set(entries.map((entry) => entry.step))
   steps.forEach((planned, index) => {
     if (planned.conditional || seen.has(index) || !ranStages.has(`${planned.place}|${planned.stage}`)) return
