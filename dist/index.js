@@ -62130,7 +62130,7 @@ class Execution {
                 await this.settleBackground();
             // Kamal prunes after the old container's stop (a stopped container counts toward retain_containers):
             // a host's next stage waits for the stops started on that host.
-            else if (node.lane)
+            else if (node.lane && !stage.besideBackground)
                 await this.settleBackground(node.lane.place);
             const runnable = stage.always === 'lock-held' ? this.lockHeld : !this.failed && !this.unavailableVersion;
             if (!runnable || (stage.onSuccessOnly && this.failed))
@@ -65673,20 +65673,6 @@ class PlanParts {
             exec((0, base_1.together)([this.auditor.record('Pruned containers'), prune.containers(), this.auditor.record('Pruned images'), prune.danglingImages(), prune.taggedImages()]), { label: 'prune' }),
         ], { announce: 'Prune old containers and images...' });
     }
-    /** The latest tag and the prune that follows it, one exec per host (one round trip where there were two). */
-    tagAndPrune(tag, prune) {
-        const commandsOn = (stage, place) => stage.lanes.filter((lane) => lane.place === place).flatMap((lane) => lane.units.flatMap((unit) => unit.steps.flatMap((step) => (step.kind === 'exec' ? [step.command] : []))));
-        const places = [...new Set([...tag.lanes, ...prune.lanes].map((lane) => lane.place))];
-        return {
-            phase: 'prune',
-            title: 'Tag latest image, prune',
-            announce: prune.announce,
-            lanes: places.map((place) => {
-                const tagged = commandsOn(tag, place);
-                return { place, units: [{ steps: [exec((0, base_1.together)([...tagged, ...commandsOn(prune, place)]), { label: tagged.length > 0 ? 'docker tag, prune' : 'prune' })] }] };
-            }),
-        };
-    }
     accessoryContext() {
         return { config: this.config, auditor: this.auditor, login: this.login };
     }
@@ -65783,7 +65769,9 @@ class PlanParts {
         if (onePass) {
             const boot = (0, boot_plan_1.bootStages)({ ...context, prepared: true });
             const tag = boot.pop();
-            stages.push(...boot.map((stage) => pipelined(stage)), pipelined(this.tagAndPrune(tag, this.prune())));
+            // Each host tags while its old container stops (Kamal tags once the new version is serving);
+            // it prunes after the stop, as Kamal does (a stopped container counts toward retain_containers).
+            stages.push(...boot.map((stage) => pipelined(stage)), pipelined(tag, { besideBackground: true }), pipelined(this.prune()));
         }
         else
             stages.push(...whole, pipelined(this.prune()));

@@ -104,7 +104,7 @@ describe('a code-only deploy as per-host pipelines keeps Kamal’s guarantees', 
     expect(stops.map((entry) => entry.place).sort()).toEqual([...WEB, WORKER].sort())
     // Each host prunes after its old container's stop, as Kamal does (a stopped container counts toward retain_containers).
     for (const stop of stops) {
-      const prune = record.find((entry) => entry.place === stop.place && entry.stage === 'Tag latest image, prune')!
+      const prune = record.find((entry) => entry.place === stop.place && entry.stage === 'Prune')!
       expect(prune.startedAt).toBeGreaterThanOrEqual(stop.endedAt)
     }
     const release = record.find((entry) => entry.stage === 'Release deploy lock')!

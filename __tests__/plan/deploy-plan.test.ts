@@ -31,15 +31,21 @@ const titles = (plan: Plan, place: string) => plan.stages.filter((stage) => stag
 describe('the deploy plan', () => {
   test('stages in Kamal order on the primary host; build only on the runner', () => {
     const plan = planFor()
-    expect(titles(plan, 'vm1')).toEqual(['Connect', 'Prepare', 'Acquire deploy lock', 'Ensure kamal-proxy', 'Stale containers', 'Before boot', 'Registry login', 'Pull image', 'Boot app', 'Tag latest image, prune', 'Release deploy lock'])
+    expect(titles(plan, 'vm1')).toEqual(['Connect', 'Prepare', 'Acquire deploy lock', 'Ensure kamal-proxy', 'Stale containers', 'Before boot', 'Registry login', 'Pull image', 'Boot app', 'Tag latest image', 'Prune', 'Release deploy lock'])
     expect(titles(plan, RUNNER)).toEqual(['Build and push'])
-    // the latest tag, then the prune, in one exec: Kamal's order and audit lines
-    const finish = plan.stages.find((stage) => stage.title === 'Tag latest image, prune')!.lanes.find((lane) => lane.place === 'vm1')!.units[0].steps
-    expect(finish).toHaveLength(1)
-    const command = finish[0].kind === 'exec' ? finish[0].command : ''
-    const order = ['as the latest image', 'docker tag ', 'Pruned containers', 'Pruned images', 'docker image prune'].map((part) => command.indexOf(part))
-    expect(order.every((at) => at >= 0)).toBe(true)
-    expect([...order].sort((a, b) => a - b)).toEqual(order)
+    // the latest tag (its audit line first), then the prune in Kamal's order with its audit lines: one exec each
+    const execOf = (title: string) => {
+      const steps = plan.stages.find((stage) => stage.title === title)!.lanes.find((lane) => lane.place === 'vm1')!.units[0].steps
+      expect(steps).toHaveLength(1)
+      return steps[0].kind === 'exec' ? steps[0].command : ''
+    }
+    const inOrder = (command: string, parts: string[]) => {
+      const order = parts.map((part) => command.indexOf(part))
+      expect(order.every((at) => at >= 0)).toBe(true)
+      expect([...order].sort((a, b) => a - b)).toEqual(order)
+    }
+    inOrder(execOf('Tag latest image'), ['as the latest image', 'docker tag '])
+    inOrder(execOf('Prune'), ['Pruned containers', 'Pruned images', 'docker image prune'])
   })
 
   test('the lock and its release happen on the primary host only; no proxy on the worker host', () => {
@@ -80,8 +86,14 @@ describe('the deploy plan', () => {
     }
     expect(waitsFor(node('Ensure kamal-proxy', 'vm2'), node('Acquire deploy lock', 'vm1'))).toBe(true)
     // The web hosts tag and prune without waiting for the worker host's boot.
-    expect(waitsFor(node('Tag latest image, prune', 'vm1'), node('Boot app', 'vm3'))).toBe(false)
-    expect(waitsFor(node('Release deploy lock', 'vm1'), node('Tag latest image, prune', 'vm3'))).toBe(true)
+    expect(waitsFor(node('Tag latest image', 'vm1'), node('Boot app', 'vm3'))).toBe(false)
+    expect(waitsFor(node('Prune', 'vm1'), node('Boot app', 'vm3'))).toBe(false)
+    expect(waitsFor(node('Release deploy lock', 'vm1'), node('Prune', 'vm3'))).toBe(true)
+    // A host tags once its boot is done, beside the old container's stop; it prunes after the tag and (at run time) the stop.
+    expect(waitsFor(node('Tag latest image', 'vm1'), node('Boot app', 'vm1'))).toBe(true)
+    expect(node('Tag latest image', 'vm1').stage.besideBackground).toBe(true)
+    expect(waitsFor(node('Prune', 'vm1'), node('Tag latest image', 'vm1'))).toBe(true)
+    expect(node('Prune', 'vm1').stage.besideBackground).toBeUndefined()
   })
 
   test("a stage's needs name stages before it: a need on a later stage is a plan error, one on a stage this plan lacks is met", () => {

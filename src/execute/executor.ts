@@ -137,7 +137,7 @@ export class Execution {
       if (node.barrier) await this.settleBackground()
       // Kamal prunes after the old container's stop (a stopped container counts toward retain_containers):
       // a host's next stage waits for the stops started on that host.
-      else if (node.lane) await this.settleBackground(node.lane.place)
+      else if (node.lane && !stage.besideBackground) await this.settleBackground(node.lane.place)
       const runnable = stage.always === 'lock-held' ? this.lockHeld : !this.failed && !this.unavailableVersion
       if (!runnable || (stage.onSuccessOnly && this.failed)) return
       const slot = slots.get(stage) ?? slots.set(stage, new Semaphore(this.context.parallelism ?? 30)).get(stage)!

@@ -210,21 +210,6 @@ export class PlanParts {
     ], { announce: 'Prune old containers and images...' })
   }
 
-  /** The latest tag and the prune that follows it, one exec per host (one round trip where there were two). */
-  tagAndPrune(tag: Stage, prune: Stage): Stage {
-    const commandsOn = (stage: Stage, place: string) => stage.lanes.filter((lane) => lane.place === place).flatMap((lane) => lane.units.flatMap((unit) => unit.steps.flatMap((step) => (step.kind === 'exec' ? [step.command] : []))))
-    const places = [...new Set([...tag.lanes, ...prune.lanes].map((lane) => lane.place))]
-    return {
-      phase: 'prune',
-      title: 'Tag latest image, prune',
-      announce: prune.announce,
-      lanes: places.map((place) => {
-        const tagged = commandsOn(tag, place)
-        return { place, units: [{ steps: [exec(together([...tagged, ...commandsOn(prune, place)]), { label: tagged.length > 0 ? 'docker tag, prune' : 'prune' })] }] }
-      }),
-    }
-  }
-
   accessoryContext(): AccessoryPlanContext {
     return { config: this.config, auditor: this.auditor, login: this.login }
   }
@@ -311,7 +296,9 @@ export class PlanParts {
     if (onePass) {
       const boot = bootStages({ ...context, prepared: true })
       const tag = boot.pop()!
-      stages.push(...boot.map((stage) => pipelined(stage)), pipelined(this.tagAndPrune(tag, this.prune())))
+      // Each host tags while its old container stops (Kamal tags once the new version is serving);
+      // it prunes after the stop, as Kamal does (a stopped container counts toward retain_containers).
+      stages.push(...boot.map((stage) => pipelined(stage)), pipelined(tag, { besideBackground: true }), pipelined(this.prune()))
     } else stages.push(...whole, pipelined(this.prune()))
     stages.push(this.unlock())
     stages.push(...this.hook('post-deploy', targets.hosts, { onSuccessOnly: true }))

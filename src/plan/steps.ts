@@ -357,6 +357,11 @@ export interface Stage {
    * every earlier one — work on one host that does not depend on each other runs side by side
    */
   placeAfter?: string[]
+  /**
+   * with sync 'place': start without waiting for the steps its place runs in the background (an old
+   * container's stop); the place's next stage still waits for them
+   */
+  besideBackground?: boolean
 }
 
 export type PlanCommand = 'deploy' | 'redeploy' | 'rollback' | 'setup' | 'prune' | 'lock' | 'app' | 'accessory' | 'build' | 'proxy' | 'remove' | 'server' | 'audit'
