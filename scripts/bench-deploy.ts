@@ -15,9 +15,13 @@
  * and the ratio is printed run by run: both meet the same machine, whose speed drifts.
  * BENCH_SETTLE=SECONDS waits that long before each timed deploy (default 0), so none starts while
  * the hosts still finish the work the deploy before it left them.
+ * BENCH_CPUS=split gives the runner side (this process and what it starts: the action, Kamal, the
+ * docker CLI; the runner's dockerd; the registry) the first half of the CPUs and every host (its
+ * dockerd, containerd, sshd and containers) the other half, as separate machines would have: on
+ * one shared set of CPUs the hosts' work under the lock slows the runner's build.
  */
 import * as fs from 'node:fs'
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { startAction, type Entry } from '../__tests__/support/run-action'
@@ -267,8 +271,55 @@ async function benchLayout(layout: Layout): Promise<{ median: number; floor: num
   return { median: wall, floor: limit.seconds, kamal: kamalMedian }
 }
 
+/** BENCH_CPUS=split: the runner side on the first half of the CPUs, the hosts on the other half (see the header). */
+function splitCpus(): void {
+  const count = os.cpus().length
+  if (count < 2) throw new Error('BENCH_CPUS=split needs at least 2 CPUs')
+  const half = Math.floor(count / 2)
+  const runnerCpus = `0-${half - 1}`
+  const hostCpus = `${half}-${count - 1}`
+  const parents = new Map<number, number>()
+  const names = new Map<number, string>()
+  for (const entry of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const close = stat.lastIndexOf(')')
+      parents.set(Number(entry), Number(stat.slice(close + 2).split(' ')[1]))
+      names.set(Number(entry), stat.slice(stat.indexOf('(') + 1, close))
+    } catch {
+      // gone meanwhile
+    }
+  }
+  // Each namespace's processes, and everything below them (containers live in namespaces of their own).
+  const side = new Map<number, string>()
+  for (const namespace of execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((line) => line.split(' ')[0]).filter((name) => name.startsWith('kdh-'))) {
+    const cpus = namespace === 'kdh-runner' ? runnerCpus : hostCpus
+    for (const pid of execFileSync('ip', ['netns', 'pids', namespace], { encoding: 'utf8' }).split('\n').filter(Boolean)) side.set(Number(pid), cpus)
+  }
+  for (const [pid, name] of names) if (name === 'docker-registry') side.set(pid, runnerCpus)
+  const sideOf = (pid: number): string | undefined => {
+    for (let at: number | undefined = pid; at && at > 1; at = parents.get(at)) if (side.has(at)) return side.get(at)
+    return undefined
+  }
+  let pinned = 0
+  for (const pid of names.keys()) {
+    const cpus = sideOf(pid)
+    if (!cpus) continue
+    try {
+      execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' })
+      pinned++
+    } catch {
+      // gone meanwhile
+    }
+  }
+  execFileSync('taskset', ['-a', '-p', '-c', runnerCpus, String(process.pid)], { stdio: 'ignore' })
+  console.log(`BENCH_CPUS=split: runner side (this process, the action, Kamal, the runner's dockerd, the registry) on CPUs ${runnerCpus}; hosts on ${hostCpus} (${pinned} processes pinned)`)
+}
+
 async function main(): Promise<void> {
   harness = harnessUp(8)
+  if (process.env.BENCH_CPUS === 'split') splitCpus()
+  else if (process.env.BENCH_CPUS) throw new Error(`BENCH_CPUS=${process.env.BENCH_CPUS}: the only value is "split"`)
   try {
     const results = []
     const only = process.env.BENCH_LAYOUTS?.split(',').map(Number)
