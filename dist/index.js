@@ -68623,7 +68623,7 @@ function entryLine(entry, redact) {
     const text = redact(entry.command);
     const shown = NOT_COMMANDS.has(entry.kind) ? `# ${text}` : text;
     const exit = entry.code !== undefined ? `exit ${entry.code}` : entry.outcome === 'failed' ? 'failed' : undefined;
-    const outcome = entry.outcome === 'tolerated' ? ', tolerated' : entry.outcome === 'skipped' ? ', rest skipped' : entry.outcome === 'stopped' ? ', stopped: the run had failed' : entry.outcome === 'failed' && entry.code !== undefined ? ', FAILED' : '';
+    const outcome = entry.outcome === 'tolerated' ? ', tolerated' : entry.outcome === 'skipped' ? ', rest skipped' : entry.outcome === 'stopped' ? ', stopped: the run failed or was cancelled' : entry.outcome === 'failed' && entry.code !== undefined ? ', FAILED' : '';
     const status = [exit ? `${exit}${outcome}` : outcome.slice(2), (0, plan_index_1.secondsText)(entry.endedAt - entry.startedAt)].filter(Boolean).join(' · ');
     return `${entry.role ? `[${entry.role}] ` : ''}${shown}  # ${status}`;
 }

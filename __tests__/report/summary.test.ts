@@ -208,3 +208,8 @@ describe('bounds and secrets', () => {
     expect(markdown).not.toContain(SECRET)
   })
 })
+
+test('a runner step stopped because the run failed reads as stopped in What ran, with its time', () => {
+  const line = entryLine({ step: 3, stage: 'Build and push', place: 'local', kind: 'runner', command: 'docker build -t app:v2 .', outcome: 'stopped', startedAt: 1000, endedAt: 1400 }, (text) => text)
+  expect(line).toMatch(/^docker build -t app:v2 \. {2}# stopped: the run failed or was cancelled · 0\.4 ?s$/)
+})

@@ -17,7 +17,7 @@ export function entryLine(entry: RecordEntry, redact: (text: string) => string):
   const text = redact(entry.command)
   const shown = NOT_COMMANDS.has(entry.kind) ? `# ${text}` : text
   const exit = entry.code !== undefined ? `exit ${entry.code}` : entry.outcome === 'failed' ? 'failed' : undefined
-  const outcome = entry.outcome === 'tolerated' ? ', tolerated' : entry.outcome === 'skipped' ? ', rest skipped' : entry.outcome === 'stopped' ? ', stopped: the run had failed' : entry.outcome === 'failed' && entry.code !== undefined ? ', FAILED' : ''
+  const outcome = entry.outcome === 'tolerated' ? ', tolerated' : entry.outcome === 'skipped' ? ', rest skipped' : entry.outcome === 'stopped' ? ', stopped: the run failed or was cancelled' : entry.outcome === 'failed' && entry.code !== undefined ? ', FAILED' : ''
   const status = [exit ? `${exit}${outcome}` : outcome.slice(2), secondsText(entry.endedAt - entry.startedAt)].filter(Boolean).join(' · ')
   return `${entry.role ? `[${entry.role}] ` : ''}${shown}  # ${status}`
 }
