@@ -95,6 +95,28 @@ describe('runRunnerStep', () => {
     expect(fs.existsSync(marker)).toBe(false)
   })
 
+  test('a process that shrugs off the first SIGTERM (docker before its buildx plugin runs) gets another until it ends; one that ignores them all, SIGKILL', async () => {
+    const controller = new AbortController()
+    const started = Date.now()
+    // ends on its second SIGTERM only
+    const stubborn = runRunnerStep(step(['sh', '-c', 'n=0; trap \'n=$((n+1)); [ $n -ge 2 ] && exit 143\' TERM; while :; do sleep 0.05; done']), io({ signal: controller.signal }))
+    setTimeout(() => controller.abort(), 200)
+    await expect(stubborn).rejects.toThrow(StepStoppedError)
+    expect(Date.now() - started).toBeLessThan(3000)
+
+    const deaf = new AbortController()
+    const marker = path.join(scratch, 'deaf-finished')
+    const ignoring = runRunnerStep(step(['sh', '-c', `trap '' TERM; sleep 20; echo done > ${marker}`]), io({ signal: deaf.signal }))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const stoppedAt = Date.now()
+    deaf.abort()
+    await expect(ignoring).rejects.toThrow(StepStoppedError)
+    const tookMs = Date.now() - stoppedAt
+    expect(tookMs).toBeGreaterThanOrEqual(4900)
+    expect(tookMs).toBeLessThan(12_000)
+    expect(fs.existsSync(marker)).toBe(false)
+  }, 20_000)
+
   test('a stopped step does not wait for a process it left behind holding the output open', async () => {
     const controller = new AbortController()
     const started = Date.now()

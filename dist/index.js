@@ -61159,6 +61159,9 @@ exports.StepStoppedError = StepStoppedError;
 const OUTPUT_TAIL_LINES = 40;
 /** how long a stopped step waits for what its process left behind (docker's buildx plugin) to end */
 const STOP_GRACE_MS = 2000;
+/** a stopped step's process group gets SIGTERM this often until it exits, and SIGKILL after STOP_KILL_MS */
+const STOP_RESIGNAL_MS = 250;
+const STOP_KILL_MS = 5000;
 /**
  * Runs one runner step: its skipIf first (exit 0 skips it), then its argv
  * without a shell. The environment is the runner's minus the cache-service
@@ -61223,14 +61226,28 @@ function runProcess(argv, options) {
     return new Promise((resolve) => {
         let output = '';
         const child = (0, node_child_process_1.spawn)(argv[0], argv.slice(1), { cwd: options.cwd, env: options.env, stdio: [options.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: signal !== undefined });
-        const stop = () => {
+        /** false once the group has no process left */
+        const signalGroup = (name) => {
             try {
                 if (child.pid !== undefined)
-                    process.kill(-child.pid, 'SIGTERM');
+                    process.kill(-child.pid, name);
+                return child.pid !== undefined;
             }
             catch {
-                // the group has ended already
+                return false;
             }
+        };
+        // Again and again until no process of the group is left: a SIGTERM that reaches docker before it
+        // has started its buildx plugin stops nothing (docker catches it and runs the plugin all the same),
+        // and docker may exit before its plugin does. SIGKILL after STOP_KILL_MS.
+        const stop = () => {
+            const stopAt = Date.now();
+            signalGroup('SIGTERM');
+            const resignal = setInterval(() => {
+                if (!signalGroup(0) || !signalGroup(Date.now() - stopAt >= STOP_KILL_MS ? 'SIGKILL' : 'SIGTERM'))
+                    clearInterval(resignal);
+            }, STOP_RESIGNAL_MS);
+            resignal.unref();
         };
         signal?.addEventListener('abort', stop, { once: true });
         child.stdout?.on('data', (data) => (output += data.toString()));

@@ -41,6 +41,9 @@ export class StepStoppedError extends Error {
 const OUTPUT_TAIL_LINES = 40
 /** how long a stopped step waits for what its process left behind (docker's buildx plugin) to end */
 const STOP_GRACE_MS = 2000
+/** a stopped step's process group gets SIGTERM this often until it exits, and SIGKILL after STOP_KILL_MS */
+const STOP_RESIGNAL_MS = 250
+const STOP_KILL_MS = 5000
 
 /**
  * Runs one runner step: its skipIf first (exit 0 skips it), then its argv
@@ -109,12 +112,25 @@ function runProcess(argv: string[], options: { cwd?: string; env: Record<string,
   return new Promise((resolve) => {
     let output = ''
     const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd, env: options.env, stdio: [options.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: signal !== undefined })
-    const stop = () => {
+    /** false once the group has no process left */
+    const signalGroup = (name: NodeJS.Signals | 0): boolean => {
       try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM')
+        if (child.pid !== undefined) process.kill(-child.pid, name)
+        return child.pid !== undefined
       } catch {
-        // the group has ended already
+        return false
       }
+    }
+    // Again and again until no process of the group is left: a SIGTERM that reaches docker before it
+    // has started its buildx plugin stops nothing (docker catches it and runs the plugin all the same),
+    // and docker may exit before its plugin does. SIGKILL after STOP_KILL_MS.
+    const stop = () => {
+      const stopAt = Date.now()
+      signalGroup('SIGTERM')
+      const resignal = setInterval(() => {
+        if (!signalGroup(0) || !signalGroup(Date.now() - stopAt >= STOP_KILL_MS ? 'SIGKILL' : 'SIGTERM')) clearInterval(resignal)
+      }, STOP_RESIGNAL_MS)
+      resignal.unref()
     }
     signal?.addEventListener('abort', stop, { once: true })
     child.stdout?.on('data', (data: Buffer) => (output += data.toString()))
