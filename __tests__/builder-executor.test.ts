@@ -95,36 +95,31 @@ describe('runRunnerStep', () => {
     expect(fs.existsSync(marker)).toBe(false)
   })
 
-  test('a process that shrugs off the first SIGTERM (docker before its buildx plugin runs) gets another until it ends; one that ignores them all, SIGKILL', async () => {
+  /** Runs argv as a step, stops it after `abortAfterMs`; the ms from the stop until the step threw StepStoppedError. */
+  async function stopAfter(argv: string[], abortAfterMs: number): Promise<number> {
     const controller = new AbortController()
-    const started = Date.now()
-    // ends on its second SIGTERM only
-    const stubborn = runRunnerStep(step(['sh', '-c', 'n=0; trap \'n=$((n+1)); [ $n -ge 2 ] && exit 143\' TERM; while :; do sleep 0.05; done']), io({ signal: controller.signal }))
-    setTimeout(() => controller.abort(), 200)
-    await expect(stubborn).rejects.toThrow(StepStoppedError)
-    expect(Date.now() - started).toBeLessThan(3000)
-
-    const deaf = new AbortController()
-    const marker = path.join(scratch, 'deaf-finished')
-    const ignoring = runRunnerStep(step(['sh', '-c', `trap '' TERM; sleep 20; echo done > ${marker}`]), io({ signal: deaf.signal }))
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    const running = runRunnerStep(step(argv), io({ signal: controller.signal }))
+    await new Promise((resolve) => setTimeout(resolve, abortAfterMs))
     const stoppedAt = Date.now()
-    deaf.abort()
-    await expect(ignoring).rejects.toThrow(StepStoppedError)
-    const tookMs = Date.now() - stoppedAt
+    controller.abort()
+    await expect(running).rejects.toThrow(StepStoppedError)
+    return Date.now() - stoppedAt
+  }
+
+  test('a process that shrugs off the first SIGTERM (docker before its buildx plugin runs) gets another until it ends; one that ignores them all, SIGKILL', async () => {
+    // ends on its second SIGTERM only
+    expect(await stopAfter(['sh', '-c', 'n=0; trap \'n=$((n+1)); [ $n -ge 2 ] && exit 143\' TERM; while :; do sleep 0.05; done'], 200)).toBeLessThan(3000)
+
+    const marker = path.join(scratch, 'deaf-finished')
+    const tookMs = await stopAfter(['sh', '-c', `trap '' TERM; sleep 20; echo done > ${marker}`], 300)
     expect(tookMs).toBeGreaterThanOrEqual(4900)
     expect(tookMs).toBeLessThan(12_000)
     expect(fs.existsSync(marker)).toBe(false)
   }, 20_000)
 
   test('a stopped step does not wait for a process it left behind holding the output open', async () => {
-    const controller = new AbortController()
-    const started = Date.now()
     // the sleep leaves the process group (setsid), so the stop does not reach it: it holds the output pipes for 6 s
-    const running = runRunnerStep(step(['sh', '-c', 'setsid sleep 6 & wait']), io({ signal: controller.signal }))
-    setTimeout(() => controller.abort(), 200)
-    await expect(running).rejects.toThrow(StepStoppedError)
-    expect(Date.now() - started).toBeLessThan(5000)
+    expect(await stopAfter(['sh', '-c', 'setsid sleep 6 & wait'], 200)).toBeLessThan(4500)
   })
 })
 
