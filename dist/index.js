@@ -61144,14 +61144,10 @@ const builder_1 = __nccwpck_require__(249);
 const shell_1 = __nccwpck_require__(997);
 var builder_2 = __nccwpck_require__(249);
 Object.defineProperty(exports, "BuildError", ({ enumerable: true, get: function () { return builder_2.BuildError; } }));
-/** A runner step whose process was stopped because the run failed elsewhere. */
+/** A runner step whose process was stopped (or never started) because its signal was aborted. */
 class StepStoppedError extends Error {
-    step;
-    startedAt;
-    constructor(step, startedAt) {
-        super(`${step.purpose}: stopped, the run had failed elsewhere`);
-        this.step = step;
-        this.startedAt = startedAt;
+    constructor(step) {
+        super(`${step.purpose}: stopped, the run had failed or was cancelled`);
         this.name = 'StepStoppedError';
     }
 }
@@ -61159,7 +61155,7 @@ exports.StepStoppedError = StepStoppedError;
 const OUTPUT_TAIL_LINES = 40;
 /** how long a stopped step waits for what its process left behind (docker's buildx plugin) to end */
 const STOP_GRACE_MS = 2000;
-/** a stopped step's process group gets SIGTERM this often until it exits, and SIGKILL after STOP_KILL_MS */
+/** a stopped step's process group gets SIGTERM this often until none of it is left, and SIGKILL after STOP_KILL_MS */
 const STOP_RESIGNAL_MS = 250;
 const STOP_KILL_MS = 5000;
 /**
@@ -61171,7 +61167,7 @@ const STOP_KILL_MS = 5000;
 async function runRunnerStep(step, io) {
     const startedAt = Date.now();
     if (io.signal?.aborted)
-        throw new StepStoppedError(step, startedAt);
+        throw new StepStoppedError(step);
     const secretValues = (step.secretEnv ?? []).map((name) => io.secrets(name));
     if (step.stdin === 'registry-password') {
         if (io.registryPassword === undefined)
@@ -61191,7 +61187,7 @@ async function runRunnerStep(step, io) {
     const input = step.stdin === 'registry-password' ? io.registryPassword : undefined;
     const result = await runProcess(step.argv, { cwd: step.cwd, env, input, signal: io.signal });
     if (result.stopped)
-        throw new StepStoppedError(step, startedAt);
+        throw new StepStoppedError(step);
     const outputTail = redact(result.output.trimEnd().split('\n').slice(-OUTPUT_TAIL_LINES).join('\n'));
     for (const line of outputTail.split('\n').filter(Boolean))
         io.log(`  ${line}`);
@@ -61218,7 +61214,7 @@ function stepEnvironment(step, io) {
 }
 /**
  * Runs argv without a shell, output captured; a missing program exits 127. With a signal, the
- * process leads its own process group and an abort stops the whole group (SIGTERM): docker
+ * process leads its own process group and an abort stops the whole group (SIGTERM, repeated): docker
  * passes no signal on to its buildx plugin, which would otherwise build and push to the end.
  */
 function runProcess(argv, options) {
@@ -61228,10 +61224,11 @@ function runProcess(argv, options) {
         const child = (0, node_child_process_1.spawn)(argv[0], argv.slice(1), { cwd: options.cwd, env: options.env, stdio: [options.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: signal !== undefined });
         /** false once the group has no process left */
         const signalGroup = (name) => {
+            if (child.pid === undefined)
+                return false;
             try {
-                if (child.pid !== undefined)
-                    process.kill(-child.pid, name);
-                return child.pid !== undefined;
+                process.kill(-child.pid, name);
+                return true;
             }
             catch {
                 return false;
@@ -61244,7 +61241,7 @@ function runProcess(argv, options) {
             const stopAt = Date.now();
             signalGroup('SIGTERM');
             const resignal = setInterval(() => {
-                if (!signalGroup(0) || !signalGroup(Date.now() - stopAt >= STOP_KILL_MS ? 'SIGKILL' : 'SIGTERM'))
+                if (!signalGroup(Date.now() - stopAt >= STOP_KILL_MS ? 'SIGKILL' : 'SIGTERM'))
                     clearInterval(resignal);
             }, STOP_RESIGNAL_MS);
             resignal.unref();
@@ -62106,8 +62103,8 @@ class Execution {
     lockHeld = false;
     message;
     unavailableVersion = false;
-    failed = false;
     failure = new AbortController();
+    /** aborted once the run has failed or the job is cancelled: runner processes still going are stopped */
     stopSignal;
     constructor(plan, context) {
         this.plan = plan;
@@ -62127,11 +62124,10 @@ class Execution {
         this.context.progress.say(line);
     }
     get runFailed() {
-        return this.failed;
+        return this.failure.signal.aborted;
     }
-    /** aborted once the run has failed or the job is cancelled: runner processes still going are stopped */
-    get failedSignal() {
-        return this.stopSignal;
+    get failed() {
+        return this.failure.signal.aborted;
     }
     async run() {
         const nodes = scheduleNodes(this.plan.stages);
@@ -62181,7 +62177,6 @@ class Execution {
                     unwrapped.set(node.stageIndex, unwrapped.get(node.stageIndex) ?? error);
                 else
                     (failures.get(node.stageIndex) ?? failures.set(node.stageIndex, []).get(node.stageIndex)).push({ host: node.lane.place, error: error instanceof Error ? error : new Error(String(error)) });
-                this.failed = true;
                 this.failure.abort();
                 this.allHealthy.fail(node.lane?.place ?? steps_1.RUNNER, firstLine(error));
             }
@@ -62967,7 +62962,7 @@ async function runLocalStep(execution, step, meta, log) {
             if (step.note)
                 log(step.note);
             const result = await (0, build_1.runRunnerStep)(step, io()).catch((error) => {
-                // Stopped mid-way when the run failed elsewhere (a build whose push would race the lock holder's).
+                // Stopped mid-way: the run failed elsewhere (a build whose push would race the lock holder's) or the job is being cancelled.
                 if (error instanceof build_1.StepStoppedError) {
                     const cancelled = execution.context.cancelled?.() === true;
                     log(`  (stopped: ${cancelled ? 'the job is being cancelled' : 'the run has failed'})`);
@@ -63048,7 +63043,7 @@ async function runLocalStep(execution, step, meta, log) {
         }
     }
     function io() {
-        return { secrets: (name) => context.secrets.get(name), registryPassword: context.registryPassword, env: context.env, log, signal: execution.failedSignal };
+        return { secrets: (name) => context.secrets.get(name), registryPassword: context.registryPassword, env: context.env, log, signal: execution.stopSignal };
     }
 }
 

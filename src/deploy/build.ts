@@ -23,17 +23,14 @@ export interface StepIo {
   /** the runner's environment the step starts from */
   env: NodeJS.ProcessEnv
   log: (line: string) => void
-  /** aborted when the run fails elsewhere: the step's process is stopped (SIGTERM) */
+  /** aborted when the run fails elsewhere or the job is cancelled: the step's process group is stopped */
   signal?: AbortSignal
 }
 
-/** A runner step whose process was stopped because the run failed elsewhere. */
+/** A runner step whose process was stopped (or never started) because its signal was aborted. */
 export class StepStoppedError extends Error {
-  constructor(
-    readonly step: RunnerStep,
-    readonly startedAt: number,
-  ) {
-    super(`${step.purpose}: stopped, the run had failed elsewhere`)
+  constructor(step: RunnerStep) {
+    super(`${step.purpose}: stopped, the run had failed or was cancelled`)
     this.name = 'StepStoppedError'
   }
 }
@@ -41,7 +38,7 @@ export class StepStoppedError extends Error {
 const OUTPUT_TAIL_LINES = 40
 /** how long a stopped step waits for what its process left behind (docker's buildx plugin) to end */
 const STOP_GRACE_MS = 2000
-/** a stopped step's process group gets SIGTERM this often until it exits, and SIGKILL after STOP_KILL_MS */
+/** a stopped step's process group gets SIGTERM this often until none of it is left, and SIGKILL after STOP_KILL_MS */
 const STOP_RESIGNAL_MS = 250
 const STOP_KILL_MS = 5000
 
@@ -53,7 +50,7 @@ const STOP_KILL_MS = 5000
  */
 export async function runRunnerStep(step: RunnerStep, io: StepIo): Promise<RunnerStepRecord> {
   const startedAt = Date.now()
-  if (io.signal?.aborted) throw new StepStoppedError(step, startedAt)
+  if (io.signal?.aborted) throw new StepStoppedError(step)
   const secretValues = (step.secretEnv ?? []).map((name) => io.secrets(name))
   if (step.stdin === 'registry-password') {
     if (io.registryPassword === undefined) throw new BuildError(`${step.purpose}: no registry password to give on standard input (set registry.password in the config)`)
@@ -73,7 +70,7 @@ export async function runRunnerStep(step: RunnerStep, io: StepIo): Promise<Runne
   io.log(`$ ${step.display}`)
   const input = step.stdin === 'registry-password' ? io.registryPassword : undefined
   const result = await runProcess(step.argv, { cwd: step.cwd, env, input, signal: io.signal })
-  if (result.stopped) throw new StepStoppedError(step, startedAt)
+  if (result.stopped) throw new StepStoppedError(step)
   const outputTail = redact(result.output.trimEnd().split('\n').slice(-OUTPUT_TAIL_LINES).join('\n'))
   for (const line of outputTail.split('\n').filter(Boolean)) io.log(`  ${line}`)
   const record: RunnerStepRecord = { step, outcome: result.code === 0 ? 'ok' : 'failed', code: result.code, startedAt, endedAt: Date.now(), outputTail }
@@ -104,7 +101,7 @@ interface ProcessResult {
 
 /**
  * Runs argv without a shell, output captured; a missing program exits 127. With a signal, the
- * process leads its own process group and an abort stops the whole group (SIGTERM): docker
+ * process leads its own process group and an abort stops the whole group (SIGTERM, repeated): docker
  * passes no signal on to its buildx plugin, which would otherwise build and push to the end.
  */
 function runProcess(argv: string[], options: { cwd?: string; env: Record<string, string>; input?: string; signal?: AbortSignal }): Promise<ProcessResult> {
@@ -113,10 +110,11 @@ function runProcess(argv: string[], options: { cwd?: string; env: Record<string,
     let output = ''
     const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd, env: options.env, stdio: [options.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: signal !== undefined })
     /** false once the group has no process left */
-    const signalGroup = (name: NodeJS.Signals | 0): boolean => {
+    const signalGroup = (name: NodeJS.Signals): boolean => {
+      if (child.pid === undefined) return false
       try {
-        if (child.pid !== undefined) process.kill(-child.pid, name)
-        return child.pid !== undefined
+        process.kill(-child.pid, name)
+        return true
       } catch {
         return false
       }
@@ -128,7 +126,7 @@ function runProcess(argv: string[], options: { cwd?: string; env: Record<string,
       const stopAt = Date.now()
       signalGroup('SIGTERM')
       const resignal = setInterval(() => {
-        if (!signalGroup(0) || !signalGroup(Date.now() - stopAt >= STOP_KILL_MS ? 'SIGKILL' : 'SIGTERM')) clearInterval(resignal)
+        if (!signalGroup(Date.now() - stopAt >= STOP_KILL_MS ? 'SIGKILL' : 'SIGTERM')) clearInterval(resignal)
       }, STOP_RESIGNAL_MS)
       resignal.unref()
     }

@@ -92,9 +92,9 @@ export class Execution {
   lockHeld = false
   message?: string
   unavailableVersion = false
-  private failed = false
   private readonly failure = new AbortController()
-  private readonly stopSignal: AbortSignal
+  /** aborted once the run has failed or the job is cancelled: runner processes still going are stopped */
+  readonly stopSignal: AbortSignal
 
   constructor(
     readonly plan: Plan,
@@ -116,12 +116,11 @@ export class Execution {
   }
 
   get runFailed(): boolean {
-    return this.failed
+    return this.failure.signal.aborted
   }
 
-  /** aborted once the run has failed or the job is cancelled: runner processes still going are stopped */
-  get failedSignal(): AbortSignal {
-    return this.stopSignal
+  private get failed(): boolean {
+    return this.failure.signal.aborted
   }
 
   async run(): Promise<ExecutionResult> {
@@ -163,7 +162,6 @@ export class Execution {
         // A lane's failure reads as one host's (MultiHostError, as forEachLimited reports it); a cancel or a ship failure as itself.
         if (!node.lane || error instanceof CancelledError) unwrapped.set(node.stageIndex, unwrapped.get(node.stageIndex) ?? error)
         else (failures.get(node.stageIndex) ?? failures.set(node.stageIndex, []).get(node.stageIndex)!).push({ host: node.lane.place, error: error instanceof Error ? error : new Error(String(error)) })
-        this.failed = true
         this.failure.abort()
         this.allHealthy.fail(node.lane?.place ?? RUNNER, firstLine(error))
       } finally {

@@ -32,7 +32,7 @@ export async function runLocalStep(execution: Execution, step: LocalStep, meta: 
       }
       if (step.note) log(step.note)
       const result = await runRunnerStep(step, io()).catch((error: unknown) => {
-        // Stopped mid-way when the run failed elsewhere (a build whose push would race the lock holder's).
+        // Stopped mid-way: the run failed elsewhere (a build whose push would race the lock holder's) or the job is being cancelled.
         if (error instanceof StepStoppedError) {
           const cancelled = execution.context.cancelled?.() === true
           log(`  (stopped: ${cancelled ? 'the job is being cancelled' : 'the run has failed'})`)
@@ -108,6 +108,6 @@ export async function runLocalStep(execution: Execution, step: LocalStep, meta: 
   }
 
   function io() {
-    return { secrets: (name: string) => context.secrets.get(name), registryPassword: context.registryPassword, env: context.env, log, signal: execution.failedSignal }
+    return { secrets: (name: string) => context.secrets.get(name), registryPassword: context.registryPassword, env: context.env, log, signal: execution.stopSignal }
   }
 }

@@ -10,7 +10,7 @@ export interface RecordEntry {
   command: string
   /** a runner process's argv (no secret is ever in an argv) */
   argv?: string[]
-  /** 'stopped': a runner process ended early because the run had failed elsewhere */
+  /** 'stopped': a runner process ended early because the run had failed elsewhere or the job was cancelled */
   outcome: 'ok' | 'failed' | 'tolerated' | 'skipped' | 'stopped'
   code?: number
   startedAt: number
