@@ -19,9 +19,12 @@
  * docker CLI; the runner's dockerd; the registry) the first half of the CPUs and every host (its
  * dockerd, containerd, sshd and containers) the other half, as separate machines would have: on
  * one shared set of CPUs the hosts' work under the lock slows the runner's build.
+ * The action runs on Node.js 24, its runtime (action.yml: using: node24), whatever node started
+ * this script: the script runs itself again on it (scripts/install-node24.sh). BENCH_NODE=current
+ * keeps the node that started it (rounds 1 to 6 ran the action on Node.js 20).
  */
 import * as fs from 'node:fs'
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { startAction, type Entry } from '../__tests__/support/run-action'
@@ -316,7 +319,21 @@ function splitCpus(): void {
   console.log(`BENCH_CPUS=split: runner side (this process, the action, Kamal, the runner's dockerd, the registry) on CPUs ${runnerCpus}; hosts on ${hostCpus} (${pinned} processes pinned)`)
 }
 
+const ACTION_RUNTIME_MAJOR = 24
+
+/** Runs this script again on the action's runtime, unless it is on it already (or BENCH_NODE=current); true when it did. */
+function rerunOnActionRuntime(): boolean {
+  const major = Number(process.versions.node.split('.')[0])
+  if (major === ACTION_RUNTIME_MAJOR || process.env.BENCH_NODE === 'current') return false
+  const bin = execFileSync(path.join(__dirname, 'install-node24.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim()
+  const result = spawnSync(path.join(bin, 'node'), [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: process.env })
+  process.exitCode = result.status ?? 1
+  return true
+}
+
 async function main(): Promise<void> {
+  if (rerunOnActionRuntime()) return
+  console.log(`the action runs on Node.js ${process.version}`)
   harness = harnessUp(8)
   if (process.env.BENCH_CPUS === 'split') splitCpus()
   else if (process.env.BENCH_CPUS) throw new Error(`BENCH_CPUS=${process.env.BENCH_CPUS}: the only value is "split"`)
