@@ -171,6 +171,7 @@ describe('boot helpers (spec §1.5)', () => {
     ['stop current, proxied role: no -t', app(c).stop(), `${CURRENT_WEB} | xargs docker stop`],
     ['stop current, non-proxied role: drain_timeout', app(c, 'workers').stop(), `${CURRENT_WORKERS} | xargs docker stop -t 30`],
     ['stop by version', app(c).stop('123'), "docker container ls --all --filter 'name=^app-web-123$' --quiet | xargs docker stop"],
+    ['stop by version, by name (one docker command)', app(c, 'workers').stopByName('123'), 'docker stop -t 30 app-workers-123'],
     ['clash check', app(c).containerIdForVersion('999'), "docker container ls --all --filter 'name=^app-web-999$' --quiet"],
     ['rename clash', app(c).rename('app-web-999', 'app-web-999_replaced_0123456789abcdef'), 'docker rename app-web-999 app-web-999_replaced_0123456789abcdef'],
     [

@@ -56064,6 +56064,13 @@ class AppCommands {
         const source = version ? this.containerIdForVersion(version) : this.currentRunningContainerId();
         return (0, base_1.pipe)(source, (0, base_1.xargs)((0, base_1.docker)('stop', ...this.stopArgs())));
     }
+    /**
+     * The stop of one version by its container name: what `stop(version)` does (a missing container
+     * fails either way), with one docker command instead of two.
+     */
+    stopByName(version) {
+        return (0, base_1.docker)('stop', ...this.stopArgs(), this.containerName(version));
+    }
     stopArgs() {
         const timeout = this.role.stopTimeout ?? this.config.stopTimeout ?? (this.role.proxy ? undefined : this.config.drainTimeout);
         return timeout === undefined ? [] : ['-t', String(timeout)];
@@ -64882,7 +64889,7 @@ function bootUnit(context, host, role, primaryBooting) {
         steps.push({ kind: 'all-healthy', changes: false, note: 'all-or-nothing: every boot of the run healthy before any old container stops; a failure anywhere puts this host back' });
     // Its traffic has moved (kamal-proxy drained it), so only the host’s prune (Kamal prunes after the stop) and the end of the run wait for the stop.
     const cleanUpAfter = (0, assets_1.roleHasAssets)(role) || Boolean(config.errorPagesPath);
-    steps.push(exec(app.stop((0, steps_1.placeholder)('old_version')), { allowFailure: true, when: 'old_version', background: !cleanUpAfter, note: cleanUpAfter ? 'if an old version was running' : 'stop the old version, if one was running (the host’s prune and the run’s end wait for it)' }));
+    steps.push(exec(app.stopByName((0, steps_1.placeholder)('old_version')), { allowFailure: true, when: 'old_version', label: 'docker stop', background: !cleanUpAfter, note: cleanUpAfter ? 'if an old version was running' : 'stop the old version, if one was running (the host’s prune and the run’s end wait for it)' }));
     if ((0, assets_1.roleHasAssets)(role))
         steps.push(exec((0, assets_1.cleanUpAssets)(config, role), { allowFailure: true, when: 'old_version' }));
     if (config.errorPagesPath)

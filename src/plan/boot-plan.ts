@@ -211,7 +211,7 @@ export function bootUnit(context: BootPlanContext, host: string, role: Role, pri
   if (context.allOrNothing) steps.push({ kind: 'all-healthy', changes: false, note: 'all-or-nothing: every boot of the run healthy before any old container stops; a failure anywhere puts this host back' })
   // Its traffic has moved (kamal-proxy drained it), so only the host’s prune (Kamal prunes after the stop) and the end of the run wait for the stop.
   const cleanUpAfter = roleHasAssets(role) || Boolean(config.errorPagesPath)
-  steps.push(exec(app.stop(placeholder('old_version')), { allowFailure: true, when: 'old_version', background: !cleanUpAfter, note: cleanUpAfter ? 'if an old version was running' : 'stop the old version, if one was running (the host’s prune and the run’s end wait for it)' }))
+  steps.push(exec(app.stopByName(placeholder('old_version')), { allowFailure: true, when: 'old_version', label: 'docker stop', background: !cleanUpAfter, note: cleanUpAfter ? 'if an old version was running' : 'stop the old version, if one was running (the host’s prune and the run’s end wait for it)' }))
   if (roleHasAssets(role)) steps.push(exec(cleanUpAssets(config, role), { allowFailure: true, when: 'old_version' }))
   if (config.errorPagesPath) steps.push(exec(cleanUpErrorPages(config), { allowFailure: true, when: 'old_version' }))
 
