@@ -244,6 +244,15 @@ describe('probeRunner', () => {
     expect((await probe(docker, on)).git?.submodules).toBe(true)
   })
 
+  test('no checkout facts outside a git repository, nor in one without a commit', async () => {
+    const docker = fakeDocker(true)
+    const plain = fs.mkdtempSync(path.join(scratch, 'plain-'))
+    expect((await probe(docker, { ...project('  arch: amd64\n'), projectDir: plain })).git).toBeUndefined()
+    const empty = fs.mkdtempSync(path.join(scratch, 'empty-'))
+    git(empty, 'init', '-q', '-b', 'main')
+    expect((await probe(docker, { ...project('  arch: amd64\n'), projectDir: empty })).git).toBeUndefined()
+  })
+
   test('with buildx and no remote builder, docker info is not asked (the architecture decides nothing)', async () => {
     const docker = fakeDocker(true)
     const facts = await probe(docker, project('  arch: amd64\n'))

@@ -61333,14 +61333,15 @@ function nodeArch() {
     return os.arch() === 'x64' ? 'amd64' : os.arch();
 }
 async function gitFacts(projectDir, env) {
-    const [root, revision, gitmodules] = await Promise.all([
-        runProcess(['git', 'rev-parse', '--show-toplevel'], { cwd: projectDir, env }),
-        runProcess(['git', 'rev-parse', 'HEAD'], { cwd: projectDir, env }),
+    // The checkout's root and its commit from one process: the deploy waits for every probe's start.
+    const [rootAndRevision, gitmodules] = await Promise.all([
+        runProcess(['git', 'rev-parse', '--show-toplevel', 'HEAD'], { cwd: projectDir, env }),
         runProcess(['git', 'cat-file', '-e', 'HEAD:.gitmodules'], { cwd: projectDir, env }),
     ]);
-    if (root.code !== 0 || revision.code !== 0)
+    const [root, revision] = rootAndRevision.output.trim().split('\n');
+    if (rootAndRevision.code !== 0 || !root || !revision)
         return undefined;
-    return { root: root.output.trim(), revision: revision.output.trim(), submodules: gitmodules.code === 0 };
+    return { root, revision, submodules: gitmodules.code === 0 };
 }
 /**
  * A remote builder's ssh: docker's ssh:// connection helper (docker/cli
@@ -66212,6 +66213,7 @@ var __importStar = (this && this.__importStar) || (function () {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.prepareRun = prepareRun;
 exports.resolveVersion = resolveVersion;
+exports.gitUser = gitUser;
 const core = __importStar(__nccwpck_require__(7484));
 const node_child_process_1 = __nccwpck_require__(1421);
 const os = __importStar(__nccwpck_require__(8161));
@@ -66248,6 +66250,7 @@ function prepareRun(inputs, context) {
     });
     for (const reference of config.secretReferences())
         secrets.get(reference.key, config.locate(reference.path));
+    const user = gitUser(projectDir);
     const { username, password } = (0, registry_1.registryConfig)(config);
     const registryUserLabel = username && 'secret' in username ? `$${username.secret}` : username?.literal ?? '';
     const credential = (value) => (value === undefined ? undefined : 'secret' in value ? secrets.get(value.secret) : value.literal);
@@ -66261,8 +66264,8 @@ function prepareRun(inputs, context) {
         registryUserInCommand: username && 'secret' in username ? (0, steps_1.secretPlaceholder)(username.secret) : username?.literal ?? '',
         registryUser: credential(username) ?? '',
         registryPassword: credential(password),
-        performer: gitConfig(projectDir, 'user.email') || os.userInfo().username,
-        lockedBy: gitConfig(projectDir, 'user.name') || 'Unknown',
+        performer: user.email || os.userInfo().username,
+        lockedBy: user.name || 'Unknown',
     };
 }
 function reportIssue(source, issue) {
@@ -66286,13 +66289,25 @@ function resolveVersion(inputs, projectDir, env) {
         throw new errors_1.InputError('version', `Can't use commit hash as version, no git repository found in ${projectDir}. Check out the repository first (actions/checkout) or set the 'version' input.`);
     }
 }
-function gitConfig(projectDir, key) {
+/**
+ * user.name and user.email from one `git config` (each is a process the run waits for): the last
+ * value of each wins, as `git config <key>` answers.
+ */
+function gitUser(projectDir) {
+    let output = '';
     try {
-        return (0, node_child_process_1.execFileSync)('git', ['config', key], { cwd: projectDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+        output = (0, node_child_process_1.execFileSync)('git', ['config', '--get-regexp', '^user\\.(name|email)$'], { cwd: projectDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     }
     catch {
-        return '';
+        return {};
     }
+    const user = {};
+    for (const line of output.split('\n')) {
+        const match = /^user\.(name|email) (.*)$/.exec(line);
+        if (match)
+            user[match[1]] = match[2].trim();
+    }
+    return user;
 }
 
 

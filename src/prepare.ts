@@ -57,6 +57,7 @@ export function prepareRun(inputs: ActionInputs, context: PrepareContext): Prepa
   })
   for (const reference of config.secretReferences()) secrets.get(reference.key, config.locate(reference.path))
 
+  const user = gitUser(projectDir)
   const { username, password } = registryConfig(config)
   const registryUserLabel = username && 'secret' in username ? `$${username.secret}` : username?.literal ?? ''
   const credential = (value: Credential) => (value === undefined ? undefined : 'secret' in value ? secrets.get(value.secret) : value.literal)
@@ -70,8 +71,8 @@ export function prepareRun(inputs: ActionInputs, context: PrepareContext): Prepa
     registryUserInCommand: username && 'secret' in username ? secretPlaceholder(username.secret) : username?.literal ?? '',
     registryUser: credential(username) ?? '',
     registryPassword: credential(password),
-    performer: gitConfig(projectDir, 'user.email') || os.userInfo().username,
-    lockedBy: gitConfig(projectDir, 'user.name') || 'Unknown',
+    performer: user.email || os.userInfo().username,
+    lockedBy: user.name || 'Unknown',
   }
 }
 
@@ -93,10 +94,21 @@ export function resolveVersion(inputs: ActionInputs, projectDir: string, env: No
   }
 }
 
-function gitConfig(projectDir: string, key: string): string {
+/**
+ * user.name and user.email from one `git config` (each is a process the run waits for): the last
+ * value of each wins, as `git config <key>` answers.
+ */
+export function gitUser(projectDir: string): { name?: string; email?: string } {
+  let output = ''
   try {
-    return execFileSync('git', ['config', key], { cwd: projectDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    output = execFileSync('git', ['config', '--get-regexp', '^user\\.(name|email)$'], { cwd: projectDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
   } catch {
-    return ''
+    return {}
   }
+  const user: { name?: string; email?: string } = {}
+  for (const line of output.split('\n')) {
+    const match = /^user\.(name|email) (.*)$/.exec(line)
+    if (match) user[match[1] as 'name' | 'email'] = match[2].trim()
+  }
+  return user
 }

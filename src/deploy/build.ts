@@ -208,13 +208,14 @@ function nodeArch(): string {
 }
 
 async function gitFacts(projectDir: string, env: Record<string, string>): Promise<RunnerFacts['git']> {
-  const [root, revision, gitmodules] = await Promise.all([
-    runProcess(['git', 'rev-parse', '--show-toplevel'], { cwd: projectDir, env }),
-    runProcess(['git', 'rev-parse', 'HEAD'], { cwd: projectDir, env }),
+  // The checkout's root and its commit from one process: the deploy waits for every probe's start.
+  const [rootAndRevision, gitmodules] = await Promise.all([
+    runProcess(['git', 'rev-parse', '--show-toplevel', 'HEAD'], { cwd: projectDir, env }),
     runProcess(['git', 'cat-file', '-e', 'HEAD:.gitmodules'], { cwd: projectDir, env }),
   ])
-  if (root.code !== 0 || revision.code !== 0) return undefined
-  return { root: root.output.trim(), revision: revision.output.trim(), submodules: gitmodules.code === 0 }
+  const [root, revision] = rootAndRevision.output.trim().split('\n')
+  if (rootAndRevision.code !== 0 || !root || !revision) return undefined
+  return { root, revision, submodules: gitmodules.code === 0 }
 }
 
 /**
