@@ -66294,7 +66294,7 @@ function resolveVersion(inputs, projectDir, env) {
  * value of each wins, as `git config <key>` answers.
  */
 function gitUser(projectDir) {
-    let output = '';
+    let output;
     try {
         output = (0, node_child_process_1.execFileSync)('git', ['config', '--get-regexp', '^user\\.(name|email)$'], { cwd: projectDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     }

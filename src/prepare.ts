@@ -99,7 +99,7 @@ export function resolveVersion(inputs: ActionInputs, projectDir: string, env: No
  * value of each wins, as `git config <key>` answers.
  */
 export function gitUser(projectDir: string): { name?: string; email?: string } {
-  let output = ''
+  let output: string
   try {
     output = execFileSync('git', ['config', '--get-regexp', '^user\\.(name|email)$'], { cwd: projectDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
   } catch {
