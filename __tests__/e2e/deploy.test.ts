@@ -189,6 +189,8 @@ describe('deploys to real hosts', () => {
       expect(dockerOn(harness, hostName(address), ['inspect', '--format', '{{.State.Status}}', 'shop-web-v3'])).toBe('exited')
     }
     expect(dockerOn(harness, hostName(WORKER), ['inspect', '--format', '{{.State.Status}}', 'shop-workers-v2'])).toBe('running')
+    // Held back, as Kamal holds it: no v3 container on the worker host at all.
+    expect(dockerOn(harness, hostName(WORKER), ['ps', '--all', '--filter', 'name=^shop-workers-v3$', '--format', '{{.Names}}'])).toBe('')
     expect(onHost(hostName(WEB[0]), 'test -e .kamal/lock-shop && echo held || echo free')).toBe('free')
     expect(run.summary).toContain('❌ 10.213.0.11 (web)')
     expect(run.outputs['failed-hosts']).toBe(WEB.join(','))

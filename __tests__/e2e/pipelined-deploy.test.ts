@@ -142,7 +142,7 @@ describe('a code-only deploy as per-host pipelines keeps Kamal’s guarantees', 
     }
     const stops = record.filter((entry) => entry.stage === 'Boot app' && /docker stop/.test(entry.command))
     expect(stops.map((entry) => entry.place).sort()).toEqual([...WEB, WORKER].sort())
-    for (const stop of stops) expect(stop.command).toMatch(/name=\^fast-(web|workers)-v2_replaced_[0-9a-f]{16}\$/)
+    for (const stop of stops) expect(stop.command).toMatch(/^docker stop (-t \d+ )?fast-(web|workers)-v2_replaced_[0-9a-f]{16}$/)
     // The stale check's answer (v2, before the rename) was asked again once the clash check renamed it.
     expect(record.filter((entry) => entry.stage === 'Before boot' && /docker ps --latest/.test(entry.command))).toHaveLength(3)
   }, 120_000)
