@@ -33,6 +33,14 @@ describe('OpenSSH config files, read as Net::SSH::Config reads them', () => {
     expect(openSshSettingsFor('web-9', [config]).hostName?.value).toBe('other')
   })
 
+  test('each host walks the file for itself, and a file read again with other text gives the new answer', () => {
+    const config = file('per-host', 'Host one\n  User first\nHost two\n  User second\n')
+    expect(['one', 'two', 'one'].map((host) => openSshSettingsFor(host, [config]).user?.value)).toEqual(['first', 'second', 'first'])
+    fs.writeFileSync(config, 'Host one\n  User changed\n')
+    expect(openSshSettingsFor('one', [config]).user?.value).toBe('changed')
+    expect(openSshSettingsFor('two', [config]).user).toBeUndefined()
+  })
+
   test('Match: only host/all criteria count; earlier files win; ProxyJump and ProxyCommand share one slot', () => {
     const first = file('b1', 'Match host db exec "false"\n  ProxyCommand nc %h %p\nHost db\n  ProxyJump gw1\n  ProxyCommand ignored\n')
     const second = file('b2', 'Host db\n  ProxyCommand later\n  HostName 10.1.1.1\n')

@@ -67084,6 +67084,14 @@ function openSshSettingsFor(host, files) {
 function refusal(key, setting, reason) {
     return new errors_1.ConfigError(`${setting.location.file}:${setting.location.line}: ${key} ${String(setting.value)} applies to this host but cannot be honoured: ${reason}. Remove it from that block, or set ssh/config: false (or a file without it) in the deploy config.`, setting.location);
 }
+/** A file's lines, lexed once for every host that reads it (each host walks them on its own). */
+const lexed = new Map();
+function lex(text) {
+    let lines = lexed.get(text);
+    if (!lines)
+        lexed.set(text, (lines = ssh_config_1.default.parse(text)));
+    return lines;
+}
 /** One file (and its Includes) into `settings`, as Net::SSH::Config.load does. */
 function loadFile(file, host, settings) {
     let text;
@@ -67138,7 +67146,7 @@ function loadFile(file, host, settings) {
             line += count(node.after);
         }
     };
-    visit(ssh_config_1.default.parse(text));
+    visit(lex(text));
     for (const [key, setting] of globals.single)
         if (!settings.single.has(key))
             settings.single.set(key, setting);

@@ -139,6 +139,15 @@ function refusal(key: string, setting: Setting, reason: string): ConfigError {
   )
 }
 
+/** A file's lines, lexed once for every host that reads it (each host walks them on its own). */
+const lexed = new Map<string, Line[]>()
+
+function lex(text: string): Line[] {
+  let lines = lexed.get(text)
+  if (!lines) lexed.set(text, (lines = SSHConfig.parse(text)))
+  return lines
+}
+
 /** One file (and its Includes) into `settings`, as Net::SSH::Config.load does. */
 function loadFile(file: string, host: string, settings: Settings): void {
   let text: string
@@ -186,7 +195,7 @@ function loadFile(file: string, host: string, settings: Settings): void {
       line += count(node.after)
     }
   }
-  visit(SSHConfig.parse(text))
+  visit(lex(text))
   for (const [key, setting] of globals.single) if (!settings.single.has(key)) settings.single.set(key, setting)
   settings.identityFiles.unshift(...globals.identityFiles)
 }
