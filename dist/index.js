@@ -64548,6 +64548,26 @@ function presentHooks(hooksPath, projectDir) {
 
 /***/ }),
 
+/***/ 763:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.memoized = memoized;
+/** `compute` answered once per key for the life of the process (each later call returns the first answer). */
+function memoized(compute) {
+    const answers = new Map();
+    return (key) => {
+        if (!answers.has(key))
+            answers.set(key, compute(key));
+        return answers.get(key);
+    };
+}
+
+
+/***/ }),
+
 /***/ 7089:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -66982,6 +67002,7 @@ const fs = __importStar(__nccwpck_require__(3024));
 const os = __importStar(__nccwpck_require__(8161));
 const path = __importStar(__nccwpck_require__(6760));
 const ssh_config_1 = __importStar(__nccwpck_require__(3172));
+const memoized_1 = __nccwpck_require__(763);
 const errors_1 = __nccwpck_require__(3916);
 /*
  * OpenSSH client config files read the way Net::SSH::Config (net-ssh 7.3) reads them for a host:
@@ -67085,13 +67106,7 @@ function refusal(key, setting, reason) {
     return new errors_1.ConfigError(`${setting.location.file}:${setting.location.line}: ${key} ${String(setting.value)} applies to this host but cannot be honoured: ${reason}. Remove it from that block, or set ssh/config: false (or a file without it) in the deploy config.`, setting.location);
 }
 /** A file's lines, lexed once for every host that reads it (each host walks them on its own). */
-const lexed = new Map();
-function lex(text) {
-    let lines = lexed.get(text);
-    if (!lines)
-        lexed.set(text, (lines = ssh_config_1.default.parse(text)));
-    return lines;
-}
+const lex = (0, memoized_1.memoized)((text) => ssh_config_1.default.parse(text));
 /** One file (and its Includes) into `settings`, as Net::SSH::Config.load does. */
 function loadFile(file, host, settings) {
     let text;
@@ -67307,6 +67322,7 @@ const node_crypto_1 = __nccwpck_require__(7598);
 const ssh2_1 = __nccwpck_require__(5472);
 const known_hosts_1 = __nccwpck_require__(6115);
 const proxy_command_1 = __nccwpck_require__(7018);
+const memoized_1 = __nccwpck_require__(763);
 class HostKeyError extends Error {
     host;
     constructor(host, message) {
@@ -67506,21 +67522,15 @@ async function connectWithRetries(target, options, sock) {
         }
     }
 }
-const parsedKeys = new Map();
 /**
  * A private key parsed once for every connection that offers it: ssh2 parses a key given as text
  * on each connection, about 5 ms of the event loop at the start of a deploy, when every host
  * connects at once. A key ssh2 cannot parse alone (an error, several keys) goes as text, as before.
  */
-function parsedKey(key) {
-    let parsed = parsedKeys.get(key);
-    if (parsed === undefined) {
-        const result = ssh2_1.utils.parseKey(key);
-        parsed = result instanceof Error || Array.isArray(result) ? key : result;
-        parsedKeys.set(key, parsed);
-    }
-    return parsed;
-}
+const parsedKey = (0, memoized_1.memoized)((key) => {
+    const result = ssh2_1.utils.parseKey(key);
+    return result instanceof Error || Array.isArray(result) ? key : result;
+});
 function connectClient(endpoint, options, sock) {
     return new Promise((resolve, reject) => {
         const client = new ssh2_1.Client();

@@ -2,6 +2,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import SSHConfig, { LineType, type Line } from 'ssh-config'
+import { memoized } from '../memoized'
 import { ConfigError, type SourceLocation } from '../errors'
 
 /*
@@ -140,13 +141,7 @@ function refusal(key: string, setting: Setting, reason: string): ConfigError {
 }
 
 /** A file's lines, lexed once for every host that reads it (each host walks them on its own). */
-const lexed = new Map<string, Line[]>()
-
-function lex(text: string): Line[] {
-  let lines = lexed.get(text)
-  if (!lines) lexed.set(text, (lines = SSHConfig.parse(text)))
-  return lines
-}
+const lex = memoized((text): Line[] => SSHConfig.parse(text))
 
 /** One file (and its Includes) into `settings`, as Net::SSH::Config.load does. */
 function loadFile(file: string, host: string, settings: Settings): void {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { Client, utils, type AgentAuthMethod, type ClientChannel, type ConnectConfig, type ExecOptions, type ParsedKey, type PublicKeyAuthMethod, type TcpConnectionDetails } from 'ssh2'
 import { fingerprint, knownHostsLine, type KnownHosts } from './known-hosts'
 import { openProxyCommand } from './proxy-command'
+import { memoized } from '../memoized'
 
 /** What a remote command returned. Failure is decided by `code`, never by stderr. */
 export interface RemoteResult {
@@ -273,22 +274,15 @@ async function connectWithRetries(target: SshTarget, options: SshOptions, sock?:
   }
 }
 
-const parsedKeys = new Map<string, ParsedKey | string>()
-
 /**
  * A private key parsed once for every connection that offers it: ssh2 parses a key given as text
  * on each connection, about 5 ms of the event loop at the start of a deploy, when every host
  * connects at once. A key ssh2 cannot parse alone (an error, several keys) goes as text, as before.
  */
-function parsedKey(key: string): ParsedKey | string {
-  let parsed = parsedKeys.get(key)
-  if (parsed === undefined) {
-    const result = utils.parseKey(key)
-    parsed = result instanceof Error || Array.isArray(result) ? key : result
-    parsedKeys.set(key, parsed)
-  }
-  return parsed
-}
+const parsedKey = memoized((key): ParsedKey | string => {
+  const result = utils.parseKey(key)
+  return result instanceof Error || Array.isArray(result) ? key : result
+})
 
 function connectClient(endpoint: SshTarget, options: SshOptions, sock?: Duplex): Promise<Client> {
   return new Promise((resolve, reject) => {
