@@ -63240,7 +63240,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.GitHubDeployment = void 0;
 exports.runUrl = runUrl;
 const core = __importStar(__nccwpck_require__(7484));
-const github = __importStar(__nccwpck_require__(3228));
+const octokit_1 = __nccwpck_require__(6702);
 /**
  * A GitHub deployment for the environment, with its statuses. API problems are
  * warnings: a deploy to the servers never fails because GitHub could not be told.
@@ -63255,7 +63255,7 @@ class GitHubDeployment {
         this.id = id;
     }
     static async create(target) {
-        const octokit = github.getOctokit(target.token, target.apiUrl ? { baseUrl: target.apiUrl } : {});
+        const octokit = (0, octokit_1.getOctokit)(target.token, target.apiUrl ? { baseUrl: target.apiUrl } : {});
         try {
             const response = await octokit.rest.repos.createDeployment({
                 owner: target.owner,
@@ -63315,6 +63315,27 @@ function runUrl(env) {
 
 /***/ }),
 
+/***/ 6702:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.getOctokit = getOctokit;
+/**
+ * An Octokit for the token. @actions/github (Octokit and its plugins) is loaded here, on the
+ * first call, not when the bundle starts: most runs never talk to the API, and loading it
+ * up front adds to every run's start, before the first SSH connection opens.
+ */
+function getOctokit(token, options = {}) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const github = __nccwpck_require__(3228);
+    return github.getOctokit(token, options);
+}
+
+
+/***/ }),
+
 /***/ 6547:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
@@ -63363,10 +63384,10 @@ exports.deactivateEnvironment = deactivateEnvironment;
  * problems are warnings: a preview never fails because GitHub could not be told.
  */
 const core = __importStar(__nccwpck_require__(7484));
-const github = __importStar(__nccwpck_require__(3228));
+const octokit_1 = __nccwpck_require__(6702);
 const comment_1 = __nccwpck_require__(2309);
 function octokitFor(api) {
-    return github.getOctokit(api.token, api.apiUrl ? { baseUrl: api.apiUrl } : {});
+    return (0, octokit_1.getOctokit)(api.token, api.apiUrl ? { baseUrl: api.apiUrl } : {});
 }
 class StickyComment {
     api;

@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import * as github from '@actions/github'
+import { getOctokit, type Octokit } from './octokit'
 
 export type DeploymentState = 'in_progress' | 'success' | 'failure' | 'error' | 'inactive'
 
@@ -24,12 +24,12 @@ export interface DeploymentTarget {
 export class GitHubDeployment {
   private constructor(
     private readonly target: DeploymentTarget,
-    private readonly octokit: ReturnType<typeof github.getOctokit>,
+    private readonly octokit: Octokit,
     readonly id: number,
   ) {}
 
   static async create(target: DeploymentTarget): Promise<GitHubDeployment | undefined> {
-    const octokit = github.getOctokit(target.token, target.apiUrl ? { baseUrl: target.apiUrl } : {})
+    const octokit = getOctokit(target.token, target.apiUrl ? { baseUrl: target.apiUrl } : {})
     try {
       const response = await octokit.rest.repos.createDeployment({
         owner: target.owner,

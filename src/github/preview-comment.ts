@@ -4,7 +4,7 @@
  * problems are warnings: a preview never fails because GitHub could not be told.
  */
 import * as core from '@actions/core'
-import * as github from '@actions/github'
+import { getOctokit, type Octokit } from './octokit'
 import { findMarkedComment } from '../preview/comment'
 import type { PullState } from '../preview/cap'
 
@@ -16,10 +16,8 @@ export interface RepositoryApi {
   apiUrl?: string
 }
 
-type Octokit = ReturnType<typeof github.getOctokit>
-
 function octokitFor(api: RepositoryApi): Octokit {
-  return github.getOctokit(api.token, api.apiUrl ? { baseUrl: api.apiUrl } : {})
+  return getOctokit(api.token, api.apiUrl ? { baseUrl: api.apiUrl } : {})
 }
 
 export class StickyComment {
