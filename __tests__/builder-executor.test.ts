@@ -211,12 +211,21 @@ describe('the build clone (real git)', () => {
 
 describe('probeRunner', () => {
   /** A `docker` on PATH that logs its argv and answers as a runner with or without buildx would. */
-  function fakeDocker(buildx: boolean): { env: NodeJS.ProcessEnv; calls: () => string[] } {
+  /**
+   * `pluginFile`: a docker-buildx file in DOCKER_CONFIG/cli-plugins (where the CLI looks for plugins);
+   * `buildxDelay`: seconds `docker buildx version` takes. `events()` is the log in order, `start:`/`end:` lines.
+   */
+  function fakeDocker(buildx: boolean, { pluginFile = buildx, buildxDelay = 0 } = {}): { env: NodeJS.ProcessEnv; calls: () => string[]; events: () => string[] } {
     const bin = fs.mkdtempSync(path.join(scratch, 'bin-'))
+    const config = path.join(bin, 'docker-config')
+    fs.mkdirSync(path.join(config, 'cli-plugins'), { recursive: true })
+    if (pluginFile) fs.writeFileSync(path.join(config, 'cli-plugins', 'docker-buildx'), '', { mode: 0o755 })
     const log = path.join(bin, 'calls')
-    const script = ['#!/bin/sh', `echo "$*" >> ${log}`, 'case "$1" in', `  buildx) ${buildx ? 'echo "github.com/docker/buildx v0.20.0"' : 'echo "unknown command: docker buildx" >&2; exit 1'} ;;`, '  info) echo aarch64 ;;', '  *) echo "Docker version 28.2.2" ;;', 'esac', '']
+    const buildxAnswer = buildx ? 'echo "github.com/docker/buildx v0.20.0"' : 'echo "unknown command: docker buildx" >&2; status=1'
+    const script = ['#!/bin/sh', `echo "start:$*" >> ${log}`, 'status=0', 'case "$1" in', `  buildx) sleep ${buildxDelay}; ${buildxAnswer} ;;`, '  info) echo aarch64 ;;', '  *) echo "Docker version 28.2.2" ;;', 'esac', `echo "end:$*" >> ${log}`, 'exit $status', '']
     fs.writeFileSync(path.join(bin, 'docker'), script.join('\n'), { mode: 0o755 })
-    return { env: { PATH: `${bin}:${originalPath}` }, calls: () => fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).sort() }
+    const events = () => fs.readFileSync(log, 'utf8').split('\n').filter(Boolean)
+    return { env: { PATH: `${bin}:${originalPath}`, DOCKER_CONFIG: config }, events, calls: () => events().filter((line) => line.startsWith('start:')).map((line) => line.slice('start:'.length)).sort() }
   }
   // @actions/exec finds the executable on the process's own PATH.
   const originalPath = process.env.PATH
@@ -270,5 +279,23 @@ describe('probeRunner', () => {
     const withRemote = await probe(remote, project('  arch: [amd64, arm64]\n  remote: ssh://root@builder\n'))
     expect(withRemote.dockerArch).toBe('arm64')
     expect(remote.calls()).toContain('info --format {{.Architecture}}')
+  })
+
+  test('without a buildx plugin file, docker info starts beside `docker buildx version`, not after it fails', async () => {
+    const legacy = fakeDocker(false, { buildxDelay: 0.4 })
+    expect(await probe(legacy, project('  arch: amd64\n'))).toMatchObject({ buildx: false, dockerArch: 'arm64' })
+    const events = legacy.events()
+    expect(events.indexOf('start:info --format {{.Architecture}}')).toBeLessThan(events.indexOf('end:buildx version'))
+  })
+
+  test('the plugin file is only a guess: buildx that fails anyway still gets docker info, and buildx found without the file makes info unused', async () => {
+    const broken = fakeDocker(false, { pluginFile: true, buildxDelay: 0.2 })
+    expect(await probe(broken, project('  arch: amd64\n'))).toMatchObject({ buildx: false, dockerArch: 'arm64' })
+    const events = broken.events()
+    expect(events.indexOf('start:info --format {{.Architecture}}')).toBeGreaterThan(events.indexOf('end:buildx version'))
+
+    const elsewhere = fakeDocker(true, { pluginFile: false })
+    const facts = await probe(elsewhere, project('  arch: amd64\n'))
+    expect(facts).toMatchObject({ buildx: true, dockerArch: os.arch() === 'x64' ? 'amd64' : os.arch() })
   })
 })

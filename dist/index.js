@@ -61300,12 +61300,17 @@ async function probeRunner(env, project) {
     // other than the runner's needs it); `pack` only to a buildpacks build.
     const builder = project?.config.builder;
     const buildxProbe = ok(['docker', 'buildx', 'version']);
+    // Without a buildx plugin file where docker looks, the architecture is asked beside the other
+    // probes instead of after `docker buildx version` has failed. Only the schedule rests on that
+    // guess: the facts are the probes' answers.
+    const archNeeded = !builder || builder.remote;
+    const archAsked = archNeeded || !buildxPluginFilePresent(processEnv) ? dockerArchitecture(probeEnv) : undefined;
     const [docker, buildx, pack, git, arch] = await Promise.all([
         ok(['docker', '--version']),
         buildxProbe,
         !builder || builder.isPack ? ok(['pack', '--version']) : Promise.resolve(false),
         gitFacts(projectDir, probeEnv),
-        !builder || builder.remote ? dockerArchitecture(probeEnv) : buildxProbe.then((present) => (present ? nodeArch() : dockerArchitecture(probeEnv))),
+        archNeeded ? archAsked : buildxProbe.then((present) => (present ? nodeArch() : (archAsked ?? dockerArchitecture(probeEnv)))),
     ]);
     return {
         docker,
@@ -61318,6 +61323,14 @@ async function probeRunner(env, project) {
         dockerfilePresent: project ? fs.existsSync(path.resolve(projectDir, project.config.builder.dockerfile)) : true,
         env: processEnv,
     };
+}
+/** The directories the docker CLI finds plugins in (docker/cli's cli-plugins manager, on Linux). */
+function cliPluginDirectories(env) {
+    const configDir = env.DOCKER_CONFIG || path.join(env.HOME || os.homedir(), '.docker');
+    return [path.join(configDir, 'cli-plugins'), '/usr/local/lib/docker/cli-plugins', '/usr/local/libexec/docker/cli-plugins', '/usr/lib/docker/cli-plugins', '/usr/libexec/docker/cli-plugins'];
+}
+function buildxPluginFilePresent(env) {
+    return cliPluginDirectories(env).some((directory) => fs.existsSync(path.join(directory, 'docker-buildx')));
 }
 /** Kamal::Utils.docker_arch. */
 async function dockerArchitecture(env) {
