@@ -62648,7 +62648,19 @@ async function runHostStep(execution, step, values, meta, log) {
             const { versions, current } = (0, app_1.parseStaleSurvey)(await capture(step.survey, { allowFailure: true }));
             if (step.currentInto)
                 values.set(step.currentInto, current);
-            for (const version of versions.filter((item) => item !== current)) {
+            const stale = versions.filter((item) => item !== current);
+            if (step.staleInto) {
+                values.set(step.staleInto, stale.join('\n'));
+                return;
+            }
+            for (const version of stale) {
+                values.set('stale_version', version);
+                await run(step.stop, { allowFailure: true });
+            }
+            return;
+        }
+        case 'stop-stale': {
+            for (const version of (values.get(step.versionsFrom) ?? '').split('\n').filter(Boolean)) {
                 values.set('stale_version', version);
                 await run(step.stop, { allowFailure: true });
             }
@@ -65598,6 +65610,8 @@ const steps_1 = __nccwpck_require__(2960);
 const dispatch_1 = __nccwpck_require__(1962);
 var boot_plan_2 = __nccwpck_require__(7799);
 Object.defineProperty(exports, "hostnamePrefix", ({ enumerable: true, get: function () { return boot_plan_2.hostnamePrefix; } }));
+/** The value the stale versions found under the lock are kept in until they are stopped. */
+const STALE_VERSIONS = 'stale_versions';
 const exec = (command, extra = {}) => ({ kind: 'exec', command, changes: true, ...extra });
 const readOnly = (command, extra = {}) => ({ kind: 'exec', command, changes: false, ...extra });
 function buildPlan(config, targets, request) {
@@ -65722,24 +65736,47 @@ class PlanParts {
             ], { id: 'proxy', announce: 'Ensure kamal-proxy is running...' }),
         ];
     }
-    /** `keepCurrent`: the current running version is kept as old_version for the boot (Before boot does not ask again). */
-    stale(keepCurrent = false) {
-        const { config, targets } = this;
+    /**
+     * `keepCurrent`: the current running version is kept as old_version for the boot (Before boot does not ask again).
+     * `deferStop`: the stale versions are only found here and kept for staleStop(), which stops them once the image is on the host.
+     */
+    stale(keepCurrent = false, deferStop = false) {
+        const note = deferStop ? 'find every running version other than the current one; they stop once the image is pulled' : 'stop every running version other than the current one';
         return {
             phase: 'stale',
             title: 'Stale containers',
             announce: 'Detect stale containers...',
-            lanes: targets.appHosts.map((host) => ({
-                place: host,
-                units: targets.roles
-                    .filter((role) => role.hosts.includes(host))
-                    .map((role) => {
-                    const app = new app_1.AppCommands(config, role, host);
-                    const step = { kind: 'stale', role: role.name, survey: app.staleSurvey(), currentInto: keepCurrent ? 'old_version' : undefined, stop: app.stop((0, steps_1.placeholder)('stale_version')), changes: true, note: keepCurrent ? 'stop every running version other than the current one; the current one is the version the boot replaces' : 'stop every running version other than the current one' };
-                    return { role: role.name, steps: [step] };
-                }),
+            lanes: this.roleUnits((app, role) => ({
+                kind: 'stale',
+                role,
+                survey: app.staleSurvey(),
+                currentInto: keepCurrent ? 'old_version' : undefined,
+                stop: app.stop((0, steps_1.placeholder)('stale_version')),
+                staleInto: deferStop ? STALE_VERSIONS : undefined,
+                changes: !deferStop,
+                note: keepCurrent ? `${note}; the current one is the version the boot replaces` : note,
             })),
         };
+    }
+    /**
+     * The stale versions stale(…, true) found, stopped. After the build and the pull, as Kamal stops them:
+     * a container that serves although \`latest\` names an older image (a deploy interrupted after its
+     * switch) must keep serving when the build fails.
+     */
+    staleStop() {
+        return {
+            phase: 'stale',
+            title: 'Stop stale containers',
+            lanes: this.roleUnits((app, role) => ({ kind: 'stop-stale', role, versionsFrom: STALE_VERSIONS, stop: app.stop((0, steps_1.placeholder)('stale_version')), changes: true, note: 'each stale version found under the lock, if any' })),
+        };
+    }
+    /** One lane per app host, one unit per role on it, each with the step \`make\` gives. */
+    roleUnits(make) {
+        const { config, targets } = this;
+        return targets.appHosts.map((host) => ({
+            place: host,
+            units: targets.roles.filter((role) => role.hosts.includes(host)).map((role) => ({ role: role.name, steps: [make(new app_1.AppCommands(config, role, host), role.name)] })),
+        }));
     }
     prune() {
         const prune = new prune_1.PruneCommands(this.config);
@@ -65816,7 +65853,7 @@ class PlanParts {
         const underLock = (id, stage, after = ['prepare']) => pipelined(stage, { id, needs: ['lock'], placeAfter: preDeploy.length > 0 ? undefined : after });
         const hostWork = [
             ...this.proxy().map((stage) => underLock(stage.id, stage)),
-            underLock('stale', this.stale(true)),
+            underLock('stale', this.stale(true, true)),
             // One boot pass: each host's clash check, old version and env files go ahead of the image too,
             // after the stale check that found the old version.
             ...(onePass ? [underLock('before-boot', (0, boot_plan_1.beforeBootStage)(context), ['prepare', 'stale'])] : []),
@@ -65840,6 +65877,8 @@ class PlanParts {
             stages.push(...delivery, ...preDeploy, ...hostWork);
         else
             stages.push(...hostWork, ...delivery);
+        // Each host's stale containers stop once its image is pulled (and the build is done), before its boot.
+        stages.push(pipelined(this.staleStop(), { id: 'stale-stop', needs: ['build'] }));
         if (onePass) {
             const boot = (0, boot_plan_1.bootStages)({ ...context, prepared: true });
             const tag = boot.pop();
@@ -65925,7 +65964,11 @@ function describeStep(step, role) {
         case 'proxy-version':
             return [`${prefix}${step.command}${note(step.note)}`];
         case 'stale':
+            if (step.staleInto)
+                return [`${prefix}${step.survey}  # the running versions other than the current one are stopped once the image is pulled`];
             return [`${prefix}${step.survey}`, `${prefix}${show(step.stop)}  # for each running version other than the current one`];
+        case 'stop-stale':
+            return [`${prefix}${show(step.stop)}  # for each stale version found under the lock`];
         case 'clash':
             return [`${prefix}${step.find}  # a container of this version exists already?`, `${prefix}${show(step.audit)}  # only then`, `${prefix}${show(step.rename)}  # only then`];
         case 'barrier-wait':

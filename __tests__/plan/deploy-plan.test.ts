@@ -31,7 +31,7 @@ const titles = (plan: Plan, place: string) => plan.stages.filter((stage) => stag
 describe('the deploy plan', () => {
   test('stages in Kamal order on the primary host; build only on the runner', () => {
     const plan = planFor()
-    expect(titles(plan, 'vm1')).toEqual(['Connect', 'Prepare', 'Acquire deploy lock', 'Ensure kamal-proxy', 'Stale containers', 'Before boot', 'Registry login', 'Pull image', 'Boot app', 'Tag latest image', 'Prune', 'Release deploy lock'])
+    expect(titles(plan, 'vm1')).toEqual(['Connect', 'Prepare', 'Acquire deploy lock', 'Ensure kamal-proxy', 'Stale containers', 'Before boot', 'Registry login', 'Pull image', 'Stop stale containers', 'Boot app', 'Tag latest image', 'Prune', 'Release deploy lock'])
     expect(titles(plan, RUNNER)).toEqual(['Build and push'])
     // the latest tag (its audit line first), then the prune in Kamal's order with its audit lines: one exec each
     const execOf = (title: string) => {
@@ -124,6 +124,31 @@ describe('the deploy plan', () => {
     }
   })
 
+  test('stale containers are found under the lock while the runner builds, and stopped only once the build is done and the host has pulled, before its boot', () => {
+    const plan = planFor()
+    const nodes = scheduleNodes(plan.stages)
+    const node = (title: string, place: string) => nodes.find((item) => item.stage.title === title && item.lane?.place === place)!
+    const waitsFor = (item: ScheduledNode, target: ScheduledNode): boolean => item.after.some((before) => before === target || waitsFor(before, target))
+    const build = node('Build and push', RUNNER)
+    for (const place of ['vm1', 'vm2', 'vm3']) {
+      const [survey] = node('Stale containers', place).lane!.units[0].steps
+      expect(survey).toMatchObject({ kind: 'stale', staleInto: 'stale_versions', changes: false })
+      expect(waitsFor(node('Stale containers', place), build)).toBe(false)
+      const stop = node('Stop stale containers', place)
+      expect(stop.lane!.units.map((unit) => unit.steps[0])).toEqual([expect.objectContaining({ kind: 'stop-stale', versionsFrom: 'stale_versions', stop: expect.stringContaining('docker stop') })])
+      expect(waitsFor(stop, build)).toBe(true)
+      expect(waitsFor(stop, node('Pull image', place))).toBe(true)
+      expect(waitsFor(stop, node('Stale containers', place))).toBe(true)
+      expect(waitsFor(node('Boot app', place), stop)).toBe(true)
+    }
+    // setup (not pipelined) keeps one stale step that finds and stops, after the build as a barrier stage
+    const setup = buildPlan(configFromYaml(YAML), selectTargets(configFromYaml(YAML), { roles: [], hosts: [] }), request({ command: 'setup' }))
+    expect(setup.stages.some((stage) => stage.title === 'Stop stale containers')).toBe(false)
+    const [setupStale] = setup.stages.find((stage) => stage.title === 'Stale containers')!.lanes[0].units[0].steps
+    expect(setupStale).toMatchObject({ kind: 'stale', changes: true })
+    expect(setupStale).not.toHaveProperty('staleInto', expect.anything())
+  })
+
   test('app boot, without a stale check, asks for the running version itself', () => {
     const plan = planFor({ command: 'app', subcommand: 'boot' })
     const boot = plan.stages.find((stage) => stage.title === 'Boot app')!
@@ -193,7 +218,8 @@ describe('checkRecordAgainstPlan', () => {
     let index = 0
     for (const { stage, lane, unit, step, failureStep } of walkPlan(plan)) {
       const at = index++
-      if (failureStep || step.when || step.kind === 'barrier-open') continue
+      // (no stale version: a stop-stale step runs no command)
+      if (failureStep || step.when || step.kind === 'barrier-open' || step.kind === 'stop-stale') continue
       const base = { step: at, stage: stage.title, place: lane.place, role: unit.role, kind: step.kind, outcome: 'ok' as const, startedAt: 0, endedAt: 0 }
       const values = new Map([['container_id', 'abc'], ['lock_details', 'TG9jaw==']])
       const fill = (command: string) => fillPlaceholders(command, values, () => 'secret')

@@ -105,7 +105,19 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
     case 'stale': {
       const { versions, current } = parseStaleSurvey(await capture(step.survey, { allowFailure: true }))
       if (step.currentInto) values.set(step.currentInto, current)
-      for (const version of versions.filter((item) => item !== current)) {
+      const stale = versions.filter((item) => item !== current)
+      if (step.staleInto) {
+        values.set(step.staleInto, stale.join('\n'))
+        return
+      }
+      for (const version of stale) {
+        values.set('stale_version', version)
+        await run(step.stop, { allowFailure: true })
+      }
+      return
+    }
+    case 'stop-stale': {
+      for (const version of (values.get(step.versionsFrom) ?? '').split('\n').filter(Boolean)) {
         values.set('stale_version', version)
         await run(step.stop, { allowFailure: true })
       }

@@ -31,7 +31,9 @@ export function stepCommandPatterns(step: Step): RegExp[] | undefined {
     case 'lock':
       return [template(step.command), template(step.status)]
     case 'stale':
-      return [template(step.survey), template(step.stop)]
+      return step.staleInto ? [template(step.survey)] : [template(step.survey), template(step.stop)]
+    case 'stop-stale':
+      return [template(step.stop)]
     case 'clash':
       return [template(step.find), template(step.audit), template(step.rename)]
     case 'upload':

@@ -57,6 +57,9 @@ export interface PlanRequest {
   allOrNothing?: boolean
 }
 
+/** The value the stale versions found under the lock are kept in until they are stopped. */
+const STALE_VERSIONS = 'stale_versions'
+
 const exec = (command: string, extra: Partial<Extract<Step, { kind: 'exec' }>> = {}): Step => ({ kind: 'exec', command, changes: true, ...extra })
 const readOnly = (command: string, extra: Partial<Extract<Step, { kind: 'exec' }>> = {}): Step => ({ kind: 'exec', command, changes: false, ...extra })
 
@@ -183,24 +186,49 @@ export class PlanParts {
     ]
   }
 
-  /** `keepCurrent`: the current running version is kept as old_version for the boot (Before boot does not ask again). */
-  stale(keepCurrent = false): Stage {
-    const { config, targets } = this
+  /**
+   * `keepCurrent`: the current running version is kept as old_version for the boot (Before boot does not ask again).
+   * `deferStop`: the stale versions are only found here and kept for staleStop(), which stops them once the image is on the host.
+   */
+  stale(keepCurrent = false, deferStop = false): Stage {
+    const note = deferStop ? 'find every running version other than the current one; they stop once the image is pulled' : 'stop every running version other than the current one'
     return {
       phase: 'stale',
       title: 'Stale containers',
       announce: 'Detect stale containers...',
-      lanes: targets.appHosts.map((host) => ({
-        place: host,
-        units: targets.roles
-          .filter((role) => role.hosts.includes(host))
-          .map((role) => {
-            const app = new AppCommands(config, role, host)
-            const step: Step = { kind: 'stale', role: role.name, survey: app.staleSurvey(), currentInto: keepCurrent ? 'old_version' : undefined, stop: app.stop(placeholder('stale_version')), changes: true, note: keepCurrent ? 'stop every running version other than the current one; the current one is the version the boot replaces' : 'stop every running version other than the current one' }
-            return { role: role.name, steps: [step] }
-          }),
+      lanes: this.roleUnits((app, role): Step => ({
+        kind: 'stale',
+        role,
+        survey: app.staleSurvey(),
+        currentInto: keepCurrent ? 'old_version' : undefined,
+        stop: app.stop(placeholder('stale_version')),
+        staleInto: deferStop ? STALE_VERSIONS : undefined,
+        changes: !deferStop,
+        note: keepCurrent ? `${note}; the current one is the version the boot replaces` : note,
       })),
     }
+  }
+
+  /**
+   * The stale versions stale(…, true) found, stopped. After the build and the pull, as Kamal stops them:
+   * a container that serves although \`latest\` names an older image (a deploy interrupted after its
+   * switch) must keep serving when the build fails.
+   */
+  staleStop(): Stage {
+    return {
+      phase: 'stale',
+      title: 'Stop stale containers',
+      lanes: this.roleUnits((app, role): Step => ({ kind: 'stop-stale', role, versionsFrom: STALE_VERSIONS, stop: app.stop(placeholder('stale_version')), changes: true, note: 'each stale version found under the lock, if any' })),
+    }
+  }
+
+  /** One lane per app host, one unit per role on it, each with the step \`make\` gives. */
+  private roleUnits(make: (app: AppCommands, role: string) => Step): Stage['lanes'] {
+    const { config, targets } = this
+    return targets.appHosts.map((host) => ({
+      place: host,
+      units: targets.roles.filter((role) => role.hosts.includes(host)).map((role) => ({ role: role.name, steps: [make(new AppCommands(config, role, host), role.name)] })),
+    }))
   }
 
   prune(): Stage {
@@ -273,7 +301,7 @@ export class PlanParts {
     const underLock = (id: string, stage: Stage, after = ['prepare']) => pipelined(stage, { id, needs: ['lock'], placeAfter: preDeploy.length > 0 ? undefined : after })
     const hostWork = [
       ...this.proxy().map((stage) => underLock(stage.id!, stage)),
-      underLock('stale', this.stale(true)),
+      underLock('stale', this.stale(true, true)),
       // One boot pass: each host's clash check, old version and env files go ahead of the image too,
       // after the stale check that found the old version.
       ...(onePass ? [underLock('before-boot', beforeBootStage(context), ['prepare', 'stale'])] : []),
@@ -293,6 +321,8 @@ export class PlanParts {
     const stages: Stage[] = [...this.hook('pre-connect'), pipelined(this.connect(), { id: 'connect' }), pipelined(prepare, { id: 'prepare' }), pipelined(acquire, { id: 'lock' })]
     if (preDeploy.length > 0) stages.push(...delivery, ...preDeploy, ...hostWork)
     else stages.push(...hostWork, ...delivery)
+    // Each host's stale containers stop once its image is pulled (and the build is done), before its boot.
+    stages.push(pipelined(this.staleStop(), { id: 'stale-stop', needs: ['build'] }))
     if (onePass) {
       const boot = bootStages({ ...context, prepared: true })
       const tag = boot.pop()!

@@ -17,7 +17,10 @@ export function describeStep(step: Step, role?: string): string[] {
     case 'proxy-version':
       return [`${prefix}${step.command}${note(step.note)}`]
     case 'stale':
+      if (step.staleInto) return [`${prefix}${step.survey}  # the running versions other than the current one are stopped once the image is pulled`]
       return [`${prefix}${step.survey}`, `${prefix}${show(step.stop)}  # for each running version other than the current one`]
+    case 'stop-stale':
+      return [`${prefix}${show(step.stop)}  # for each stale version found under the lock`]
     case 'clash':
       return [`${prefix}${step.find}  # a container of this version exists already?`, `${prefix}${show(step.audit)}  # only then`, `${prefix}${show(step.rename)}  # only then`]
     case 'barrier-wait':

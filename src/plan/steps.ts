@@ -114,6 +114,18 @@ export interface StaleStep extends Common {
   currentInto?: string
   /** with [[kda:stale_version]] */
   stop: string
+  /** set: the stale versions are kept in this value (one per line) for a StopStaleStep, and none is stopped here */
+  staleInto?: string
+}
+
+/** Stop the stale versions a StaleStep found and kept (a deploy stops them once its image is on the host, as Kamal does after the build). */
+export interface StopStaleStep extends Common {
+  kind: 'stop-stale'
+  role: string
+  /** the value the StaleStep kept them in */
+  versionsFrom: string
+  /** with [[kda:stale_version]] */
+  stop: string
 }
 
 /** A container of the version being deployed already exists: rename it out of the way. */
@@ -297,6 +309,7 @@ export type HostStep =
   | LockStep
   | ProxyVersionStep
   | StaleStep
+  | StopStaleStep
   | ClashStep
   | BarrierWaitStep
   | BarrierOpenStep
