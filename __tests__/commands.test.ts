@@ -1,4 +1,4 @@
-import { AppCommands, parseStaleSurvey } from '../src/commands/app'
+import { AppCommands, parseServingVersion, parseStaleSurvey } from '../src/commands/app'
 import { Auditor } from '../src/commands/auditor'
 import { buildCommand } from '../src/commands/builder'
 import { LockCommands, lockDetails, mimeBase64 } from '../src/commands/lock'
@@ -201,6 +201,25 @@ describe('boot helpers (spec §1.5)', () => {
     expect(parseStaleSurvey('=current=\n')).toEqual({ versions: [], current: '' })
     // No marker (the output was cut short): nothing is known to be stale, so nothing is stopped.
     expect(parseStaleSurvey('123\n')).toEqual({ versions: [], current: '' })
+  })
+
+  test("which version kamal-proxy routes the role's service to: its row of `kamal-proxy list`, matched to a running container by id or name", () => {
+    expect(app(c).servingSurvey()).toBe(`docker exec kamal-proxy kamal-proxy list ; echo =running=; docker ps --filter label=service=app --filter label=destination= --filter label=role=web --format '{{.ID}} {{.Names}}'`)
+    const list = [
+      'Service          Host          Path  Target                              State    TLS',
+      'app-web-staging  staging.test  /     0123456789ab:80                     running  no',
+      'app-web          app.test      /     ad525b5072ef:80,bbbbbbbbbbbb:3000   running  no',
+      'other-web        *             /     ad525b5072ff:80                     running  no',
+    ].join('\n')
+    const containers = ['ad525b5072ef app-web-122', '0123456789ab app-web-121', 'cccccccccccc app-web-123'].join('\n')
+    expect(parseServingVersion(`${list}\n=running=\n${containers}\n`, 'app-web', 'app-web')).toBe('122')
+    // a target given as the container's name
+    expect(parseServingVersion(`Service Host Path Target State TLS\napp-web app.test / app-web-123:80 running no\n=running=\n${containers}\n`, 'app-web', 'app-web')).toBe('123')
+    // routed to no running container of the role, no row for the service, kamal-proxy not answering, output cut short
+    expect(parseServingVersion(`${list}\n=running=\ncccccccccccc app-web-123\n`, 'app-web', 'app-web')).toBeUndefined()
+    expect(parseServingVersion(`${list}\n=running=\n${containers}\n`, 'app-workers', 'app-workers')).toBeUndefined()
+    expect(parseServingVersion(`Error: No such container: kamal-proxy\n=running=\n${containers}\n`, 'app-web', 'app-web')).toBeUndefined()
+    expect(parseServingVersion(list, 'app-web', 'app-web')).toBeUndefined()
   })
 
   test('stop_timeout on a role wins over drain_timeout; root stop_timeout applies to every role', () => {

@@ -55987,8 +55987,10 @@ function posixDirname(remote) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AppCommands = void 0;
 exports.parseStaleSurvey = parseStaleSurvey;
+exports.parseServingVersion = parseServingVersion;
 const assets_1 = __nccwpck_require__(8977);
 const base_1 = __nccwpck_require__(2449);
+const proxy_1 = __nccwpck_require__(4554);
 /** A line no container name can be ('=' is not allowed in one). */
 const STALE_SURVEY_MARKER = '=current=';
 function parseStaleSurvey(output) {
@@ -55998,6 +56000,28 @@ function parseStaleSurvey(output) {
     if (marker < 0)
         return { versions: [], current: '' };
     return { versions: lines.slice(0, marker).filter(Boolean), current: lines.slice(marker + 1).find(Boolean) ?? '' };
+}
+const SERVING_SURVEY_MARKER = '=running=';
+/**
+ * The version kamal-proxy routes `service` to, from servingSurvey's output: the service's row of
+ * `kamal-proxy list` names its targets (`<container id>:<port>`), matched against the running
+ * containers (`<id> <name>`). Undefined when kamal-proxy does not answer or routes elsewhere.
+ */
+function parseServingVersion(output, service, containerPrefix) {
+    const lines = output.split('\n').map((item) => item.trim());
+    const marker = lines.indexOf(SERVING_SURVEY_MARKER);
+    if (marker < 0)
+        return undefined;
+    const row = lines.slice(0, marker).map((item) => item.split(/\s+/)).find((words) => words[0] === service);
+    if (!row)
+        return undefined;
+    const targets = row.slice(1).flatMap((word) => word.split(',')).map((target) => target.replace(/:\d+$/, ''));
+    for (const [id, name] of lines.slice(marker + 1).filter(Boolean).map((item) => item.split(/\s+/))) {
+        // A target is the container's id (12 hex, as the boot gives it) or its name.
+        if (name?.startsWith(`${containerPrefix}-`) && targets.some((target) => target === name || (target.length >= 12 && id.startsWith(target))))
+            return name.slice(containerPrefix.length + 1);
+    }
+    return undefined;
 }
 const HEALTH_STATUS_FORMAT = `'{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}'`;
 /** Commands for one role of the app on one host (Kamal::Commands::App). */
@@ -56112,6 +56136,10 @@ class AppCommands {
      */
     staleSurvey() {
         return `${this.listVersions()}; echo ${STALE_SURVEY_MARKER}; ${this.currentRunningVersion()}`;
+    }
+    /** kamal-proxy's services, a marker, then the role's running containers as `<id> <name>` (read with parseServingVersion). */
+    servingSurvey() {
+        return `${(0, base_1.line)('docker exec', proxy_1.PROXY_CONTAINER, 'kamal-proxy list')} ; echo ${SERVING_SURVEY_MARKER}; ${(0, base_1.line)('docker ps', ...this.filterArgs(), '--format', "'{{.ID}} {{.Names}}'")}`;
     }
     listVersions() {
         return (0, base_1.pipe)((0, base_1.line)('docker ps', ...this.filterArgs(), '--format', '"{{.Names}}"'), this.extractVersionFromName());
@@ -62645,10 +62673,20 @@ async function runHostStep(execution, step, values, meta, log) {
             return;
         }
         case 'stale': {
-            const { versions, current } = (0, app_1.parseStaleSurvey)(await capture(step.survey, { allowFailure: true }));
+            const survey = (0, app_1.parseStaleSurvey)(await capture(step.survey, { allowFailure: true }));
+            let { current } = survey;
+            let stale = survey.versions.filter((item) => item !== current);
+            if (stale.length > 0 && step.serving) {
+                const { command, service, containerPrefix } = step.serving;
+                const serving = (0, app_1.parseServingVersion)(await capture(command, { allowFailure: true, label: 'kamal-proxy list' }), service, containerPrefix);
+                if (serving && stale.includes(serving)) {
+                    log(`kamal-proxy routes ${service} to ${serving}, not to ${current || 'the latest image'}: ${serving} is the current version (the one the boot replaces)${current ? `, ${current} is stale` : ''}`);
+                    stale = [...stale.filter((item) => item !== serving), ...(current ? [current] : [])];
+                    current = serving;
+                }
+            }
             if (step.currentInto)
                 values.set(step.currentInto, current);
-            const stale = versions.filter((item) => item !== current);
             if (step.staleInto) {
                 values.set(step.staleInto, stale.join('\n'));
                 return;
@@ -65750,6 +65788,7 @@ class PlanParts {
                 kind: 'stale',
                 role,
                 survey: app.staleSurvey(),
+                serving: app.role.proxy ? { command: app.servingSurvey(), service: app.role.containerPrefix, containerPrefix: app.role.containerPrefix } : undefined,
                 currentInto: keepCurrent ? 'old_version' : undefined,
                 stop: app.stop((0, steps_1.placeholder)('stale_version')),
                 staleInto: deferStop ? STALE_VERSIONS : undefined,
@@ -65963,10 +66002,12 @@ function describeStep(step, role) {
             return [`${prefix}${show(step.command)}${note(step.note)}`, `${prefix}# when held: ${step.status}`];
         case 'proxy-version':
             return [`${prefix}${step.command}${note(step.note)}`];
-        case 'stale':
-            if (step.staleInto)
-                return [`${prefix}${step.survey}  # the running versions other than the current one are stopped once the image is pulled`];
-            return [`${prefix}${step.survey}`, `${prefix}${show(step.stop)}  # for each running version other than the current one`];
+        case 'stale': {
+            const survey = `${prefix}${step.survey}${step.staleInto ? '  # the running versions other than the current one stop once the image is pulled' : ''}`;
+            const serving = step.serving ? [`${prefix}${step.serving.command}  # only when a stale version is found: the version kamal-proxy routes to is the current one, whatever latest names`] : [];
+            const stop = step.staleInto ? [] : [`${prefix}${show(step.stop)}  # for each running version other than the current one`];
+            return [survey, ...serving, ...stop];
+        }
         case 'stop-stale':
             return [`${prefix}${show(step.stop)}  # for each stale version found under the lock`];
         case 'clash':

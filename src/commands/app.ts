@@ -2,6 +2,7 @@ import type { EnvSpec } from '../config/env'
 import type { KamalConfig, Role } from '../config/model'
 import { assetContainerPath, assetVolumeDirectory, roleHasAssets } from './assets'
 import { argumentize, containerIdFor, docker, line, makeDirectory, optionize, pipe, shell, xargs } from './base'
+import { PROXY_CONTAINER } from './proxy'
 
 /** A line no container name can be ('=' is not allowed in one). */
 const STALE_SURVEY_MARKER = '=current='
@@ -12,6 +13,27 @@ export function parseStaleSurvey(output: string): { versions: string[]; current:
   // No marker: the output was cut short, so nothing is known to be stale.
   if (marker < 0) return { versions: [], current: '' }
   return { versions: lines.slice(0, marker).filter(Boolean), current: lines.slice(marker + 1).find(Boolean) ?? '' }
+}
+
+const SERVING_SURVEY_MARKER = '=running='
+
+/**
+ * The version kamal-proxy routes `service` to, from servingSurvey's output: the service's row of
+ * `kamal-proxy list` names its targets (`<container id>:<port>`), matched against the running
+ * containers (`<id> <name>`). Undefined when kamal-proxy does not answer or routes elsewhere.
+ */
+export function parseServingVersion(output: string, service: string, containerPrefix: string): string | undefined {
+  const lines = output.split('\n').map((item) => item.trim())
+  const marker = lines.indexOf(SERVING_SURVEY_MARKER)
+  if (marker < 0) return undefined
+  const row = lines.slice(0, marker).map((item) => item.split(/\s+/)).find((words) => words[0] === service)
+  if (!row) return undefined
+  const targets = row.slice(1).flatMap((word) => word.split(',')).map((target) => target.replace(/:\d+$/, ''))
+  for (const [id, name] of lines.slice(marker + 1).filter(Boolean).map((item) => item.split(/\s+/))) {
+    // A target is the container's id (12 hex, as the boot gives it) or its name.
+    if (name?.startsWith(`${containerPrefix}-`) && targets.some((target) => target === name || (target.length >= 12 && id.startsWith(target)))) return name.slice(containerPrefix.length + 1)
+  }
+  return undefined
 }
 
 const HEALTH_STATUS_FORMAT = `'{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}'`
@@ -173,6 +195,11 @@ export class AppCommands {
    */
   staleSurvey(): string {
     return `${this.listVersions()}; echo ${STALE_SURVEY_MARKER}; ${this.currentRunningVersion()}`
+  }
+
+  /** kamal-proxy's services, a marker, then the role's running containers as `<id> <name>` (read with parseServingVersion). */
+  servingSurvey(): string {
+    return `${line('docker exec', PROXY_CONTAINER, 'kamal-proxy list')} ; echo ${SERVING_SURVEY_MARKER}; ${line('docker ps', ...this.filterArgs(), '--format', "'{{.ID}} {{.Names}}'")}`
   }
 
   listVersions(): string {

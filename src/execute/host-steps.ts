@@ -1,6 +1,6 @@
 /** The executor of host steps: one SSH command (or upload) at a time, each written to the record. */
 import { randomBytes } from 'node:crypto'
-import { parseStaleSurvey } from '../commands/app'
+import { parseServingVersion, parseStaleSurvey } from '../commands/app'
 import { lockDetails, mimeBase64 } from '../commands/lock'
 import { bootstrapHost, dockerMissingMessage } from '../commands/server'
 import { compareVersions } from '../config/model'
@@ -103,9 +103,19 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
       return
     }
     case 'stale': {
-      const { versions, current } = parseStaleSurvey(await capture(step.survey, { allowFailure: true }))
+      const survey = parseStaleSurvey(await capture(step.survey, { allowFailure: true }))
+      let { current } = survey
+      let stale = survey.versions.filter((item) => item !== current)
+      if (stale.length > 0 && step.serving) {
+        const { command, service, containerPrefix } = step.serving
+        const serving = parseServingVersion(await capture(command, { allowFailure: true, label: 'kamal-proxy list' }), service, containerPrefix)
+        if (serving && stale.includes(serving)) {
+          log(`kamal-proxy routes ${service} to ${serving}, not to ${current || 'the latest image'}: ${serving} is the current version (the one the boot replaces)${current ? `, ${current} is stale` : ''}`)
+          stale = [...stale.filter((item) => item !== serving), ...(current ? [current] : [])]
+          current = serving
+        }
+      }
       if (step.currentInto) values.set(step.currentInto, current)
-      const stale = versions.filter((item) => item !== current)
       if (step.staleInto) {
         values.set(step.staleInto, stale.join('\n'))
         return

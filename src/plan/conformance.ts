@@ -31,7 +31,7 @@ export function stepCommandPatterns(step: Step): RegExp[] | undefined {
     case 'lock':
       return [template(step.command), template(step.status)]
     case 'stale':
-      return step.staleInto ? [template(step.survey)] : [template(step.survey), template(step.stop)]
+      return [template(step.survey), ...(step.serving ? [template(step.serving.command)] : []), ...(step.staleInto ? [] : [template(step.stop)])]
     case 'stop-stale':
       return [template(step.stop)]
     case 'clash':

@@ -200,6 +200,7 @@ export class PlanParts {
         kind: 'stale',
         role,
         survey: app.staleSurvey(),
+        serving: app.role.proxy ? { command: app.servingSurvey(), service: app.role.containerPrefix, containerPrefix: app.role.containerPrefix } : undefined,
         currentInto: keepCurrent ? 'old_version' : undefined,
         stop: app.stop(placeholder('stale_version')),
         staleInto: deferStop ? STALE_VERSIONS : undefined,

@@ -16,9 +16,12 @@ export function describeStep(step: Step, role?: string): string[] {
       return [`${prefix}${show(step.command)}${note(step.note)}`, `${prefix}# when held: ${step.status}`]
     case 'proxy-version':
       return [`${prefix}${step.command}${note(step.note)}`]
-    case 'stale':
-      if (step.staleInto) return [`${prefix}${step.survey}  # the running versions other than the current one are stopped once the image is pulled`]
-      return [`${prefix}${step.survey}`, `${prefix}${show(step.stop)}  # for each running version other than the current one`]
+    case 'stale': {
+      const survey = `${prefix}${step.survey}${step.staleInto ? '  # the running versions other than the current one stop once the image is pulled' : ''}`
+      const serving = step.serving ? [`${prefix}${step.serving.command}  # only when a stale version is found: the version kamal-proxy routes to is the current one, whatever latest names`] : []
+      const stop = step.staleInto ? [] : [`${prefix}${show(step.stop)}  # for each running version other than the current one`]
+      return [survey, ...serving, ...stop]
+    }
     case 'stop-stale':
       return [`${prefix}${show(step.stop)}  # for each stale version found under the lock`]
     case 'clash':

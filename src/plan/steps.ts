@@ -116,6 +116,12 @@ export interface StaleStep extends Common {
   stop: string
   /** set: the stale versions are kept in this value (one per line) for a StopStaleStep, and none is stopped here */
   staleInto?: string
+  /**
+   * A role behind kamal-proxy: asked only when a stale version is found. The version kamal-proxy
+   * routes to is the current one, whatever `latest` names (after a deploy interrupted between its
+   * switch and its tag, Kamal's check would take the old one for current and stop the serving one).
+   */
+  serving?: { command: string; service: string; containerPrefix: string }
 }
 
 /** Stop the stale versions a StaleStep found and kept (a deploy stops them once its image is on the host, as Kamal does after the build). */
