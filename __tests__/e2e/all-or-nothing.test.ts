@@ -1,6 +1,6 @@
 import { errorAnnotations, startAction, type ActionRun } from '../support/run-action'
 import { AppProject } from './support/app-project'
-import { get, harnessAccess, harnessDown, harnessUp, startLoad, type HarnessState } from './support/harness'
+import { get, HARNESS_REGISTRY_AND_BUILDER, harnessAccess, harnessDown, harnessUp, startLoad, type HarnessState } from './support/harness'
 
 // all-or-nothing: the last host's health check fails; every host ends on the previous version.
 // Without it, Kamal's behaviour: the hosts that booted keep the new version.
@@ -21,14 +21,7 @@ env:
 proxy:
   host: ${HOST_HEADER}
   healthcheck: { path: /up }
-registry:
-  server: 10.213.0.1:5000
-  username: deployer
-  password: [KAMAL_REGISTRY_PASSWORD]
-builder:
-  arch: amd64
-  driver: docker
-deploy_timeout: 4
+${HARNESS_REGISTRY_AND_BUILDER}deploy_timeout: 4
 drain_timeout: 2
 `
 

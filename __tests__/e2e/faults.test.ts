@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
 import { errorAnnotations, startAction, type ActionRun } from '../support/run-action'
 import { AppProject, appFiles } from './support/app-project'
-import { dockerOn, harnessDown, harnessUp, onHost, readState, startLoad, type HarnessState } from './support/harness'
+import { dockerOn, HARNESS_REGISTRY_AND_BUILDER, harnessDown, harnessUp, onHost, readState, startLoad, type HarnessState } from './support/harness'
 
 // Faults Kamal survives, injected on real hosts under steady load: a container that exits at once,
 // the SSH connection cut while the web container boots, and a host that stays unreachable.
@@ -20,14 +20,7 @@ servers:
 proxy:
   host: ${HOST_HEADER}
   healthcheck: { path: /up, interval: 1, timeout: 2 }
-registry:
-  server: 10.213.0.1:5000
-  username: deployer
-  password: [KAMAL_REGISTRY_PASSWORD]
-builder:
-  arch: amd64
-  driver: docker
-deploy_timeout: 20
+${HARNESS_REGISTRY_AND_BUILDER}deploy_timeout: 20
 drain_timeout: 2
 readiness_delay: 1
 `

@@ -1,6 +1,6 @@
 import { startAction, type ActionRun } from '../support/run-action'
 import { AppProject, appFiles } from './support/app-project'
-import { dockerOn, get, harnessAccess, harnessDown, harnessUp, startLoad, type HarnessState } from './support/harness'
+import { dockerOn, get, HARNESS_REGISTRY_AND_BUILDER, harnessAccess, harnessDown, harnessUp, startLoad, type HarnessState } from './support/harness'
 
 // A deploy interrupted after kamal-proxy switched to its container, before the old container's stop
 // and the `latest` tag (the job cancelled mid-boot, the runner gone): the new container serves, the
@@ -20,14 +20,7 @@ servers:
 proxy:
   host: ${HOST_HEADER}
   healthcheck: { path: /up }
-registry:
-  server: 10.213.0.1:5000
-  username: deployer
-  password: [KAMAL_REGISTRY_PASSWORD]
-builder:
-  arch: amd64
-  driver: docker
-deploy_timeout: 10
+${HARNESS_REGISTRY_AND_BUILDER}deploy_timeout: 10
 drain_timeout: 1
 `
 const IMAGE = '10.213.0.1:5000/e2e/resume'

@@ -3,7 +3,7 @@ import type { RecordEntry } from '../../src/execute/record'
 import { walkPlan, type Plan, type Step } from '../../src/plan/steps'
 import { startAction, type ActionRun } from '../support/run-action'
 import { AppProject, appFiles } from './support/app-project'
-import { dockerOn, harnessAccess, harnessDown, harnessUp, loggedCommands, onHost, startLoad, type HarnessState } from './support/harness'
+import { dockerOn, HARNESS_REGISTRY_AND_BUILDER, harnessAccess, harnessDown, harnessUp, loggedCommands, onHost, startLoad, type HarnessState } from './support/harness'
 
 // The per-host pipelines under steady load: Kamal's guarantees, seen from the hosts' own sshd logs.
 const WEB = ['10.213.0.11', '10.213.0.12']
@@ -19,14 +19,7 @@ servers:
 proxy:
   host: ${HOST_HEADER}
   healthcheck: { path: /up }
-registry:
-  server: 10.213.0.1:5000
-  username: deployer
-  password: [KAMAL_REGISTRY_PASSWORD]
-builder:
-  arch: amd64
-  driver: docker
-deploy_timeout: 20
+${HARNESS_REGISTRY_AND_BUILDER}deploy_timeout: 20
 drain_timeout: 3
 readiness_delay: 0
 retain_containers: 1

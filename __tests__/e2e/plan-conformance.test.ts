@@ -6,7 +6,7 @@ import { checkRecordAgainstPlan } from '../../src/plan/conformance'
 import type { Plan } from '../../src/plan/steps'
 import { startAction, type ActionRun } from '../support/run-action'
 import { AppProject, appFiles } from './support/app-project'
-import { harnessDown, harnessUp, loggedCommands, type HarnessState } from './support/harness'
+import { HARNESS_REGISTRY_AND_BUILDER, harnessDown, harnessUp, loggedCommands, type HarnessState } from './support/harness'
 
 // What ran equals what was planned, checked from outside the action: each host's sshd logs every
 // command it is asked to run (harness ForceCommand), and a `docker` shim first on PATH logs every
@@ -23,14 +23,7 @@ servers:
 proxy:
   host: conform.test
   healthcheck: { path: /up, interval: 1, timeout: 2 }
-registry:
-  server: 10.213.0.1:5000
-  username: deployer
-  password: [KAMAL_REGISTRY_PASSWORD]
-builder:
-  arch: amd64
-  driver: docker
-  args:
+${HARNESS_REGISTRY_AND_BUILDER}  args:
     COMMIT: abc
 accessories:
   cache:

@@ -5,6 +5,16 @@ import * as path from 'node:path'
 
 export const HARNESS = path.resolve(__dirname, '../../../harness')
 
+/** deploy.yml lines for the harness: its registry (the password from the KAMAL_REGISTRY_PASSWORD secret) and the runner's docker builder. */
+export const HARNESS_REGISTRY_AND_BUILDER = `registry:
+  server: 10.213.0.1:5000
+  username: deployer
+  password: [KAMAL_REGISTRY_PASSWORD]
+builder:
+  arch: amd64
+  driver: docker
+`
+
 export interface HarnessHost {
   name: string
   address: string
