@@ -65799,7 +65799,7 @@ class PlanParts {
     }
     /**
      * The stale versions stale(…, true) found, stopped. After the build and the pull, as Kamal stops them:
-     * a container that serves although \`latest\` names an older image (a deploy interrupted after its
+     * a container that serves although `latest` names an older image (a deploy interrupted after its
      * switch) must keep serving when the build fails.
      */
     staleStop() {
@@ -65809,7 +65809,7 @@ class PlanParts {
             lanes: this.roleUnits((app, role) => ({ kind: 'stop-stale', role, versionsFrom: STALE_VERSIONS, stop: app.stop((0, steps_1.placeholder)('stale_version')), changes: true, note: 'each stale version found under the lock, if any' })),
         };
     }
-    /** One lane per app host, one unit per role on it, each with the step \`make\` gives. */
+    /** One lane per app host, one unit per role on it, each with the step `make` gives. */
     roleUnits(make) {
         const { config, targets } = this;
         return targets.appHosts.map((host) => ({

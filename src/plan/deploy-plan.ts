@@ -212,7 +212,7 @@ export class PlanParts {
 
   /**
    * The stale versions stale(…, true) found, stopped. After the build and the pull, as Kamal stops them:
-   * a container that serves although \`latest\` names an older image (a deploy interrupted after its
+   * a container that serves although `latest` names an older image (a deploy interrupted after its
    * switch) must keep serving when the build fails.
    */
   staleStop(): Stage {
@@ -223,7 +223,7 @@ export class PlanParts {
     }
   }
 
-  /** One lane per app host, one unit per role on it, each with the step \`make\` gives. */
+  /** One lane per app host, one unit per role on it, each with the step `make` gives. */
   private roleUnits(make: (app: AppCommands, role: string) => Step): Stage['lanes'] {
     const { config, targets } = this
     return targets.appHosts.map((host) => ({
