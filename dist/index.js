@@ -62615,6 +62615,13 @@ async function runHostStep(execution, step, values, meta, log) {
         return result;
     };
     const capture = async (template, options = {}) => (await run(template, options)).stdout.trim();
+    /** Stale versions, one stop each (its failure is fine: the container may be gone already). */
+    const stopEach = async (versions, stop) => {
+        for (const version of versions) {
+            values.set('stale_version', version);
+            await run(stop, { allowFailure: true });
+        }
+    };
     const stdinValue = (source) => ('registryPassword' in source ? context.registryPassword ?? '' : 'secret' in source ? secret(source.secret) : source.literal);
     switch (step.kind) {
         case 'exec': {
@@ -62687,23 +62694,15 @@ async function runHostStep(execution, step, values, meta, log) {
             }
             if (step.currentInto)
                 values.set(step.currentInto, current);
-            if (step.staleInto) {
+            if (step.staleInto)
                 values.set(step.staleInto, stale.join('\n'));
-                return;
-            }
-            for (const version of stale) {
-                values.set('stale_version', version);
-                await run(step.stop, { allowFailure: true });
-            }
+            else
+                await stopEach(stale, step.stop);
             return;
         }
-        case 'stop-stale': {
-            for (const version of (values.get(step.versionsFrom) ?? '').split('\n').filter(Boolean)) {
-                values.set('stale_version', version);
-                await run(step.stop, { allowFailure: true });
-            }
+        case 'stop-stale':
+            await stopEach((values.get(step.versionsFrom) ?? '').split('\n').filter(Boolean), step.stop);
             return;
-        }
         case 'clash': {
             if (!(await capture(step.find, { allowFailure: true })))
                 return;

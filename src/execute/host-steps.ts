@@ -48,6 +48,13 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
     return result
   }
   const capture = async (template: string, options: Parameters<typeof run>[1] = {}) => (await run(template, options)).stdout.trim()
+  /** Stale versions, one stop each (its failure is fine: the container may be gone already). */
+  const stopEach = async (versions: string[], stop: string) => {
+    for (const version of versions) {
+      values.set('stale_version', version)
+      await run(stop, { allowFailure: true })
+    }
+  }
   const stdinValue = (source: StdinSource): string => ('registryPassword' in source ? context.registryPassword ?? '' : 'secret' in source ? secret(source.secret) : source.literal)
 
   switch (step.kind) {
@@ -116,23 +123,13 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
         }
       }
       if (step.currentInto) values.set(step.currentInto, current)
-      if (step.staleInto) {
-        values.set(step.staleInto, stale.join('\n'))
-        return
-      }
-      for (const version of stale) {
-        values.set('stale_version', version)
-        await run(step.stop, { allowFailure: true })
-      }
+      if (step.staleInto) values.set(step.staleInto, stale.join('\n'))
+      else await stopEach(stale, step.stop)
       return
     }
-    case 'stop-stale': {
-      for (const version of (values.get(step.versionsFrom) ?? '').split('\n').filter(Boolean)) {
-        values.set('stale_version', version)
-        await run(step.stop, { allowFailure: true })
-      }
+    case 'stop-stale':
+      await stopEach((values.get(step.versionsFrom) ?? '').split('\n').filter(Boolean), step.stop)
       return
-    }
     case 'clash': {
       if (!(await capture(step.find, { allowFailure: true }))) return
       await run(step.audit)
