@@ -213,16 +213,17 @@ describe('probeRunner', () => {
   /** A `docker` on PATH that logs its argv and answers as a runner with or without buildx would. */
   /**
    * `pluginFile`: a docker-buildx file in DOCKER_CONFIG/cli-plugins (where the CLI looks for plugins);
-   * `buildxDelay`: seconds `docker buildx version` takes. `events()` is the log in order, `start:`/`end:` lines.
+   * `buildxDelay`: seconds `docker buildx version` takes; `daemonDown`: `docker info` fails as without a
+   * reachable daemon. `events()` is the log in order, `start:`/`end:` lines.
    */
-  function fakeDocker(buildx: boolean, { pluginFile = buildx, buildxDelay = 0 } = {}): { env: NodeJS.ProcessEnv; calls: () => string[]; events: () => string[] } {
+  function fakeDocker(buildx: boolean, { pluginFile = buildx, buildxDelay = 0, daemonDown = false } = {}): { env: NodeJS.ProcessEnv; calls: () => string[]; events: () => string[] } {
     const bin = fs.mkdtempSync(path.join(scratch, 'bin-'))
     const config = path.join(bin, 'docker-config')
     fs.mkdirSync(path.join(config, 'cli-plugins'), { recursive: true })
     if (pluginFile) fs.writeFileSync(path.join(config, 'cli-plugins', 'docker-buildx'), '', { mode: 0o755 })
     const log = path.join(bin, 'calls')
     const buildxAnswer = buildx ? 'echo "github.com/docker/buildx v0.20.0"' : 'echo "unknown command: docker buildx" >&2; status=1'
-    const script = ['#!/bin/sh', `echo "start:$*" >> ${log}`, 'status=0', 'case "$1" in', `  buildx) sleep ${buildxDelay}; ${buildxAnswer} ;;`, '  info) echo aarch64 ;;', '  *) echo "Docker version 28.2.2" ;;', 'esac', `echo "end:$*" >> ${log}`, 'exit $status', '']
+    const script = ['#!/bin/sh', `echo "start:$*" >> ${log}`, 'status=0', 'case "$1" in', `  buildx) sleep ${buildxDelay}; ${buildxAnswer} ;;`, daemonDown ? '  info) echo "Cannot connect to the Docker daemon" >&2; status=1 ;;' : '  info) echo aarch64 ;;', '  *) echo "Docker version 28.2.2" ;;', 'esac', `echo "end:$*" >> ${log}`, 'exit $status', '']
     fs.writeFileSync(path.join(bin, 'docker'), script.join('\n'), { mode: 0o755 })
     const events = () => fs.readFileSync(log, 'utf8').split('\n').filter(Boolean)
     return { env: { PATH: `${bin}:${originalPath}`, DOCKER_CONFIG: config }, events, calls: () => events().filter((line) => line.startsWith('start:')).map((line) => line.slice('start:'.length)).sort() }
@@ -266,14 +267,28 @@ describe('probeRunner', () => {
     const docker = fakeDocker(true)
     const facts = await probe(docker, project('  arch: amd64\n'))
     expect(facts.buildx).toBe(true)
-    expect(docker.calls()).toEqual(['--version', 'buildx version'])
+    expect(docker.calls()).toEqual(['buildx version'])
+  })
+
+  test('docker --version is asked only when neither `buildx version` nor `info` answered', async () => {
+    const daemonDown = fakeDocker(false, { daemonDown: true })
+    expect(await probe(daemonDown, project('  arch: amd64\n'))).toMatchObject({ docker: true, buildx: false })
+    expect(daemonDown.calls()).toEqual(['--version', 'buildx version', 'info --format {{.Architecture}}'])
+    const events = daemonDown.events()
+    expect(events.indexOf('start:--version')).toBeGreaterThan(events.indexOf('end:info --format {{.Architecture}}'))
+
+    const missing = fs.mkdtempSync(path.join(scratch, 'no-docker-'))
+    fs.symlinkSync(process.execPath, path.join(missing, 'node'))
+    fs.symlinkSync(execFileSync('sh', ['-c', 'command -v git']).toString().trim(), path.join(missing, 'git'))
+    const facts = await probe({ env: { PATH: missing } }, project('  arch: amd64\n'))
+    expect(facts).toMatchObject({ docker: false, buildx: false })
   })
 
   test('without buildx, or with a remote builder, docker info gives the architecture', async () => {
     const legacy = fakeDocker(false)
     const withoutBuildx = await probe(legacy, project('  arch: amd64\n'))
     expect(withoutBuildx).toMatchObject({ buildx: false, dockerArch: 'arm64' })
-    expect(legacy.calls()).toEqual(['--version', 'buildx version', 'info --format {{.Architecture}}'])
+    expect(legacy.calls()).toEqual(['buildx version', 'info --format {{.Architecture}}'])
 
     const remote = fakeDocker(true)
     const withRemote = await probe(remote, project('  arch: [amd64, arm64]\n  remote: ssh://root@builder\n'))

@@ -61333,13 +61333,18 @@ async function probeRunner(env, project) {
     // guess: the facts are the probes' answers.
     const archNeeded = !builder || builder.remote;
     const archAsked = archNeeded || !buildxPluginFilePresent(processEnv) ? dockerArchitecture(probeEnv) : undefined;
-    const [docker, buildx, pack, git, arch] = await Promise.all([
-        ok(['docker', '--version']),
+    const archAnswer = archNeeded ? archAsked : buildxProbe.then((present) => (present ? undefined : (archAsked ?? dockerArchitecture(probeEnv))));
+    // A docker CLI that answered `buildx version` or `info` is installed: `docker --version` is asked
+    // only when neither did (one process start less while the deploy waits for the probes).
+    const dockerPresent = Promise.all([buildxProbe, archAnswer]).then(([present, info]) => present || info?.answered === true || ok(['docker', '--version']));
+    const [docker, buildx, pack, git, architecture] = await Promise.all([
+        dockerPresent,
         buildxProbe,
         !builder || builder.isPack ? ok(['pack', '--version']) : Promise.resolve(false),
         gitFacts(projectDir, probeEnv),
-        archNeeded ? archAsked : buildxProbe.then((present) => (present ? nodeArch() : (archAsked ?? dockerArchitecture(probeEnv)))),
+        archAnswer,
     ]);
+    const arch = architecture?.arch ?? nodeArch();
     return {
         docker,
         buildx: docker && buildx,
@@ -61360,15 +61365,16 @@ function cliPluginDirectories(env) {
 function buildxPluginFilePresent(env) {
     return cliPluginDirectories(env).some((directory) => fs.existsSync(path.join(directory, 'docker-buildx')));
 }
-/** Kamal::Utils.docker_arch. */
+/** Kamal::Utils.docker_arch; `answered` when docker info ran and exited 0. */
 async function dockerArchitecture(env) {
     const info = await runProcess(['docker', 'info', '--format', '{{.Architecture}}'], { env });
-    const arch = info.code === 0 ? info.output.trim() : '';
+    const answered = info.code === 0;
+    const arch = answered ? info.output.trim() : '';
     if (/aarch64/.test(arch))
-        return 'arm64';
+        return { arch: 'arm64', answered };
     if (/x86_64/.test(arch))
-        return 'amd64';
-    return arch || nodeArch();
+        return { arch: 'amd64', answered };
+    return { arch: arch || nodeArch(), answered };
 }
 function nodeArch() {
     return os.arch() === 'x64' ? 'amd64' : os.arch();

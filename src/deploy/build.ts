@@ -179,13 +179,18 @@ export async function probeRunner(env: NodeJS.ProcessEnv, project?: { config: Ka
   // guess: the facts are the probes' answers.
   const archNeeded = !builder || builder.remote
   const archAsked = archNeeded || !buildxPluginFilePresent(processEnv) ? dockerArchitecture(probeEnv) : undefined
-  const [docker, buildx, pack, git, arch] = await Promise.all([
-    ok(['docker', '--version']),
+  const archAnswer = archNeeded ? archAsked! : buildxProbe.then((present) => (present ? undefined : (archAsked ?? dockerArchitecture(probeEnv))))
+  // A docker CLI that answered `buildx version` or `info` is installed: `docker --version` is asked
+  // only when neither did (one process start less while the deploy waits for the probes).
+  const dockerPresent = Promise.all([buildxProbe, archAnswer]).then(([present, info]) => present || info?.answered === true || ok(['docker', '--version']))
+  const [docker, buildx, pack, git, architecture] = await Promise.all([
+    dockerPresent,
     buildxProbe,
     !builder || builder.isPack ? ok(['pack', '--version']) : Promise.resolve(false),
     gitFacts(projectDir, probeEnv),
-    archNeeded ? archAsked! : buildxProbe.then((present) => (present ? nodeArch() : (archAsked ?? dockerArchitecture(probeEnv)))),
+    archAnswer,
   ])
+  const arch = architecture?.arch ?? nodeArch()
   return {
     docker,
     buildx: docker && buildx,
@@ -209,13 +214,14 @@ function buildxPluginFilePresent(env: Record<string, string>): boolean {
   return cliPluginDirectories(env).some((directory) => fs.existsSync(path.join(directory, 'docker-buildx')))
 }
 
-/** Kamal::Utils.docker_arch. */
-async function dockerArchitecture(env: Record<string, string>): Promise<string> {
+/** Kamal::Utils.docker_arch; `answered` when docker info ran and exited 0. */
+async function dockerArchitecture(env: Record<string, string>): Promise<{ arch: string; answered: boolean }> {
   const info = await runProcess(['docker', 'info', '--format', '{{.Architecture}}'], { env })
-  const arch = info.code === 0 ? info.output.trim() : ''
-  if (/aarch64/.test(arch)) return 'arm64'
-  if (/x86_64/.test(arch)) return 'amd64'
-  return arch || nodeArch()
+  const answered = info.code === 0
+  const arch = answered ? info.output.trim() : ''
+  if (/aarch64/.test(arch)) return { arch: 'arm64', answered }
+  if (/x86_64/.test(arch)) return { arch: 'amd64', answered }
+  return { arch: arch || nodeArch(), answered }
 }
 
 function nodeArch(): string {
