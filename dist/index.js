@@ -64265,7 +64265,7 @@ const progress_1 = __nccwpck_require__(524);
 const request_1 = __nccwpck_require__(4046);
 const ssh_options_1 = __nccwpck_require__(4282);
 const executor_1 = __nccwpck_require__(2274);
-const summary_1 = __nccwpck_require__(5826);
+const summary_1 = __nccwpck_require__(3445);
 const deployments_1 = __nccwpck_require__(6887);
 const inputs_1 = __nccwpck_require__(8422);
 const make_plan_1 = __nccwpck_require__(681);
@@ -65594,7 +65594,7 @@ function auditStages(parts) {
 
 /***/ }),
 
-/***/ 5826:
+/***/ 3445:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -67433,6 +67433,63 @@ function openProxyCommand(command) {
 
 /***/ }),
 
+/***/ 5826:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.openSessionAhead = openSessionAhead;
+exports.sessionStillOpen = sessionStillOpen;
+exports.execOnSession = execOnSession;
+// ssh2's own window and packet size for the channels it opens (lib/Channel.js, not in its typings).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { MAX_WINDOW, PACKET_SIZE } = __nccwpck_require__(5683);
+/** Opens a session channel and resolves with it once the server confirms it (undefined if it refuses or cannot). */
+function openSessionAhead(client) {
+    return new Promise((resolve) => {
+        const internals = client;
+        if (typeof internals._chanMgr?.add !== 'function' || typeof internals._protocol?.session !== 'function')
+            return resolve(undefined);
+        const opened = (error, channel) => resolve(error ? undefined : channel);
+        opened.type = 'session';
+        try {
+            const localId = internals._chanMgr.add(opened);
+            if (localId === -1)
+                return resolve(undefined);
+            internals._protocol.session(localId, MAX_WINDOW, PACKET_SIZE);
+        }
+        catch {
+            resolve(undefined);
+        }
+    });
+}
+/** Whether a channel from openSessionAhead can still take a command (the server may have closed it meanwhile). */
+function sessionStillOpen(channel) {
+    return channel.outgoing?.state === 'open';
+}
+/**
+ * Asks for `command` on a session opened ahead. `started` is called once the server has started
+ * it (or could not), synchronously as ssh2's exec calls back: the exit status may arrive in the
+ * same read, so the caller's listeners must be on the channel before this call returns.
+ */
+function execOnSession(client, channel, command, started) {
+    const internals = channel;
+    if (internals.outgoing.state !== 'open')
+        return started(new Error('Channel is not open'));
+    internals._callbacks.push((failed) => {
+        if (failed)
+            return started(new Error('Unable to exec'));
+        internals.subtype = 'exec';
+        internals.allowHalfOpen = true;
+        started();
+    });
+    client._protocol.exec(internals.outgoing.id, command, true);
+}
+
+
+/***/ }),
+
 /***/ 469:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -67445,6 +67502,7 @@ const node_crypto_1 = __nccwpck_require__(7598);
 const ssh2_1 = __nccwpck_require__(5472);
 const known_hosts_1 = __nccwpck_require__(6115);
 const proxy_command_1 = __nccwpck_require__(7018);
+const session_ahead_1 = __nccwpck_require__(5826);
 const memoized_1 = __nccwpck_require__(763);
 class HostKeyError extends Error {
     host;
@@ -67498,6 +67556,8 @@ class SshConnection {
             for (const item of this.underlying)
                 item.end();
         });
+        // The first session ahead, as soon as the connection is up: the run's first command gets it.
+        this.takeSessionAhead();
     }
     static async open(endpoint, options) {
         const plan = options.plan?.(endpoint) ?? { target: { ...endpoint, privateKeys: options.privateKeys }, route: { kind: 'direct' } };
@@ -67532,8 +67592,36 @@ class SshConnection {
     get host() {
         return this.endpoint.host;
     }
+    /**
+     * The session the next plain command runs on (see session-ahead.ts): one opened ahead, taken by
+     * a command, and another opened at once. Not with SendEnv/SetEnv variables or agent
+     * forwarding (requests ssh2's exec makes before the command); none once the server refused one.
+     */
+    sessionAhead;
+    sessionsAhead = true;
+    takeSessionAhead() {
+        if (!this.sessionsAhead || this.forwardingAgent || (this.env && Object.keys(this.env).length > 0) || this.lostReason)
+            return undefined;
+        const taken = this.sessionAhead;
+        this.sessionAhead = (0, session_ahead_1.openSessionAhead)(this.client).then((channel) => {
+            if (!channel)
+                this.sessionsAhead = false;
+            return channel;
+        });
+        return taken;
+    }
     /** Runs a command line through the login shell in the home directory. `stdin` is written then closed. */
     exec(command, { stdin, onOutput } = {}) {
+        const ahead = this.takeSessionAhead();
+        if (!ahead)
+            return this.execOnNewSession(command, { stdin, onOutput });
+        return ahead.then((channel) => {
+            if (!channel || !(0, session_ahead_1.sessionStillOpen)(channel))
+                return this.execOnNewSession(command, { stdin, onOutput });
+            return new Promise((resolve, reject) => (0, session_ahead_1.execOnSession)(this.client, channel, command, (error) => (error ? this.execOnNewSession(command, { stdin, onOutput }) : this.collect(channel, stdin, onOutput)).then(resolve, reject)));
+        });
+    }
+    execOnNewSession(command, { stdin, onOutput }) {
         return new Promise((resolve, reject) => {
             const forwarding = this.forwardingAgent;
             const execOptions = { ...(forwarding ? { agentForward: true } : {}), ...(this.env && Object.keys(this.env).length > 0 ? { env: this.env } : {}) };
@@ -67546,17 +67634,23 @@ class SshConnection {
                 }
                 if (error)
                     return reject(new SshConnectError(this.host, `cannot run a command on ${this.host}: ${error.message}`));
-                const stdout = [];
-                const stderr = [];
-                let code = null;
-                channel.on('data', (chunk) => (stdout.push(chunk), onOutput?.(chunk)));
-                channel.stderr.on('data', (chunk) => (stderr.push(chunk), onOutput?.(chunk)));
-                channel.on('exit', (exitCode, signal) => {
-                    code = exitCode ?? (signal ? 128 : 255);
-                });
-                channel.on('close', () => resolve({ code: code ?? 255, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }));
-                channel.end(stdin);
+                this.collect(channel, stdin, onOutput).then(resolve, reject);
             });
+        });
+    }
+    /** A started command's output and exit status; `stdin` is written then closed. Its listeners are on the channel when this returns. */
+    collect(channel, stdin, onOutput) {
+        return new Promise((resolve) => {
+            const stdout = [];
+            const stderr = [];
+            let code = null;
+            channel.on('data', (chunk) => (stdout.push(chunk), onOutput?.(chunk)));
+            channel.stderr.on('data', (chunk) => (stderr.push(chunk), onOutput?.(chunk)));
+            channel.on('exit', (exitCode, signal) => {
+                code = exitCode ?? (signal ? 128 : 255);
+            });
+            channel.on('close', () => resolve({ code: code ?? 255, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }));
+            channel.end(stdin);
         });
     }
     /**

@@ -13,6 +13,9 @@
  * BENCH_KAMAL=DIR (Kamal's and dotenv's sources, scripts/kamal-side/setup.sh DIR): the real Kamal
  * 2.12 CLI deploys the same app (as service <name>-k, on the same hosts) in turn with this bundle,
  * and the ratio is printed run by run: both meet the same machine, whose speed drifts.
+ * BENCH_RTT=MS puts MS of round-trip time on every SSH connection, the action's and Kamal's alike
+ * (ssh.proxy_command: scripts/latency-relay.js holds each chunk MS/2 each way), as to servers far
+ * from the runner; the runner's registry, and the hosts' pulls from it, stay as near as before.
  * BENCH_SETTLE=SECONDS waits that long before each timed deploy (default 0), so none starts while
  * the hosts still finish the work the deploy before it left them.
  * BENCH_CPUS=split gives the runner side (this process and what it starts: the action, Kamal, the
@@ -34,6 +37,9 @@ import type { RecordEntry } from '../src/execute/record'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const SETTLE_MS = Number(process.env.BENCH_SETTLE ?? 0) * 1000
+const RTT_MS = Number(process.env.BENCH_RTT ?? 0)
+/** The ssh section's proxy_command line for BENCH_RTT (empty without it). */
+const latencyLine = RTT_MS > 0 ? `  proxy_command: "${process.execPath} ${path.join(__dirname, 'latency-relay.js')} %h %p ${RTT_MS / 2}"\n` : ''
 const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
 const address = (index: number) => `10.213.0.${11 + index}`
 /** Kamal 2.12's time for the 3-host layout: the issue's side-by-side figure, or BENCH_KAMAL_THREE (measured on this machine). */
@@ -117,9 +123,10 @@ async function deploy(project: AppProject, version: string, entry: Entry = 'dist
 /** BENCH_KAMAL=DIR: the directory holding kamal/ (v2.12.0) and dotenv/ sources for scripts/kamal-side/kamal. */
 const KAMAL_SOURCES = process.env.BENCH_KAMAL
 
-/** The layout's app in a git repository of its own; `extraConfig` goes at the end of its deploy.yml. */
-function appProject(layout: Layout, extraConfig = ''): AppProject {
-  return new AppProject({ 'config/deploy.yml': config(layout) + extraConfig, '.kamal/secrets': 'KAMAL_REGISTRY_PASSWORD=$KAMAL_REGISTRY_PASSWORD\n', ...appFiles('warm') })
+/** The layout's app in a git repository of its own; `sshSection` (and BENCH_RTT's proxy_command in it) ends its deploy.yml. */
+function appProject(layout: Layout, sshSection = ''): AppProject {
+  const ssh = (sshSection || (latencyLine ? 'ssh:\n' : '')) + latencyLine
+  return new AppProject({ 'config/deploy.yml': config(layout) + ssh, '.kamal/secrets': 'KAMAL_REGISTRY_PASSWORD=$KAMAL_REGISTRY_PASSWORD\n', ...appFiles('warm') })
 }
 
 /** The layout's app for Kamal itself (its layout: service <name>-k), plus the ssh section Kamal reads its key and pinned host keys from. */
@@ -256,7 +263,7 @@ async function benchLayout(layout: Layout): Promise<{ median: number; floor: num
   const wall = median(runs.map((run) => run.seconds))
   const typical = runs.find((run) => run.seconds === wall) ?? runs[0]
   const limit = floor(typical.record, layout.web[0])
-  console.log(`\n## ${layout.name} (${RUNS} code-only deploys)`)
+  console.log(`\n## ${layout.name} (${RUNS} code-only deploys${RTT_MS > 0 ? `, ${RTT_MS} ms round trip on every SSH connection` : ""})`)
   if (BASELINE) {
     console.log(`baseline ${BASELINE}: wall time ${baseline.map((run) => fixed(run.seconds)).join(' s, ')} s; median ${fixed(median(baseline.map((run) => run.seconds)))} s; CPU ${baseline.map((run) => fixed(run.cpuSeconds)).join(' s, ')} s`)
   }

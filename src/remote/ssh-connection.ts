@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { Client, utils, type AgentAuthMethod, type ClientChannel, type ConnectConfig, type ExecOptions, type ParsedKey, type PublicKeyAuthMethod, type TcpConnectionDetails } from 'ssh2'
 import { fingerprint, knownHostsLine, type KnownHosts } from './known-hosts'
 import { openProxyCommand } from './proxy-command'
+import { execOnSession, openSessionAhead, sessionStillOpen } from './session-ahead'
 import { memoized } from '../memoized'
 
 /** What a remote command returned. Failure is decided by `code`, never by stderr. */
@@ -116,6 +117,8 @@ export class SshConnection {
       for (const listener of this.lostListeners) listener(this.lostReason)
       for (const item of this.underlying) item.end()
     })
+    // The first session ahead, as soon as the connection is up: the run's first command gets it.
+    this.takeSessionAhead()
   }
 
   static async open(endpoint: SshEndpoint, options: SshOptions): Promise<SshConnection> {
@@ -149,8 +152,37 @@ export class SshConnection {
     return this.endpoint.host
   }
 
+  /**
+   * The session the next plain command runs on (see session-ahead.ts): one opened ahead, taken by
+   * a command, and another opened at once. Not with SendEnv/SetEnv variables or agent
+   * forwarding (requests ssh2's exec makes before the command); none once the server refused one.
+   */
+  private sessionAhead?: Promise<ClientChannel | undefined>
+  private sessionsAhead = true
+
+  private takeSessionAhead(): Promise<ClientChannel | undefined> | undefined {
+    if (!this.sessionsAhead || this.forwardingAgent || (this.env && Object.keys(this.env).length > 0) || this.lostReason) return undefined
+    const taken = this.sessionAhead
+    this.sessionAhead = openSessionAhead(this.client).then((channel) => {
+      if (!channel) this.sessionsAhead = false
+      return channel
+    })
+    return taken
+  }
+
   /** Runs a command line through the login shell in the home directory. `stdin` is written then closed. */
   exec(command: string, { stdin, onOutput }: { stdin?: string | Buffer; onOutput?: (chunk: Buffer) => void } = {}): Promise<RemoteResult> {
+    const ahead = this.takeSessionAhead()
+    if (!ahead) return this.execOnNewSession(command, { stdin, onOutput })
+    return ahead.then((channel) => {
+      if (!channel || !sessionStillOpen(channel)) return this.execOnNewSession(command, { stdin, onOutput })
+      return new Promise<RemoteResult>((resolve, reject) =>
+        execOnSession(this.client, channel, command, (error) => (error ? this.execOnNewSession(command, { stdin, onOutput }) : this.collect(channel, stdin, onOutput)).then(resolve, reject)),
+      )
+    })
+  }
+
+  private execOnNewSession(command: string, { stdin, onOutput }: { stdin?: string | Buffer; onOutput?: (chunk: Buffer) => void }): Promise<RemoteResult> {
     return new Promise((resolve, reject) => {
       const forwarding = this.forwardingAgent
       const execOptions = { ...(forwarding ? { agentForward: true } : {}), ...(this.env && Object.keys(this.env).length > 0 ? { env: this.env } : {}) } as ExecOptions
@@ -162,19 +194,24 @@ export class SshConnection {
           return this.exec(command, { stdin }).then(resolve, reject)
         }
         if (error) return reject(new SshConnectError(this.host, `cannot run a command on ${this.host}: ${error.message}`))
-        const stdout: Buffer[] = []
-        const stderr: Buffer[] = []
-        let code: number | null = null
-        channel.on('data', (chunk: Buffer) => (stdout.push(chunk), onOutput?.(chunk)))
-        channel.stderr.on('data', (chunk: Buffer) => (stderr.push(chunk), onOutput?.(chunk)))
-        channel.on('exit', (exitCode: number | null, signal?: string) => {
-          code = exitCode ?? (signal ? 128 : 255)
-        })
-        channel.on('close', () =>
-          resolve({ code: code ?? 255, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }),
-        )
-        channel.end(stdin)
+        this.collect(channel, stdin, onOutput).then(resolve, reject)
       })
+    })
+  }
+
+  /** A started command's output and exit status; `stdin` is written then closed. Its listeners are on the channel when this returns. */
+  private collect(channel: ClientChannel, stdin: string | Buffer | undefined, onOutput?: (chunk: Buffer) => void): Promise<RemoteResult> {
+    return new Promise((resolve) => {
+      const stdout: Buffer[] = []
+      const stderr: Buffer[] = []
+      let code: number | null = null
+      channel.on('data', (chunk: Buffer) => (stdout.push(chunk), onOutput?.(chunk)))
+      channel.stderr.on('data', (chunk: Buffer) => (stderr.push(chunk), onOutput?.(chunk)))
+      channel.on('exit', (exitCode: number | null, signal?: string) => {
+        code = exitCode ?? (signal ? 128 : 255)
+      })
+      channel.on('close', () => resolve({ code: code ?? 255, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }))
+      channel.end(stdin)
     })
   }
 
