@@ -203,7 +203,6 @@ describe('accessory commands (Kamal test/commands/accessory_test.rb)', () => {
     ],
     ['proxy remove', busybox.removeFromProxy(), 'docker exec kamal-proxy kamal-proxy remove custom-busybox'],
     ['running container id (proxy target)', busybox.runningContainerId(), "docker container ls --filter 'name=^custom-busybox$' --quiet"],
-    ['ensure env directory', mysql.ensureEnvDirectory(), 'mkdir -p .kamal/apps/app/env/accessories'],
     ['env file path', mysql.envFilePath, '.kamal/apps/app/env/accessories/mysql.env'],
     ['env file path with destination', commands(configFromYaml(COMMANDS, { destination: 'staging' }), 'mysql').envFilePath, '.kamal/apps/app-staging/env/accessories/mysql.env'],
     ['registry login: own registry, password on stdin', busybox.registryLogin('user') ?? '', 'docker login other.registry -u "user" --password-stdin'],

@@ -181,7 +181,6 @@ describe('boot helpers (spec §1.5)', () => {
     ],
     ['readiness status by name (the first question, with docker run)', app(c, 'workers').statusByName('999'), "docker container inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' app-workers-999"],
     ['container logs', app(c).logs('999'), "docker container ls --all --filter 'name=^app-web-999$' --quiet | xargs docker logs --timestamps 2>&1"],
-    ['ensure env directory', app(c).ensureEnvDirectory(), 'mkdir -p .kamal/apps/app/env/roles'],
     [
       'list running versions (stale containers)',
       app(configFromYaml(APP, { destination: 'staging' })).listVersions(),

@@ -38,7 +38,7 @@ describe('command: plan on the example app (two roles, host tags, destination, s
   })
 
   test('names env-file secrets by key only and uploads them 0600', () => {
-    expect(staging.stdout).toContain('[web] upload .kamal/apps/demo-staging/env/roles/web.env (mode 0600; DATABASE_PASSWORD, API_TOKEN)')
+    expect(staging.stdout).toContain('[web] mkdir -p .kamal/apps/demo-staging/env/roles && upload .kamal/apps/demo-staging/env/roles/web.env (mode 0600; DATABASE_PASSWORD, API_TOKEN)')
   })
 
   test('writes the plan to the job summary', () => {

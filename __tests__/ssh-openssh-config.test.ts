@@ -136,6 +136,16 @@ describe('upload over an exec channel: the shell line, run by a real sh', () => 
     expect(fs.readdirSync(path.join(dir, 'env'))).toEqual(['web.env'])
   })
 
+  test('with a directory: made first, with the shell\'s umask (not the file\'s), in the same command', () => {
+    const nested = 'apps/x/env/roles/web.env'
+    const result = spawnSync('sh', ['-c', `umask 0022; ${uploadCommand(nested, 3, 0o600, 'n2', 'apps/x/env/roles')}`], { cwd: dir, input: Buffer.from('A=1') })
+    expect(result.status).toBe(0)
+    expect(fs.readFileSync(path.join(dir, nested), 'utf8')).toBe('A=1')
+    expect(fs.statSync(path.join(dir, nested)).mode & 0o7777).toBe(0o600)
+    expect(fs.statSync(path.join(dir, 'apps/x/env/roles')).mode & 0o7777).toBe(0o755)
+    expect(uploadCommand(nested, 3, 0o600, 'n2', 'apps/x/env/roles')).toMatch(/^mkdir -p apps\/x\/env\/roles && umask 0177 && cat > /)
+  })
+
   test('the content never appears in the command line; odd paths are quoted', () => {
     const line = uploadCommand("it's dir/a b.env", 5, 0o644, 'n1')
     expect(line).toContain(`'it'\\''s dir/.a b.env.n1.tmp'`)

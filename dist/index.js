@@ -55819,9 +55819,6 @@ class AccessoryCommands {
     get envFilePath() {
         return `${this.envDirectory}/${this.accessory.name}.env`;
     }
-    ensureEnvDirectory() {
-        return (0, base_1.makeDirectory)(this.envDirectory);
-    }
     /** The env file's text (spec §3.1): one line per secret, a lone newline when there are none. */
     envFileContent(secretValue) {
         return (0, env_file_1.envFileContent)(this.accessory.env, secretValue);
@@ -56042,9 +56039,6 @@ class AppCommands {
     }
     get envFilePath() {
         return `${this.envDirectory}/${this.role.name}.env`;
-    }
-    ensureEnvDirectory() {
-        return (0, base_1.makeDirectory)(this.envDirectory);
     }
     containerIdForVersion(version, onlyRunning = false) {
         return (0, base_1.containerIdFor)(this.containerName(version), onlyRunning);
@@ -62589,6 +62583,7 @@ const server_1 = __nccwpck_require__(659);
 const model_1 = __nccwpck_require__(615);
 const hosts_1 = __nccwpck_require__(2140);
 const request_1 = __nccwpck_require__(4046);
+const steps_1 = __nccwpck_require__(2960);
 const placeholders_1 = __nccwpck_require__(1557);
 const upload_content_1 = __nccwpck_require__(910);
 /** Thrown by a skip-if step: the rest of the unit is not needed. */
@@ -62654,10 +62649,10 @@ async function runHostStep(execution, step, values, meta, log) {
         }
         case 'upload': {
             const startedAt = Date.now();
-            await connection.upload(step.path, (0, upload_content_1.uploadContent)(step.content, host, { config: context.config, secrets: context.secrets, projectDir: context.projectDir, env: context.env }), step.mode);
-            const mode = step.mode.toString(8).padStart(4, '0');
-            log(`upload ${step.path} (mode ${mode}; ${step.describe})`);
-            execution.record.add({ ...meta, kind: 'upload', command: `upload ${step.path} (mode ${mode})`, outcome: 'ok', startedAt, endedAt: Date.now() });
+            await connection.upload(step.path, (0, upload_content_1.uploadContent)(step.content, host, { config: context.config, secrets: context.secrets, projectDir: context.projectDir, env: context.env }), step.mode, step.directory);
+            const line = (0, steps_1.uploadLine)(step);
+            log(line.replace(/\)$/, `; ${step.describe})`));
+            execution.record.add({ ...meta, kind: 'upload', command: line, outcome: 'ok', startedAt, endedAt: Date.now() });
             return;
         }
         case 'lock': {
@@ -64703,8 +64698,7 @@ function accessoryBootSteps(context, accessory, host) {
     });
     steps.push({ kind: 'skip-if', command: commands.info({ all: true, quiet: true }), message: `Skipping booting ${accessory.name} on ${host}, a container already exists`, changes: false });
     steps.push(exec(auditor.record(`Booted ${accessory.name} accessory`)));
-    steps.push(exec(commands.ensureEnvDirectory()));
-    steps.push({ kind: 'upload', path: commands.envFilePath, mode: 0o600, content: { kind: 'accessory-env', accessory: accessory.name }, describe: `env of ${accessory.name}`, changes: true });
+    steps.push({ kind: 'upload', path: commands.envFilePath, directory: commands.envDirectory, mode: 0o600, content: { kind: 'accessory-env', accessory: accessory.name }, describe: `env of ${accessory.name}`, changes: true });
     steps.push(exec(commands.run(host), { label: `docker run ${accessory.service}` }));
     if (accessory.proxy) {
         steps.push({ kind: 'exec', command: commands.runningContainerId(), capture: 'container_id', changes: false, label: `${accessory.service} container id` });
@@ -64966,8 +64960,7 @@ function beforeBootSteps(context, host, role) {
             ? [{ kind: 'exec', command: app.containerIdForVersion((0, steps_1.placeholder)('old_version')), capture: 'old_container_id', captureLength: 12, allowFailure: true, changes: false, when: 'old_version', note: 'all-or-nothing: the container to switch back to' }]
             : []),
         // The env file is read only by the `docker run` of the boot, so it can be written before.
-        exec(app.ensureEnvDirectory()),
-        { kind: 'upload', path: app.envFilePath, mode: 0o600, content: { kind: 'role-env', role: role.name }, describe: keys.length > 0 ? keys.join(', ') : 'no secrets', changes: true },
+        { kind: 'upload', path: app.envFilePath, directory: app.envDirectory, mode: 0o600, content: { kind: 'role-env', role: role.name }, describe: keys.length > 0 ? keys.join(', ') : 'no secrets', changes: true },
     ];
 }
 /** The per-(host, role) boot of spec §1.5, its runtime decisions as named steps. */
@@ -66002,7 +65995,7 @@ function describeStep(step, role) {
         case 'exec':
             return [`${prefix}${show(step.command)}${note(step.note)}${guard}`];
         case 'upload':
-            return [`${prefix}upload ${step.path} (mode ${step.mode.toString(8).padStart(4, '0')}; ${step.describe})`];
+            return [`${prefix}${(0, steps_1.uploadLine)(step).replace(/\)$/, `; ${step.describe})`)}`];
         case 'lock':
             return [`${prefix}${show(step.command)}${note(step.note)}`, `${prefix}# when held: ${step.status}`];
         case 'proxy-version':
@@ -66119,6 +66112,7 @@ function planAsMarkdown(plan) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.secretPlaceholder = exports.PLACEHOLDER_PATTERN = exports.placeholder = exports.PHASES = exports.RUNNER = void 0;
+exports.uploadLine = uploadLine;
 exports.walkPlan = walkPlan;
 exports.stageOn = stageOn;
 exports.stageOnEach = stageOnEach;
@@ -66134,6 +66128,10 @@ exports.PLACEHOLDER_PATTERN = /\[\[kda:([A-Za-z_0-9:]+)\]\]/g;
 const secretPlaceholder = (name) => (0, exports.placeholder)(`secret:${name}`);
 exports.secretPlaceholder = secretPlaceholder;
 /** Every (stage, place, unit, step) of a plan in run order per place. */
+/** An upload step as the record shows it: `[mkdir -p <dir> && ]upload <path> (mode 0600)`. */
+function uploadLine(step) {
+    return `${step.directory ? `mkdir -p ${step.directory} && ` : ''}upload ${step.path} (mode ${step.mode.toString(8).padStart(4, '0')})`;
+}
 function* walkPlan(plan) {
     for (const stage of plan.stages) {
         for (const lane of stage.lanes) {
@@ -67657,10 +67655,11 @@ class SshConnection {
      * Writes a file (path relative to the home directory) with `mode`, over an exec channel as
      * Kamal's scp needs no SFTP subsystem. The bytes go on stdin (never in argv) into a temporary
      * file beside the target, created with at most `mode`; only a complete file is renamed into place.
+     * With `directory`, that is made first (`mkdir -p`, before the umask) in the same command.
      */
-    async upload(remotePath, content, mode) {
+    async upload(remotePath, content, mode, directory) {
         const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-        const result = await this.exec(uploadCommand(remotePath, bytes.length, mode, (0, node_crypto_1.randomBytes)(6).toString('hex')), { stdin: bytes });
+        const result = await this.exec(uploadCommand(remotePath, bytes.length, mode, (0, node_crypto_1.randomBytes)(6).toString('hex'), directory), { stdin: bytes });
         if (result.code !== 0) {
             throw new SshConnectError(this.host, `cannot write ${remotePath} on ${this.host} (exit status ${result.code})${result.stderr.trim() ? `: ${result.stderr.trim()}` : ''}`);
         }
@@ -67706,13 +67705,13 @@ class SshConnection {
 }
 exports.SshConnection = SshConnection;
 /** The shell line of an upload; the content arrives on stdin and its length is checked before the rename. */
-function uploadCommand(remotePath, length, mode, nonce) {
+function uploadCommand(remotePath, length, mode, nonce, directory) {
     const slash = remotePath.lastIndexOf('/');
     const temporary = `${remotePath.slice(0, slash + 1)}.${remotePath.slice(slash + 1)}.${nonce}.tmp`;
     const octal = (mode & 0o7777).toString(8).padStart(4, '0');
     const umask = (~mode & 0o777).toString(8).padStart(4, '0');
     const tmp = shellQuote(temporary);
-    return (`umask ${umask} && cat > ${tmp} && [ "$(wc -c < ${tmp})" -eq ${length} ] && chmod ${octal} ${tmp} && mv -f ${tmp} ${shellQuote(remotePath)}` +
+    return (`${directory ? `mkdir -p ${shellQuote(directory)} && ` : ''}umask ${umask} && cat > ${tmp} && [ "$(wc -c < ${tmp})" -eq ${length} ] && chmod ${octal} ${tmp} && mv -f ${tmp} ${shellQuote(remotePath)}` +
         ` || { status=$?; rm -f ${tmp}; exit $status; }`);
 }
 function shellQuote(text) {

@@ -2,7 +2,7 @@ import { buildPlan, type PlanRequest } from '../../src/plan/deploy-plan'
 import { planRequest } from '../support/plan-request'
 import { checkRecordAgainstPlan } from '../../src/plan/conformance'
 import { describeStep } from '../../src/plan/render'
-import { RUNNER, walkPlan, type Plan } from '../../src/plan/steps'
+import { RUNNER, uploadLine, walkPlan, type Plan } from '../../src/plan/steps'
 import { selectTargets } from '../../src/plan/targets'
 import type { RecordEntry } from '../../src/execute/record'
 import { scheduleNodes, type ScheduledNode } from '../../src/execute/executor'
@@ -230,7 +230,7 @@ describe('checkRecordAgainstPlan', () => {
       else if (step.kind === 'lock') entries.push({ ...base, command: fill(step.command) })
       else if (step.kind === 'stale') entries.push({ ...base, command: step.survey })
       else if (step.kind === 'clash') entries.push({ ...base, command: step.find })
-      else if (step.kind === 'upload') entries.push({ ...base, command: `upload ${step.path} (mode 0600)` })
+      else if (step.kind === 'upload') entries.push({ ...base, command: uploadLine(step) })
       else if (step.kind === 'runner') entries.push({ ...base, command: step.display })
       else entries.push({ ...base, command: step.kind })
     }

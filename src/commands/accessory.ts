@@ -34,9 +34,6 @@ export class AccessoryCommands {
     return `${this.envDirectory}/${this.accessory.name}.env`
   }
 
-  ensureEnvDirectory(): string {
-    return makeDirectory(this.envDirectory)
-  }
 
   /** The env file's text (spec §3.1): one line per secret, a lone newline when there are none. */
   envFileContent(secretValue: (key: string) => string): string {

@@ -1,7 +1,7 @@
 import type { EnvSpec } from '../config/env'
 import type { KamalConfig, Role } from '../config/model'
 import { assetContainerPath, assetVolumeDirectory, roleHasAssets } from './assets'
-import { argumentize, containerIdFor, docker, line, makeDirectory, optionize, pipe, shell, xargs } from './base'
+import { argumentize, containerIdFor, docker, line, optionize, pipe, shell, xargs } from './base'
 import { PROXY_CONTAINER } from './proxy'
 
 /** A line no container name can be ('=' is not allowed in one). */
@@ -58,9 +58,6 @@ export class AppCommands {
     return `${this.envDirectory}/${this.role.name}.env`
   }
 
-  ensureEnvDirectory(): string {
-    return makeDirectory(this.envDirectory)
-  }
 
   containerIdForVersion(version: string, onlyRunning = false): string {
     return containerIdFor(this.containerName(version), onlyRunning)

@@ -7,7 +7,7 @@ import { compareVersions } from '../config/model'
 import { RemoteCommandError } from '../deploy/hosts'
 import { BootError, LockHeldError } from '../deploy/request'
 import type { RemoteResult } from '../remote/ssh-connection'
-import type { HostStep, StdinSource } from '../plan/steps'
+import { uploadLine, type HostStep, type StdinSource } from '../plan/steps'
 import type { Execution } from './executor'
 import { fillPlaceholders, type Values } from './placeholders'
 import type { RecordEntry } from './record'
@@ -79,10 +79,10 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
     }
     case 'upload': {
       const startedAt = Date.now()
-      await connection.upload(step.path, uploadContent(step.content, host, { config: context.config, secrets: context.secrets, projectDir: context.projectDir, env: context.env }), step.mode)
-      const mode = step.mode.toString(8).padStart(4, '0')
-      log(`upload ${step.path} (mode ${mode}; ${step.describe})`)
-      execution.record.add({ ...meta, kind: 'upload', command: `upload ${step.path} (mode ${mode})`, outcome: 'ok', startedAt, endedAt: Date.now() })
+      await connection.upload(step.path, uploadContent(step.content, host, { config: context.config, secrets: context.secrets, projectDir: context.projectDir, env: context.env }), step.mode, step.directory)
+      const line = uploadLine(step)
+      log(line.replace(/\)$/, `; ${step.describe})`))
+      execution.record.add({ ...meta, kind: 'upload', command: line, outcome: 'ok', startedAt, endedAt: Date.now() })
       return
     }
     case 'lock': {

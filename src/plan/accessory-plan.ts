@@ -44,8 +44,7 @@ function accessoryBootSteps(context: AccessoryPlanContext, accessory: AccessoryS
   })
   steps.push({ kind: 'skip-if', command: commands.info({ all: true, quiet: true }), message: `Skipping booting ${accessory.name} on ${host}, a container already exists`, changes: false })
   steps.push(exec(auditor.record(`Booted ${accessory.name} accessory`)))
-  steps.push(exec(commands.ensureEnvDirectory()))
-  steps.push({ kind: 'upload', path: commands.envFilePath, mode: 0o600, content: { kind: 'accessory-env', accessory: accessory.name }, describe: `env of ${accessory.name}`, changes: true })
+  steps.push({ kind: 'upload', path: commands.envFilePath, directory: commands.envDirectory, mode: 0o600, content: { kind: 'accessory-env', accessory: accessory.name }, describe: `env of ${accessory.name}`, changes: true })
   steps.push(exec(commands.run(host), { label: `docker run ${accessory.service}` }))
   if (accessory.proxy) {
     steps.push({ kind: 'exec', command: commands.runningContainerId(), capture: 'container_id', changes: false, label: `${accessory.service} container id` })

@@ -181,8 +181,7 @@ function beforeBootSteps(context: BootPlanContext, host: string, role: Role): St
       ? [{ kind: 'exec', command: app.containerIdForVersion(placeholder('old_version')), capture: 'old_container_id', captureLength: 12, allowFailure: true, changes: false, when: 'old_version', note: 'all-or-nothing: the container to switch back to' } as Step]
       : []),
     // The env file is read only by the `docker run` of the boot, so it can be written before.
-    exec(app.ensureEnvDirectory()),
-    { kind: 'upload', path: app.envFilePath, mode: 0o600, content: { kind: 'role-env', role: role.name }, describe: keys.length > 0 ? keys.join(', ') : 'no secrets', changes: true },
+    { kind: 'upload', path: app.envFilePath, directory: app.envDirectory, mode: 0o600, content: { kind: 'role-env', role: role.name }, describe: keys.length > 0 ? keys.join(', ') : 'no secrets', changes: true },
   ]
 }
 

@@ -6,7 +6,7 @@
  * left an entry. Used by the tests that compare runs with plans.
  */
 import type { RecordEntry } from '../execute/record'
-import { PLACEHOLDER_PATTERN, walkPlan, type Plan, type Step } from './steps'
+import { PLACEHOLDER_PATTERN, uploadLine, walkPlan, type Plan, type Step } from './steps'
 
 export interface Drift {
   entry?: RecordEntry
@@ -37,7 +37,7 @@ export function stepCommandPatterns(step: Step): RegExp[] | undefined {
     case 'clash':
       return [template(step.find), template(step.audit), template(step.rename)]
     case 'upload':
-      return [new RegExp(`^upload ${escape(step.path)} \\(mode ${step.mode.toString(8).padStart(4, '0')}\\)$`)]
+      return [new RegExp(`^${escape(uploadLine(step))}$`)]
     case 'runner':
       return [template(step.display), ...(step.skipIf ? [template(step.skipIf.display)] : [])]
     case 'clone':

@@ -1,5 +1,5 @@
 import { displayPlaceholders } from '../execute/placeholders'
-import { RUNNER, type Plan, type Stage, type Step } from './steps'
+import { RUNNER, uploadLine, type Plan, type Stage, type Step } from './steps'
 
 /** One line per step, as `command: plan` prints it and a person reads it. */
 export function describeStep(step: Step, role?: string): string[] {
@@ -11,7 +11,7 @@ export function describeStep(step: Step, role?: string): string[] {
     case 'exec':
       return [`${prefix}${show(step.command)}${note(step.note)}${guard}`]
     case 'upload':
-      return [`${prefix}upload ${step.path} (mode ${step.mode.toString(8).padStart(4, '0')}; ${step.describe})`]
+      return [`${prefix}${uploadLine(step).replace(/\)$/, `; ${step.describe})`)}`]
     case 'lock':
       return [`${prefix}${show(step.command)}${note(step.note)}`, `${prefix}# when held: ${step.status}`]
     case 'proxy-version':

@@ -219,10 +219,11 @@ export class SshConnection {
    * Writes a file (path relative to the home directory) with `mode`, over an exec channel as
    * Kamal's scp needs no SFTP subsystem. The bytes go on stdin (never in argv) into a temporary
    * file beside the target, created with at most `mode`; only a complete file is renamed into place.
+   * With `directory`, that is made first (`mkdir -p`, before the umask) in the same command.
    */
-  async upload(remotePath: string, content: string | Buffer, mode: number): Promise<void> {
+  async upload(remotePath: string, content: string | Buffer, mode: number, directory?: string): Promise<void> {
     const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
-    const result = await this.exec(uploadCommand(remotePath, bytes.length, mode, randomBytes(6).toString('hex')), { stdin: bytes })
+    const result = await this.exec(uploadCommand(remotePath, bytes.length, mode, randomBytes(6).toString('hex'), directory), { stdin: bytes })
     if (result.code !== 0) {
       throw new SshConnectError(this.host, `cannot write ${remotePath} on ${this.host} (exit status ${result.code})${result.stderr.trim() ? `: ${result.stderr.trim()}` : ''}`)
     }
@@ -269,14 +270,14 @@ export class SshConnection {
 }
 
 /** The shell line of an upload; the content arrives on stdin and its length is checked before the rename. */
-export function uploadCommand(remotePath: string, length: number, mode: number, nonce: string): string {
+export function uploadCommand(remotePath: string, length: number, mode: number, nonce: string, directory?: string): string {
   const slash = remotePath.lastIndexOf('/')
   const temporary = `${remotePath.slice(0, slash + 1)}.${remotePath.slice(slash + 1)}.${nonce}.tmp`
   const octal = (mode & 0o7777).toString(8).padStart(4, '0')
   const umask = (~mode & 0o777).toString(8).padStart(4, '0')
   const tmp = shellQuote(temporary)
   return (
-    `umask ${umask} && cat > ${tmp} && [ "$(wc -c < ${tmp})" -eq ${length} ] && chmod ${octal} ${tmp} && mv -f ${tmp} ${shellQuote(remotePath)}` +
+    `${directory ? `mkdir -p ${shellQuote(directory)} && ` : ''}umask ${umask} && cat > ${tmp} && [ "$(wc -c < ${tmp})" -eq ${length} ] && chmod ${octal} ${tmp} && mv -f ${tmp} ${shellQuote(remotePath)}` +
     ` || { status=$?; rm -f ${tmp}; exit $status; }`
   )
 }
