@@ -1,12 +1,13 @@
+import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { SshConnection } from '../../src/remote/ssh-connection'
-import { commandsLogOf, harnessDown, harnessUp, type HarnessState } from './support/harness'
+import { commandsLogOf, HARNESS, harnessDown, harnessUp, type HarnessState } from './support/harness'
 
 // Each command on a connection goes on a session channel opened ahead of it (src/remote/session-ahead.ts):
 // on a real sshd, the command is asked for without waiting for a channel to open, output, exit status and
-// stdin are as on a fresh channel, side by side commands each get one, and sshd runs nothing for a
-// session that is only open.
+// stdin are as on a fresh channel, side by side commands each get one, sshd runs nothing for a
+// session that is only open, and a server that refuses one (MaxSessions) still runs every command.
 const HOST = '10.213.0.11'
 let harness: HarnessState
 
@@ -87,5 +88,34 @@ test("over a slow link, where a short command's whole answer comes in one read, 
     expect(together.map((result) => result.code)).toEqual(codes)
   } finally {
     connection.close()
+  }
+})
+
+test('a server that allows two sessions at a time (MaxSessions 2) refuses the session ahead: every command runs all the same', async () => {
+  // a second sshd on host1, its config the harness's but for the port, the pid file and MaxSessions
+  const directory = path.dirname(commandsLogOf(HOST))
+  const config = fs
+    .readFileSync(path.join(directory, 'sshd_config'), 'utf8')
+    .replace(/^ListenAddress .*$/m, `ListenAddress ${HOST}:2222`)
+    .replace(/^PidFile .*$/m, `PidFile ${directory}/sshd-two-sessions.pid`)
+    .replace(/^MaxSessions .*$/m, 'MaxSessions 2')
+  expect(config).toContain('MaxSessions 2')
+  fs.writeFileSync(path.join(directory, 'sshd-two-sessions_config'), config)
+  execFileSync(path.join(HARNESS, 'host-exec.sh'), ['host1', '/usr/sbin/sshd', '-f', path.join(directory, 'sshd-two-sessions_config'), '-E', path.join(directory, 'sshd-two-sessions.log')])
+  const debug: string[] = []
+  const connection = await SshConnection.open({ host: HOST, port: 2222, user: 'root' }, { privateKeys: [fs.readFileSync(harness.privateKey, 'utf8')], debug: (line) => debug.push(line) })
+  try {
+    // one session busy, one taking a command: the session ahead behind them is refused
+    const busy = connection.exec('sleep 0.5; echo slept')
+    expect(await connection.exec('echo beside')).toEqual({ code: 0, stdout: 'beside\n', stderr: '' })
+    expect(await busy).toEqual({ code: 0, stdout: 'slept\n', stderr: '' })
+    expect(debug.some((line) => /CHANNEL_OPEN_FAILURE/.test(line))).toBe(true)
+    // (sshd frees a session once it has reaped its command: a moment after the channel closes)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    for (const word of ['one', 'two', 'three']) expect(await connection.exec(`echo ${word}`)).toEqual({ code: 0, stdout: `${word}\n`, stderr: '' })
+    expect(await connection.exec('cat', { stdin: 'in\n' })).toEqual({ code: 0, stdout: 'in\n', stderr: '' })
+  } finally {
+    connection.close()
+    execFileSync(path.join(HARNESS, 'host-exec.sh'), ['host1', 'sh', '-c', `kill $(cat ${directory}/sshd-two-sessions.pid)`])
   }
 })
