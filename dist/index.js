@@ -67475,12 +67475,24 @@ function execOnSession(client, channel, command, started) {
     const internals = channel;
     if (internals.outgoing.state !== 'open')
         return started(new Error('Channel is not open'));
+    let settled = false;
+    const settle = (error) => {
+        if (settled)
+            return;
+        settled = true;
+        channel.removeListener('close', closedFirst);
+        started(error);
+    };
+    // A session the server closes as the request goes out (sshd's ChannelTimeout on an idle one)
+    // never answers it: ssh2 calls no pending callback on close.
+    const closedFirst = () => settle(new Error('the session closed before the command started'));
+    channel.once('close', closedFirst);
     internals._callbacks.push((failed) => {
         if (failed)
-            return started(new Error('Unable to exec'));
+            return settle(new Error('Unable to exec'));
         internals.subtype = 'exec';
         internals.allowHalfOpen = true;
-        started();
+        settle();
     });
     client._protocol.exec(internals.outgoing.id, command, true);
 }

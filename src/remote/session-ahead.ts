@@ -60,11 +60,22 @@ export function sessionStillOpen(channel: ClientChannel): boolean {
 export function execOnSession(client: Client, channel: ClientChannel, command: string, started: (error?: Error) => void): void {
   const internals = channel as unknown as ChannelInternals
   if (internals.outgoing.state !== 'open') return started(new Error('Channel is not open'))
+  let settled = false
+  const settle = (error?: Error) => {
+    if (settled) return
+    settled = true
+    channel.removeListener('close', closedFirst)
+    started(error)
+  }
+  // A session the server closes as the request goes out (sshd's ChannelTimeout on an idle one)
+  // never answers it: ssh2 calls no pending callback on close.
+  const closedFirst = () => settle(new Error('the session closed before the command started'))
+  channel.once('close', closedFirst)
   internals._callbacks.push((failed) => {
-    if (failed) return started(new Error('Unable to exec'))
+    if (failed) return settle(new Error('Unable to exec'))
     internals.subtype = 'exec'
     internals.allowHalfOpen = true
-    started()
+    settle()
   })
   ;(client as unknown as ClientInternals)._protocol.exec(internals.outgoing.id, command, true)
 }
