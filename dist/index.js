@@ -62650,9 +62650,8 @@ async function runHostStep(execution, step, values, meta, log) {
         case 'upload': {
             const startedAt = Date.now();
             await connection.upload(step.path, (0, upload_content_1.uploadContent)(step.content, host, { config: context.config, secrets: context.secrets, projectDir: context.projectDir, env: context.env }), step.mode, step.directory);
-            const line = (0, steps_1.uploadLine)(step);
-            log(line.replace(/\)$/, `; ${step.describe})`));
-            execution.record.add({ ...meta, kind: 'upload', command: line, outcome: 'ok', startedAt, endedAt: Date.now() });
+            log((0, steps_1.uploadLine)(step, { described: true }));
+            execution.record.add({ ...meta, kind: 'upload', command: (0, steps_1.uploadLine)(step), outcome: 'ok', startedAt, endedAt: Date.now() });
             return;
         }
         case 'lock': {
@@ -65995,7 +65994,7 @@ function describeStep(step, role) {
         case 'exec':
             return [`${prefix}${show(step.command)}${note(step.note)}${guard}`];
         case 'upload':
-            return [`${prefix}${(0, steps_1.uploadLine)(step).replace(/\)$/, `; ${step.describe})`)}`];
+            return [`${prefix}${(0, steps_1.uploadLine)(step, { described: true })}`];
         case 'lock':
             return [`${prefix}${show(step.command)}${note(step.note)}`, `${prefix}# when held: ${step.status}`];
         case 'proxy-version':
@@ -66127,11 +66126,11 @@ exports.PLACEHOLDER_PATTERN = /\[\[kda:([A-Za-z_0-9:]+)\]\]/g;
 /** A secret's value inside a command (a registry username kept as a secret): filled at run time, redacted in every report. */
 const secretPlaceholder = (name) => (0, exports.placeholder)(`secret:${name}`);
 exports.secretPlaceholder = secretPlaceholder;
-/** Every (stage, place, unit, step) of a plan in run order per place. */
-/** An upload step as the record shows it: `[mkdir -p <dir> && ]upload <path> (mode 0600)`. */
-function uploadLine(step) {
-    return `${step.directory ? `mkdir -p ${step.directory} && ` : ''}upload ${step.path} (mode ${step.mode.toString(8).padStart(4, '0')})`;
+/** An upload step as the record shows it, `[mkdir -p <dir> && ]upload <path> (mode 0600)`; with its description as the log and the plan show it. */
+function uploadLine(step, { described = false } = {}) {
+    return `${step.directory ? `mkdir -p ${step.directory} && ` : ''}upload ${step.path} (mode ${step.mode.toString(8).padStart(4, '0')}${described ? `; ${step.describe}` : ''})`;
 }
+/** Every (stage, place, unit, step) of a plan in run order per place. */
 function* walkPlan(plan) {
     for (const stage of plan.stages) {
         for (const lane of stage.lanes) {
@@ -67438,7 +67437,6 @@ function openProxyCommand(command) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.openSessionAhead = openSessionAhead;
-exports.sessionStillOpen = sessionStillOpen;
 exports.execOnSession = execOnSession;
 // ssh2's own window and packet size for the channels it opens (lib/Channel.js, not in its typings).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -67462,14 +67460,11 @@ function openSessionAhead(client) {
         }
     });
 }
-/** Whether a channel from openSessionAhead can still take a command (the server may have closed it meanwhile). */
-function sessionStillOpen(channel) {
-    return channel.outgoing?.state === 'open';
-}
 /**
  * Asks for `command` on a session opened ahead. `started` is called once the server has started
- * it (or could not), synchronously as ssh2's exec calls back: the exit status may arrive in the
- * same read, so the caller's listeners must be on the channel before this call returns.
+ * it, or with an error when it could not (the session closed meanwhile, the request refused),
+ * synchronously as ssh2's exec calls back: the exit status may arrive in the same read, so the
+ * caller's listeners must be on the channel before this call returns.
  */
 function execOnSession(client, channel, command, started) {
     const internals = channel;
@@ -67483,8 +67478,8 @@ function execOnSession(client, channel, command, started) {
         channel.removeListener('close', closedFirst);
         started(error);
     };
-    // A session the server closes as the request goes out (sshd's ChannelTimeout on an idle one)
-    // never answers it: ssh2 calls no pending callback on close.
+    // A session that closes as the request goes out never answers it, and ssh2 calls no pending
+    // callback on close.
     const closedFirst = () => settle(new Error('the session closed before the command started'));
     channel.once('close', closedFirst);
     internals._callbacks.push((failed) => {
@@ -67543,6 +67538,13 @@ class SshConnection {
     lostReason;
     lostListeners = new Set();
     forwardingAgent;
+    /**
+     * The session the next plain command runs on (see session-ahead.ts): one opened ahead, taken by
+     * a command, and another opened at once. Not with SendEnv/SetEnv variables or agent
+     * forwarding (requests ssh2's exec makes before the command); none once the server refused one.
+     */
+    sessionAhead;
+    sessionsAhead = true;
     constructor(endpoint, client, options, underlying, env) {
         this.endpoint = endpoint;
         this.client = client;
@@ -67602,15 +67604,12 @@ class SshConnection {
     get host() {
         return this.endpoint.host;
     }
-    /**
-     * The session the next plain command runs on (see session-ahead.ts): one opened ahead, taken by
-     * a command, and another opened at once. Not with SendEnv/SetEnv variables or agent
-     * forwarding (requests ssh2's exec makes before the command); none once the server refused one.
-     */
-    sessionAhead;
-    sessionsAhead = true;
+    /** ssh config SendEnv/SetEnv variables go with every command. */
+    get sendsEnv() {
+        return this.env !== undefined && Object.keys(this.env).length > 0;
+    }
     takeSessionAhead() {
-        if (!this.sessionsAhead || this.forwardingAgent || (this.env && Object.keys(this.env).length > 0) || this.lostReason)
+        if (!this.sessionsAhead || this.forwardingAgent || this.sendsEnv || this.lostReason)
             return undefined;
         const taken = this.sessionAhead;
         this.sessionAhead = (0, session_ahead_1.openSessionAhead)(this.client).then((channel) => {
@@ -67626,7 +67625,7 @@ class SshConnection {
         if (!ahead)
             return this.execOnNewSession(command, { stdin, onOutput });
         return ahead.then((channel) => {
-            if (!channel || !(0, session_ahead_1.sessionStillOpen)(channel))
+            if (!channel)
                 return this.execOnNewSession(command, { stdin, onOutput });
             return new Promise((resolve, reject) => (0, session_ahead_1.execOnSession)(this.client, channel, command, (error) => (error ? this.execOnNewSession(command, { stdin, onOutput }) : this.collect(channel, stdin, onOutput)).then(resolve, reject)));
         });
@@ -67634,7 +67633,7 @@ class SshConnection {
     execOnNewSession(command, { stdin, onOutput }) {
         return new Promise((resolve, reject) => {
             const forwarding = this.forwardingAgent;
-            const execOptions = { ...(forwarding ? { agentForward: true } : {}), ...(this.env && Object.keys(this.env).length > 0 ? { env: this.env } : {}) };
+            const execOptions = { ...(forwarding ? { agentForward: true } : {}), ...(this.sendsEnv ? { env: this.env } : {}) };
             this.client.exec(command, execOptions, (error, channel) => {
                 if (error && forwarding && /agent forwarding/i.test(error.message)) {
                     // Net::SSH logs a refused agent forwarding and runs the command anyway; so do we.

@@ -34,7 +34,6 @@ export class AccessoryCommands {
     return `${this.envDirectory}/${this.accessory.name}.env`
   }
 
-
   /** The env file's text (spec §3.1): one line per secret, a lone newline when there are none. */
   envFileContent(secretValue: (key: string) => string): string {
     return envFileContent(this.accessory.env, secretValue)

@@ -58,7 +58,6 @@ export class AppCommands {
     return `${this.envDirectory}/${this.role.name}.env`
   }
 
-
   containerIdForVersion(version: string, onlyRunning = false): string {
     return containerIdFor(this.containerName(version), onlyRunning)
   }

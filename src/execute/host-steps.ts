@@ -80,9 +80,8 @@ export async function runHostStep(execution: Execution, step: HostStep, values: 
     case 'upload': {
       const startedAt = Date.now()
       await connection.upload(step.path, uploadContent(step.content, host, { config: context.config, secrets: context.secrets, projectDir: context.projectDir, env: context.env }), step.mode, step.directory)
-      const line = uploadLine(step)
-      log(line.replace(/\)$/, `; ${step.describe})`))
-      execution.record.add({ ...meta, kind: 'upload', command: line, outcome: 'ok', startedAt, endedAt: Date.now() })
+      log(uploadLine(step, { described: true }))
+      execution.record.add({ ...meta, kind: 'upload', command: uploadLine(step), outcome: 'ok', startedAt, endedAt: Date.now() })
       return
     }
     case 'lock': {

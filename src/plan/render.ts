@@ -11,7 +11,7 @@ export function describeStep(step: Step, role?: string): string[] {
     case 'exec':
       return [`${prefix}${show(step.command)}${note(step.note)}${guard}`]
     case 'upload':
-      return [`${prefix}${uploadLine(step).replace(/\)$/, `; ${step.describe})`)}`]
+      return [`${prefix}${uploadLine(step, { described: true })}`]
     case 'lock':
       return [`${prefix}${show(step.command)}${note(step.note)}`, `${prefix}# when held: ${step.status}`]
     case 'proxy-version':

@@ -402,12 +402,12 @@ export interface Plan {
   stages: Stage[]
 }
 
-/** Every (stage, place, unit, step) of a plan in run order per place. */
-/** An upload step as the record shows it: `[mkdir -p <dir> && ]upload <path> (mode 0600)`. */
-export function uploadLine(step: UploadStep): string {
-  return `${step.directory ? `mkdir -p ${step.directory} && ` : ''}upload ${step.path} (mode ${step.mode.toString(8).padStart(4, '0')})`
+/** An upload step as the record shows it, `[mkdir -p <dir> && ]upload <path> (mode 0600)`; with its description as the log and the plan show it. */
+export function uploadLine(step: UploadStep, { described = false } = {}): string {
+  return `${step.directory ? `mkdir -p ${step.directory} && ` : ''}upload ${step.path} (mode ${step.mode.toString(8).padStart(4, '0')}${described ? `; ${step.describe}` : ''})`
 }
 
+/** Every (stage, place, unit, step) of a plan in run order per place. */
 export function* walkPlan(plan: Plan): Generator<{ stage: Stage; lane: Lane; unit: Unit; step: Step; failureStep: boolean }> {
   for (const stage of plan.stages) {
     for (const lane of stage.lanes) {

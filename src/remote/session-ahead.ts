@@ -7,8 +7,8 @@
  *
  * ssh2 1.x has no public call for a bare session channel: this does what its own `exec` does,
  * through the same internals (Client._chanMgr and _protocol, Channel._callbacks). The version is
- * pinned by package-lock.json and bundled into dist/; `__tests__/remote/session-ahead.test.ts`
- * runs it against a real sshd.
+ * pinned by package-lock.json and bundled into dist/; `__tests__/e2e/session-ahead.test.ts` runs
+ * it against a real sshd, `__tests__/session-ahead.test.ts` the close that sshd cannot be made to send.
  */
 import type { Client, ClientChannel } from 'ssh2'
 
@@ -47,15 +47,11 @@ export function openSessionAhead(client: Client): Promise<ClientChannel | undefi
   })
 }
 
-/** Whether a channel from openSessionAhead can still take a command (the server may have closed it meanwhile). */
-export function sessionStillOpen(channel: ClientChannel): boolean {
-  return (channel as unknown as ChannelInternals).outgoing?.state === 'open'
-}
-
 /**
  * Asks for `command` on a session opened ahead. `started` is called once the server has started
- * it (or could not), synchronously as ssh2's exec calls back: the exit status may arrive in the
- * same read, so the caller's listeners must be on the channel before this call returns.
+ * it, or with an error when it could not (the session closed meanwhile, the request refused),
+ * synchronously as ssh2's exec calls back: the exit status may arrive in the same read, so the
+ * caller's listeners must be on the channel before this call returns.
  */
 export function execOnSession(client: Client, channel: ClientChannel, command: string, started: (error?: Error) => void): void {
   const internals = channel as unknown as ChannelInternals
@@ -67,8 +63,8 @@ export function execOnSession(client: Client, channel: ClientChannel, command: s
     channel.removeListener('close', closedFirst)
     started(error)
   }
-  // A session the server closes as the request goes out (sshd's ChannelTimeout on an idle one)
-  // never answers it: ssh2 calls no pending callback on close.
+  // A session that closes as the request goes out never answers it, and ssh2 calls no pending
+  // callback on close.
   const closedFirst = () => settle(new Error('the session closed before the command started'))
   channel.once('close', closedFirst)
   internals._callbacks.push((failed) => {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { Client, utils, type AgentAuthMethod, type ClientChannel, type ConnectConfig, type ExecOptions, type ParsedKey, type PublicKeyAuthMethod, type TcpConnectionDetails } from 'ssh2'
 import { fingerprint, knownHostsLine, type KnownHosts } from './known-hosts'
 import { openProxyCommand } from './proxy-command'
-import { execOnSession, openSessionAhead, sessionStillOpen } from './session-ahead'
+import { execOnSession, openSessionAhead } from './session-ahead'
 import { memoized } from '../memoized'
 
 /** What a remote command returned. Failure is decided by `code`, never by stderr. */
@@ -96,6 +96,13 @@ export class SshConnection {
   private lostReason?: string
   private readonly lostListeners = new Set<(reason: string) => void>()
   private forwardingAgent: boolean
+  /**
+   * The session the next plain command runs on (see session-ahead.ts): one opened ahead, taken by
+   * a command, and another opened at once. Not with SendEnv/SetEnv variables or agent
+   * forwarding (requests ssh2's exec makes before the command); none once the server refused one.
+   */
+  private sessionAhead?: Promise<ClientChannel | undefined>
+  private sessionsAhead = true
 
   private constructor(
     readonly endpoint: SshEndpoint,
@@ -152,16 +159,13 @@ export class SshConnection {
     return this.endpoint.host
   }
 
-  /**
-   * The session the next plain command runs on (see session-ahead.ts): one opened ahead, taken by
-   * a command, and another opened at once. Not with SendEnv/SetEnv variables or agent
-   * forwarding (requests ssh2's exec makes before the command); none once the server refused one.
-   */
-  private sessionAhead?: Promise<ClientChannel | undefined>
-  private sessionsAhead = true
+  /** ssh config SendEnv/SetEnv variables go with every command. */
+  private get sendsEnv(): boolean {
+    return this.env !== undefined && Object.keys(this.env).length > 0
+  }
 
   private takeSessionAhead(): Promise<ClientChannel | undefined> | undefined {
-    if (!this.sessionsAhead || this.forwardingAgent || (this.env && Object.keys(this.env).length > 0) || this.lostReason) return undefined
+    if (!this.sessionsAhead || this.forwardingAgent || this.sendsEnv || this.lostReason) return undefined
     const taken = this.sessionAhead
     this.sessionAhead = openSessionAhead(this.client).then((channel) => {
       if (!channel) this.sessionsAhead = false
@@ -175,7 +179,7 @@ export class SshConnection {
     const ahead = this.takeSessionAhead()
     if (!ahead) return this.execOnNewSession(command, { stdin, onOutput })
     return ahead.then((channel) => {
-      if (!channel || !sessionStillOpen(channel)) return this.execOnNewSession(command, { stdin, onOutput })
+      if (!channel) return this.execOnNewSession(command, { stdin, onOutput })
       return new Promise<RemoteResult>((resolve, reject) =>
         execOnSession(this.client, channel, command, (error) => (error ? this.execOnNewSession(command, { stdin, onOutput }) : this.collect(channel, stdin, onOutput)).then(resolve, reject)),
       )
@@ -185,7 +189,7 @@ export class SshConnection {
   private execOnNewSession(command: string, { stdin, onOutput }: { stdin?: string | Buffer; onOutput?: (chunk: Buffer) => void }): Promise<RemoteResult> {
     return new Promise((resolve, reject) => {
       const forwarding = this.forwardingAgent
-      const execOptions = { ...(forwarding ? { agentForward: true } : {}), ...(this.env && Object.keys(this.env).length > 0 ? { env: this.env } : {}) } as ExecOptions
+      const execOptions = { ...(forwarding ? { agentForward: true } : {}), ...(this.sendsEnv ? { env: this.env } : {}) } as ExecOptions
       this.client.exec(command, execOptions, (error, channel: ClientChannel) => {
         if (error && forwarding && /agent forwarding/i.test(error.message)) {
           // Net::SSH logs a refused agent forwarding and runs the command anyway; so do we.
