@@ -13,8 +13,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['__tests__/support/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly', module: 'writable' } },
+    files: ['__tests__/support/*.js', 'scripts/*.js', 'scripts/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly', module: 'writable', setTimeout: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 )

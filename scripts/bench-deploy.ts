@@ -18,6 +18,9 @@
  * from the runner; the runner's registry, and the hosts' pulls from it, stay as near as before.
  * BENCH_SETTLE=SECONDS waits that long before each timed deploy (default 0), so none starts while
  * the hosts still finish the work the deploy before it left them.
+ * BENCH_ACTION_NODE_OPTIONS=FLAGS starts the action's node with those flags besides (say
+ * `--cpu-prof --cpu-prof-dir=DIR`, a CPU profile of each deploy). The action's own CPU time is
+ * printed with the machine's (scripts/action-cpu-probe.cjs, preloaded).
  * BENCH_CPUS=split gives the runner side (this process and what it starts: the action, Kamal, the
  * docker CLI; the runner's dockerd; the registry) the first half of the CPUs and every host (its
  * dockerd, containerd, sshd and containers) the other half, as separate machines would have: on
@@ -88,6 +91,8 @@ interface Run {
   after: number
   /** CPU time all processes on the machine used during the deploy (runner, hosts, harness). */
   cpuSeconds: number
+  /** CPU time of the action's own node process (scripts/action-cpu-probe.cjs) */
+  actionCpuSeconds: number
   record: RecordEntry[]
 }
 
@@ -100,6 +105,8 @@ function busyCpuSeconds(): number {
 
 let harness: HarnessState
 
+const ACTION_CPU_PROBE = path.join(__dirname, 'action-cpu-probe.cjs')
+
 /** BENCH_BASELINE=path/to/index.js: a second bundle (an earlier commit's dist), deployed in turn with this one. */
 const BASELINE = process.env.BENCH_BASELINE
 
@@ -107,17 +114,22 @@ async function deploy(project: AppProject, version: string, entry: Entry = 'dist
   const started = Date.now()
   const cpuBefore = busyCpuSeconds()
   const access = harnessAccess(harness)
-  // As the runner starts it: without the tests' recorder of process starts and connections (NODE_OPTIONS).
-  const run = await startAction(project.dir, { command: 'deploy', version, ...access.inputs, secrets: 'KAMAL_REGISTRY_PASSWORD=bench-registry-password' }, { ...access.env, NODE_OPTIONS: '' }, undefined, entry).finished
+  // As the runner starts it: without the tests' recorder of process starts and connections, only
+  // the probe that writes the process's own CPU time as it exits.
+  const cpuFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cpu-')), 'action-cpu')
+  const env = { ...access.env, NODE_OPTIONS: `--require ${ACTION_CPU_PROBE} ${process.env.BENCH_ACTION_NODE_OPTIONS ?? ''}`.trim(), BENCH_ACTION_CPU_FILE: cpuFile }
+  const run = await startAction(project.dir, { command: 'deploy', version, ...access.inputs, secrets: 'KAMAL_REGISTRY_PASSWORD=bench-registry-password' }, env, undefined, entry).finished
   const ended = Date.now()
   const seconds = (ended - started) / 1000
   const cpuSeconds = busyCpuSeconds() - cpuBefore
+  const actionCpuSeconds = Number(fs.readFileSync(cpuFile, 'utf8')) / 1e6
+  fs.rmSync(path.dirname(cpuFile), { recursive: true, force: true })
   if (run.status !== 0) throw new Error(`deploy ${version} failed (exit ${run.status}):\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-2000)}`)
   const record: RecordEntry[] = JSON.parse(fs.readFileSync(run.outputs.record, 'utf8'))
   if (process.env.BENCH_RECORDS) fs.copyFileSync(run.outputs.record, `${process.env.BENCH_RECORDS}/${version}.json`)
   const before = (Math.min(...record.map((entry) => entry.startedAt)) - started) / 1000
   const after = (ended - Math.max(...record.map((entry) => entry.endedAt))) / 1000
-  return { seconds, before, after, cpuSeconds, record }
+  return { seconds, before, after, cpuSeconds, actionCpuSeconds, record }
 }
 
 /** BENCH_KAMAL=DIR: the directory holding kamal/ (v2.12.0) and dotenv/ sources for scripts/kamal-side/kamal. */
@@ -274,7 +286,10 @@ async function benchLayout(layout: Layout): Promise<{ median: number; floor: num
     console.log(`Kamal 2.12, in turn: wall time ${kamal.map((run) => fixed(run.seconds)).join(' s, ')} s; median ${fixed(kamalMedian)} s; CPU ${kamal.map((run) => fixed(run.cpuSeconds)).join(' s, ')} s`)
     console.log(`this bundle / Kamal, run by run: ${ratios.map((ratio) => ratio.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}× (medians: ${(wall / kamalMedian).toFixed(2)}×)`)
   }
-  console.log(`CPU used by all processes: ${runs.map((run) => fixed(run.cpuSeconds)).join(' s, ')} s (${os.cpus().length} CPUs)`)
+  console.log(`CPU used by all processes: ${runs.map((run) => fixed(run.cpuSeconds)).join(' s, ')} s (${os.cpus().length} CPUs); by the action's own node process: ${runs.map((run) => fixed(run.actionCpuSeconds)).join(' s, ')} s`)
+  // No order of the steps finishes sooner than the machine can do the deploy's CPU work.
+  const cpuBound = median(runs.map((run) => run.cpuSeconds)) / os.cpus().length
+  console.log(`CPU-bound floor (median CPU of all processes / ${os.cpus().length} CPUs): ${fixed(cpuBound)} s; median wall time / it = ${(wall / cpuBound).toFixed(2)}×`)
   console.log(`outside the record (node start to the first step / the last step to exit): ${runs.map((run) => `${fixed(run.before)}/${fixed(run.after)}`).join(', ')} s`)
   console.log(`floor: ${fixed(limit.seconds)} s (${limit.parts}); median / floor = ${(wall / limit.seconds).toFixed(2)}×`)
   console.log('critical path of the median run (seconds from the first recorded step):')
