@@ -117,14 +117,14 @@ async function deploy(project: AppProject, version: string, entry: Entry = 'dist
   // As the runner starts it: without the tests' recorder of process starts and connections, only
   // the probe that writes the process's own CPU time as it exits.
   const cpuFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cpu-')), 'action-cpu')
-  const env = { ...access.env, NODE_OPTIONS: `--require ${ACTION_CPU_PROBE} ${process.env.BENCH_ACTION_NODE_OPTIONS ?? ''}`.trim(), BENCH_ACTION_CPU_FILE: cpuFile }
+  const env = { ...access.env, NODE_OPTIONS: `--require "${ACTION_CPU_PROBE}" ${process.env.BENCH_ACTION_NODE_OPTIONS ?? ''}`.trim(), BENCH_ACTION_CPU_FILE: cpuFile }
   const run = await startAction(project.dir, { command: 'deploy', version, ...access.inputs, secrets: 'KAMAL_REGISTRY_PASSWORD=bench-registry-password' }, env, undefined, entry).finished
   const ended = Date.now()
   const seconds = (ended - started) / 1000
   const cpuSeconds = busyCpuSeconds() - cpuBefore
+  if (run.status !== 0) throw new Error(`deploy ${version} failed (exit ${run.status}):\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-2000)}`)
   const actionCpuSeconds = Number(fs.readFileSync(cpuFile, 'utf8')) / 1e6
   fs.rmSync(path.dirname(cpuFile), { recursive: true, force: true })
-  if (run.status !== 0) throw new Error(`deploy ${version} failed (exit ${run.status}):\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-2000)}`)
   const record: RecordEntry[] = JSON.parse(fs.readFileSync(run.outputs.record, 'utf8'))
   if (process.env.BENCH_RECORDS) fs.copyFileSync(run.outputs.record, `${process.env.BENCH_RECORDS}/${version}.json`)
   const before = (Math.min(...record.map((entry) => entry.startedAt)) - started) / 1000
